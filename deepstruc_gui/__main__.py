@@ -1,0 +1,3 @@
+from deepstruc_gui.cli.main import main
+
+raise SystemExit(main())
