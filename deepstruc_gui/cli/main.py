@@ -1,0 +1,70 @@
+"""``deepstruc-gui``: the window with no arguments, headless work with a subcommand.
+
+Each subcommand lives in its own module under ``deepstruc_gui.cli`` exposing
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. Modules are
+imported only when listed here, and heavy libraries only inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from deepstruc_gui import __version__
+
+# subcommand name -> module; the order is the order of ``--help``.
+SUBCOMMANDS: dict[str, str] = {
+    "simulate": "deepstruc_gui.cli.simulate",
+    "fit": "deepstruc_gui.cli.fit",
+}
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed as one clear line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deepstruc-gui",
+        description="Solve nanoparticle structures from PDF data with DeepStruc. "
+        "Without a subcommand the window opens (optionally on FILE).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
+        return _open_window(argv)
+    if argv[0] in ("--self-test",):
+        return _open_window(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except UserError as exc:
+        print(f"deepstruc-gui {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _open_window(argv: list[str]) -> int:
+    try:
+        app_module = importlib.import_module("deepstruc_gui.gui.app")
+    except ImportError as exc:  # the window is optional for headless installs
+        print(f"deepstruc-gui: the window is not available ({exc}); see --help", file=sys.stderr)
+        return 1
+    return int(app_module.run(argv) or 0)
