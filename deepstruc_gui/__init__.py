@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 CITATION = (
     "E. T. S. Kjær, A. S. Anker, M. N. Weng, S. J. L. Billinge, R. Selvan and "
-    "K. M. Ø. Jensen, \"DeepStruc: towards structure solution from pair distribution "
-    "function data using deep generative models\", Digital Discovery 2, 69–80 (2023), "
+    'K. M. Ø. Jensen, "DeepStruc: towards structure solution from pair distribution '
+    'function data using deep generative models", Digital Discovery 2, 69–80 (2023), '
     "doi:10.1039/d2dd00086e"
 )
