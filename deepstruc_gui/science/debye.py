@@ -168,33 +168,49 @@ def pair_histogram(
     bin_width: float,
     n_bins: int,
     r_low: float,
-    r_high: float,
+    r_high: float | torch.Tensor,
     weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Spread the distances of all pairs i<j onto ``k·bin_width`` with Lagrange weights.
 
     Returns (B, n_bins) histograms; a grid sum ``Σ h_k f(r_k)`` equals ``Σ_pairs f(d)``
-    to fourth order in ``bin_width``. Pairs outside ``[r_low, r_high]`` are dropped.
+    to fourth order in ``bin_width``. Pairs outside ``[r_low, r_high]`` are dropped;
+    ``r_high`` may be a (B,) tensor, one cut-off per structure.
     """
     batch, n_atoms, _ = positions.shape
     device, dtype = positions.device, positions.dtype
     if mask is None:
         mask = torch.ones(batch, n_atoms, dtype=torch.bool, device=device)
-    iu, ju = torch.triu_indices(n_atoms, n_atoms, offset=1, device=device)
-    diff = positions[:, iu, :] - positions[:, ju, :]
-    dist = torch.linalg.vector_norm(diff, dim=-1)
-    valid = mask[:, iu] & mask[:, ju] & (dist >= r_low) & (dist <= r_high) & (dist > 0)
-    pair_w = valid.to(dtype)
-    if weights is not None:
-        pair_w = pair_w * weights[:, iu] * weights[:, ju]
+    counts = mask.sum(dim=1).tolist()
+    dists, owners, pair_weights = [], [], []
+    for b, n in enumerate(counts):
+        if n < 2:
+            continue
+        xyz = positions[b][mask[b]]
+        dists.append(torch.pdist(xyz))  # pairs i<j in row-major order, exact differences
+        owners.append(torch.full((n * (n - 1) // 2,), b, device=device, dtype=torch.long))
+        if weights is not None:
+            iu, ju = torch.triu_indices(n, n, offset=1, device=device)
+            wb = weights[b][mask[b]]
+            pair_weights.append(wb[iu] * wb[ju])
+    hist = torch.zeros(batch * n_bins, dtype=dtype, device=device)
+    if not dists:
+        return hist.view(batch, n_bins)
+    dist = torch.cat(dists)
+    owner = torch.cat(owners)
+    high = r_high[owner] if isinstance(r_high, torch.Tensor) else r_high
+    keep = (dist >= r_low) & (dist <= high) & (dist > 0)
+    pair_w = torch.cat(pair_weights)[keep] if weights is not None else None
+    dist, owner = dist[keep], owner[keep]
     x = dist / bin_width
     j = torch.floor(x)
-    lw = lagrange_weights(x - j) * pair_w.unsqueeze(-1)  # (B, P, 4)
-    idx = j.long().unsqueeze(-1) + torch.arange(-1, 3, device=device)  # (B, P, 4)
-    idx = idx.clamp_(0, n_bins - 1)
-    flat = idx + (torch.arange(batch, device=device) * n_bins).view(batch, 1, 1)
-    hist = torch.zeros(batch * n_bins, dtype=dtype, device=device)
-    hist.index_add_(0, flat.reshape(-1), lw.reshape(-1))
+    lw = lagrange_weights(x - j)  # (P, 4)
+    if pair_w is not None:
+        lw = lw * pair_w.unsqueeze(-1)
+    # j ≥ 1 always (r_low ≥ 0 and the grid has 3 spare bins), so j-1 … j+2 stay in range
+    base = j.long().clamp_(1, n_bins - 3) + owner * n_bins
+    for k, offset in enumerate((-1, 0, 1, 2)):
+        hist.index_add_(0, base + offset, lw[:, k])
     return hist.view(batch, n_bins)
 
 
