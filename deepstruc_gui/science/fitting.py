@@ -61,7 +61,7 @@ class FitConfig:
     biso_bounds: tuple[float, float] = (0.0, 2.0)
     qdamp_bounds: tuple[float, float] = (0.0, 0.1)
     delta2_bounds: tuple[float, float] = (0.0, 6.0)
-    max_iter: int = 12
+    max_iter: int = 8
     batch_size: int = 256
 
     def __post_init__(self) -> None:
@@ -225,7 +225,7 @@ class _Problem:
         probe[0] = 0
         self.probe_kernel = probe.to(torch.float32)
         self.t0 = -_TAPS * self.dt
-        self.kernel_table = _kernel_table().to(device)
+        self.kernel_table = _kernel_table().to(device=device, dtype=torch.float32)
         self.r_peak = torch.linspace(1.5, 5.0, 351, **dd)
         self.S_peak = torch.as_tensor(sine_transform_matrix(p, self.r_peak.cpu().numpy()), **dd)
         self.r_peak_obs = first_peak_position(r, g)
@@ -263,15 +263,14 @@ class _Problem:
         # weights from the tabulated kernel, linear in the fractional position
         pos = (x - j0) * _KERNEL_STEPS
         k0 = torch.floor(pos).long().clamp(0, _KERNEL_STEPS - 1)
-        blend = (pos - k0)[..., None, None]
-        w = self.kernel_table[k0] * (1 - blend) + self.kernel_table[k0 + 1] * blend
-        w = w.to(tables.dtype)  # (B, nQ, 2, 2T)
+        blend = (pos - k0).to(torch.float32)[..., None, None]
+        w = torch.lerp(self.kernel_table[k0], self.kernel_table[k0 + 1], blend)  # (B, nQ, 2, 2T)
         b, m, nq = tables.shape[0], tables.shape[1], t.shape[1]
         gathered = torch.gather(tables, 2, idx.reshape(b, 1, -1).expand(b, m, -1))
-        gathered = gathered.view(b, m, nq, 1, 2 * _TAPS)
-        out = (gathered * w[:, None]).sum(-1)  # (B, M, nQ, 2)
-        out[..., 1] /= self.dt
-        return out.permute(0, 1, 3, 2).to(torch.float64)
+        gathered = gathered.view(b, m, nq, 2 * _TAPS)
+        out = torch.einsum("bmqk,bqck->bmcq", gathered, w)  # (B, M, 2, nQ)
+        out[:, :, 1] /= self.dt
+        return out.to(torch.float64)
 
     # --- the model and its derivatives in Q space ---------------------------------
     def structure_functions(
@@ -279,30 +278,34 @@ class _Problem:
     ) -> dict[str, torch.Tensor]:
         """F(Q) and dF/dα, dF/dU, dF/dδ2 for every candidate, each (B, nQ)."""
         psi = self.interpolate(tables, alpha)  # (B, M, 2, nQ)
+        n_m = psi.shape[1]
         q = self.q[None, :]
         q2 = q**2
-        base = norm[:, None] * torch.exp(-uiso[:, None] * q2)
-        f = torch.zeros_like(base)
-        d_alpha = torch.zeros_like(base)
-        d_u = torch.zeros_like(base)
-        d_d2 = torch.zeros_like(base)
-        a = alpha[:, None]
-        for m in range(psi.shape[1]):
-            s_m, c_m = psi[:, m, 0], psi[:, m, 1]
-            a_pow = a ** -(2 * m + 1)
-            coef = (uiso[:, None] * delta2[:, None] * q2) ** m / math.factorial(m)
-            f = f + coef * a_pow * s_m
-            d_alpha = d_alpha + coef * (-(2 * m + 1) * a_pow / a * s_m + a_pow * q * c_m)
-            if m >= 1:
-                lower = (uiso[:, None] * delta2[:, None] * q2) ** (m - 1) / math.factorial(m - 1)
-                d_u = d_u + lower * delta2[:, None] * q2 * a_pow * s_m
-                d_d2 = d_d2 + lower * uiso[:, None] * q2 * a_pow * s_m
+        base = norm[:, None] * torch.exp(-uiso[:, None] * q2)  # (B, nQ)
+        orders = torch.arange(n_m, device=self.device, dtype=torch.float64)
+        # c_m = (U·δ2·Q²)^m / m!  and  α^-(2m+1), for all m at once
+        x = (uiso * delta2)[:, None, None] * q2[:, None, :]  # (B, 1, nQ)
+        inv_fact = torch.exp(-torch.lgamma(orders + 1))[None, :, None]
+        coef = x ** orders[None, :, None] * inv_fact  # (B, M, nQ)
+        a_pow = alpha[:, None] ** -(2 * orders + 1)  # (B, M)
+        weighted = coef * a_pow[:, :, None]  # (B, M, nQ)
+        s_m, c_m = psi[:, :, 0], psi[:, :, 1]
+        f = (weighted * s_m).sum(1)
+        d_alpha = (
+            weighted
+            * (-(2 * orders + 1)[None, :, None] / alpha[:, None, None] * s_m + q[:, None, :] * c_m)
+        ).sum(1)
+        # d/dU and d/dδ2 of c_m: m·c_m/U and m·c_m/δ2 (written without dividing by zero)
+        lower = torch.zeros_like(coef)
+        if n_m > 1:
+            lower[:, 1:] = coef[:, :-1] * q2[:, None, :]  # c_{m-1}·Q² = m·c_m / (U·δ2)
+        lower = lower * a_pow[:, :, None] * s_m
         f = base * f
         return {
             "f": f,
             "alpha": base * d_alpha,
-            "uiso": base * d_u - q2 * f,
-            "delta2": base * d_d2,
+            "uiso": base * (delta2[:, None] * lower.sum(1)) - q2 * f,
+            "delta2": base * (uiso[:, None] * lower.sum(1)),
         }
 
     # --- one chunk -----------------------------------------------------------------
@@ -357,7 +360,7 @@ class _Problem:
         state = self._evaluate(tables, norm, theta, names)
         lam = torch.full((b,), 1e-2, **dd)
         eye = torch.eye(len(names), **dd)
-        for _ in range(cfg.max_iter):
+        for iteration in range(cfg.max_iter):
             check(cancel)
             jtj, jtr = state["jtj"], state["jtr"]
             diag = torch.diagonal(jtj, dim1=1, dim2=2).clamp(min=1e-30)
@@ -369,15 +372,16 @@ class _Problem:
                 trial[name] = (theta[name] + step[:, k]).clamp(lower[name], upper[name])
             new = self._evaluate(tables, norm, trial, names)
             better = new["cost"] < state["cost"]
-            gain = (state["cost"] - new["cost"]).clamp(min=0) / self.gg
+            gain = torch.sqrt(state["cost"].clamp(min=0)) - torch.sqrt(new["cost"].clamp(min=0))
+            gain = gain.clamp(min=0) / math.sqrt(self.gg)  # improvement of Rw
             for name in theta:
                 theta[name] = torch.where(better, trial[name], theta[name])
             for key in state:
                 shape = (-1,) + (1,) * (state[key].dim() - 1)
                 state[key] = torch.where(better.view(shape), new[key], state[key])
             lam = torch.where(better, lam / 3, lam * 5).clamp(1e-7, 1e7)
-            # converged: no candidate improves Rw² by more than 1e-7 (relative)
-            if bool((gain < 1e-7).all()) and _ > 2:
+            # converged: no candidate improved Rw by more than 1e-6 in this step
+            if iteration >= 2 and bool((gain < 1e-6).all()):
                 break
         gcalc = self._curve(tables, norm, theta)
         rw = torch.sqrt(state["cost"].clamp(min=0) / self.gg)

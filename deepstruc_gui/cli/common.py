@@ -1,0 +1,71 @@
+"""Argument helpers shared by the headless subcommands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from deepstruc_gui.cli.main import UserError
+from deepstruc_gui.science.debye import TRAINING_PARAMETERS, PDFParameters
+
+PARAMETER_HELP = {
+    "qmin": "smallest Q of the transform (Å⁻¹)",
+    "qmax": "largest Q of the transform (Å⁻¹)",
+    "qdamp": "Q-resolution damping (Å⁻¹)",
+    "delta2": "correlated-motion sharpening (Å²)",
+    "biso": "isotropic displacement parameter B (Å²)",
+    "rmin": "first r of the output grid (Å)",
+    "rmax": "end of the output grid (Å, exclusive)",
+    "rstep": "r step (Å)",
+}
+
+
+def add_pdf_parameter_arguments(parser: argparse.ArgumentParser, names: list[str]) -> None:
+    """--qmin, --qmax … with the training defaults shown in --help."""
+    for name in names:
+        default = getattr(TRAINING_PARAMETERS, name)
+        parser.add_argument(
+            f"--{name}",
+            type=float,
+            default=None,
+            help=f"{PARAMETER_HELP[name]} (default {default:g})",
+        )
+
+
+def pdf_parameters(args: argparse.Namespace, base: PDFParameters) -> PDFParameters:
+    """``base`` with every parameter given on the command line replaced."""
+    changes = {
+        name: getattr(args, name)
+        for name in PARAMETER_HELP
+        if getattr(args, name, None) is not None
+    }
+    try:
+        return base.replace(**changes)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def read_structure_file(path: str):
+    """An ``ase.Atoms`` from any format ase reads, or a clear error naming the file."""
+    import ase.io
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{path}: no such structure file")
+    try:
+        atoms = ase.io.read(p)
+    except Exception as exc:  # ase raises many types for unreadable files
+        raise UserError(f"{path}: not a structure file ase can read ({exc})") from exc
+    if len(atoms) < 2:
+        raise UserError(f"{path}: a structure needs at least two atoms, found {len(atoms)}")
+    return atoms
+
+
+def read_data_file(path: str):
+    """A :class:`PDFData`, or a clear error naming the file and line."""
+    from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
+
+    try:
+        return read_pdf(path)
+    except PDFReadError as exc:
+        raise UserError(str(exc)) from exc
