@@ -32,11 +32,13 @@ def add_pdf_parameter_arguments(parser: argparse.ArgumentParser, names: list[str
         )
 
 
-def pdf_parameters(args: argparse.Namespace, base: PDFParameters) -> PDFParameters:
-    """``base`` with every parameter given on the command line replaced."""
+def pdf_parameters(
+    args: argparse.Namespace, base: PDFParameters, names: list[str] | None = None
+) -> PDFParameters:
+    """``base`` with the parameters ``names`` (default: all) given on the command line."""
     changes = {
         name: getattr(args, name)
-        for name in PARAMETER_HELP
+        for name in (names or list(PARAMETER_HELP))
         if getattr(args, name, None) is not None
     }
     try:

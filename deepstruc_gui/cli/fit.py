@@ -12,6 +12,7 @@ from deepstruc_gui.cli.common import (
 )
 from deepstruc_gui.cli.main import UserError
 
+SIMULATION_OPTIONS = ["qmin", "qmax", "qdamp", "delta2", "biso"]
 HELP = "refine scale, expansion and ADP of a structure against a measured G(r); print Rw"
 
 
@@ -20,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="measured G(r) file (.gr, .dat, .csv …)")
     parser.add_argument("--rmin", type=float, default=2.0, help="fit range start (Å, default 2)")
     parser.add_argument("--rmax", type=float, default=30.0, help="fit range end (Å, default 30)")
-    add_pdf_parameter_arguments(parser, ["qmin", "qmax", "qdamp", "delta2", "biso"])
+    add_pdf_parameter_arguments(parser, SIMULATION_OPTIONS)
     parser.add_argument("--refine-qdamp", action="store_true", help="refine Qdamp too")
     parser.add_argument("--refine-delta2", action="store_true", help="refine delta2 too")
     parser.add_argument("-o", "--output", help="write r, Gobs, Gcalc, diff as CSV")
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     atoms = read_structure_file(args.structure)
     data = read_data_file(args.data)
     # header values (Qmin, Qmax, Qdamp) first, then anything given on the command line
-    params = pdf_parameters(args, parameters_from_metadata(data.metadata))
+    params = pdf_parameters(args, parameters_from_metadata(data.metadata), SIMULATION_OPTIONS)
     try:
         config = FitConfig(
             rmin=args.rmin,

@@ -185,7 +185,10 @@ class _Problem:
     ) -> None:
         self.config = config
         self.device = device
-        p = config.params.replace(rmin=config.rmin, rmax=config.rmax)
+        # The Q grid follows the simulation's r range, not the fit range, so a fit over
+        # 2–20 Å uses the same model curve as `simulate` with the same parameters.
+        base = config.params
+        p = base.replace(rmin=min(base.rmin, config.rmin), rmax=max(base.rmax, config.rmax))
         self.params = p
         dd = dict(dtype=torch.float64, device=device)
         self.q = torch.as_tensor(p.q_grid, **dd)
