@@ -1,0 +1,39 @@
+"""The 28 transition metals of the DeepStruc libraries and their bond lengths.
+
+The nearest-neighbour distance of a metal is twice its (single-bond) metallic radius
+from the table the original DeepStruc generator used (``mendeleev``'s
+``metallic_radius``, in pm). It reproduces the distances in the names of the
+reference files (Zn 2.42, V 2.44, Re 2.56, Os 2.52, Cr 2.38, W 2.60 Å, …). Several
+metals share a radius, so their clusters coincide: 19 distinct distances.
+"""
+
+from __future__ import annotations
+
+METALS: tuple[str, ...] = (
+    "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Y", "Zr", "Nb", "Tc",
+    "Ru", "Rh", "Pd", "Ag", "Cd", "Hf", "Ta", "W", "Re", "Os", "Ir", "Pt", "Au", "Hg",
+)  # fmt: skip
+
+#: single-bond metallic radii in pm (mendeleev ``metallic_radius``)
+METALLIC_RADIUS_PM: dict[str, int] = {
+    "Sc": 144, "Ti": 132, "V": 122, "Cr": 119, "Mn": 118, "Fe": 117, "Co": 116,
+    "Ni": 115, "Cu": 118, "Zn": 121, "Y": 162, "Zr": 145, "Nb": 134, "Tc": 127,
+    "Ru": 125, "Rh": 125, "Pd": 128, "Ag": 134, "Cd": 138, "Hf": 144, "Ta": 134,
+    "W": 130, "Re": 128, "Os": 126, "Ir": 127, "Pt": 130, "Au": 134, "Hg": 139,
+}  # fmt: skip
+
+
+def nearest_neighbour_distance(metal: str) -> float:
+    """Twice the metallic radius, in Å (the original's ``lc``)."""
+    try:
+        return 2 * METALLIC_RADIUS_PM[metal] / 100
+    except KeyError:
+        raise ValueError(f"unknown metal {metal!r}; known: {', '.join(METALS)}") from None
+
+
+def metals_by_distance(metals: tuple[str, ...] | list[str] = METALS) -> dict[float, list[str]]:
+    """Group metals that share a nearest-neighbour distance (their clusters coincide)."""
+    groups: dict[float, list[str]] = {}
+    for metal in metals:
+        groups.setdefault(nearest_neighbour_distance(metal), []).append(metal)
+    return dict(sorted(groups.items()))
