@@ -1,0 +1,64 @@
+"""Library entries → torch_geometric graphs with decoder targets.
+
+Atom order: the decoder has one slot per atom and must learn which atom goes where.
+Atoms are sorted by distance from the centroid (rounded to 0.01 Å, so an atom shell
+stays together), then by z, y, x in the builder's crystal frame. Orientation is the
+builder's (ase clusters come aligned with their crystal axes, the same for every
+metal), so no rotation is applied. Present atoms fill the first slots; the presence
+target is 1 for them and 0 for the padding slots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+
+from deepstruc_gui.model.library import Library
+
+
+def canonical_order(positions: np.ndarray) -> np.ndarray:
+    """Indices that sort atoms by radius (0.01 Å shells), then z, y, x."""
+    p = np.asarray(positions, dtype=np.float64)
+    radius = np.round(np.linalg.norm(p, axis=1), 2)
+    keys = (np.round(p[:, 0], 2), np.round(p[:, 1], 2), np.round(p[:, 2], 2), radius)
+    return np.lexsort(keys)
+
+
+def decoder_target(positions: np.ndarray, scale: float, max_atoms: int) -> np.ndarray:
+    """(max_atoms, 4): normalised coordinates in canonical order and presence."""
+    p = np.asarray(positions, dtype=np.float64)
+    p = p - p.mean(axis=0)
+    p = p[canonical_order(p)][:max_atoms]
+    target = np.zeros((max_atoms, 4), dtype=np.float32)
+    target[: len(p), :3] = p / scale
+    target[: len(p), 3] = 1.0
+    return target
+
+
+def coordinate_scale(library: Library, indices: np.ndarray) -> float:
+    """One isotropic scale for all coordinates: the largest |coordinate| (Å)."""
+    largest = 0.0
+    for i in indices:
+        p = library.structure(int(i))
+        largest = max(largest, float(np.abs(p - p.mean(axis=0)).max()))
+    return largest
+
+
+def build_graphs(library: Library, indices: np.ndarray, scale: float, max_atoms: int) -> list[Data]:
+    """One ``Data`` per entry: x = normalised positions, bond lengths, PDF, target."""
+    graphs = []
+    for i in indices:
+        e = library.entry(int(i))
+        p = e.positions - e.positions.mean(axis=0)
+        graphs.append(
+            Data(
+                x=torch.as_tensor(p / scale, dtype=torch.float32),
+                edge_index=torch.as_tensor(e.edge_index, dtype=torch.long),
+                edge_attr=torch.as_tensor(e.edge_length / scale, dtype=torch.float32)[:, None],
+                pdf=torch.as_tensor(e.pdf, dtype=torch.float32)[None, :],
+                target=torch.as_tensor(decoder_target(p, scale, max_atoms))[None],
+                index=torch.tensor([int(i)]),
+            )
+        )
+    return graphs

@@ -1,0 +1,166 @@
+"""The DeepStruc conditional VAE, sized to train on two CPU cores.
+
+* ``PDFEncoder`` — the conditioning network: a max-normalised 2800-point G(r) to a
+  short vector.
+* ``PriorNet`` — conditioning vector → 2-D normal (mean, log σ): p(z | PDF).
+* ``GraphEncoder`` — graph attention over atoms (positions as node features, bond
+  lengths as edge features) with attentional pooling; with the conditioning vector
+  it gives the posterior q(z | structure, PDF).
+* ``Decoder`` — a latent point → coordinates and a presence logit for each of up to
+  ``max_atoms`` slots.
+
+One deliberate change from the paper: the decoder sees only z, not the PDF. The app
+decodes points the user drags across the map, with or without data loaded; a decoder
+that leans on the PDF would make the map mean less (and can ignore z altogether).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch_geometric.nn import GATv2Conv
+from torch_geometric.nn.aggr import AttentionalAggregation
+
+LATENT_DIM = 2
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Sizes of every part; stored in the bundle so weights can be rebuilt."""
+
+    n_points: int = 2800
+    max_atoms: int = 200
+    cond_hidden: int = 256
+    cond_dim: int = 48
+    gat_hidden: int = 32
+    gat_heads: int = 4
+    gat_layers: int = 3
+    graph_dim: int = 64
+    decoder_hidden: tuple[int, ...] = (64, 256, 512, 1024)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["decoder_hidden"] = list(self.decoder_hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Architecture:
+        d = dict(d)
+        d["decoder_hidden"] = tuple(d.get("decoder_hidden", cls.decoder_hidden))
+        return cls(**d)
+
+
+def _mlp(sizes: list[int], final_activation: bool = False) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2 or final_activation:
+            layers.append(nn.LeakyReLU(0.1))
+    return nn.Sequential(*layers)
+
+
+class PDFEncoder(nn.Module):
+    """G(r) → conditioning vector."""
+
+    def __init__(self, arch: Architecture) -> None:
+        super().__init__()
+        self.net = _mlp(
+            [arch.n_points, arch.cond_hidden, arch.cond_hidden // 2, arch.cond_dim],
+            final_activation=True,
+        )
+
+    def forward(self, pdf: torch.Tensor) -> torch.Tensor:
+        return self.net(pdf)
+
+
+class GaussianHead(nn.Module):
+    """Features → (mean, log σ) of a 2-D diagonal normal."""
+
+    def __init__(self, in_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.net = _mlp([in_dim, hidden, 2 * LATENT_DIM])
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.net(h)
+        mean, log_sigma = out[:, :LATENT_DIM], out[:, LATENT_DIM:]
+        return mean, log_sigma.clamp(-7.0, 3.0)
+
+
+class GraphEncoder(nn.Module):
+    """GATv2 layers over atoms with attentional pooling → graph embedding."""
+
+    def __init__(self, arch: Architecture) -> None:
+        super().__init__()
+        width = arch.gat_hidden * arch.gat_heads
+        dims = [3] + [width] * arch.gat_layers
+        self.convs = nn.ModuleList(
+            GATv2Conv(dims[i], arch.gat_hidden, heads=arch.gat_heads, edge_dim=1)
+            for i in range(arch.gat_layers)
+        )
+        self.act = nn.LeakyReLU(0.1)
+        self.pool = AttentionalAggregation(
+            gate_nn=nn.Linear(width, 1), nn=_mlp([width, arch.graph_dim], final_activation=True)
+        )
+
+    def forward(self, x, edge_index, edge_attr, batch) -> torch.Tensor:
+        h = x
+        for conv in self.convs:
+            h = self.act(conv(h, edge_index, edge_attr))
+        return self.pool(h, batch)
+
+
+class Decoder(nn.Module):
+    """z → (max_atoms, 4): normalised x, y, z and a presence logit per slot."""
+
+    def __init__(self, arch: Architecture) -> None:
+        super().__init__()
+        self.max_atoms = arch.max_atoms
+        self.net = _mlp([LATENT_DIM, *arch.decoder_hidden, arch.max_atoms * 4])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, self.max_atoms, 4)
+
+
+class DeepStrucVAE(nn.Module):
+    """Conditional VAE: posterior q(z|structure, PDF), prior p(z|PDF), decoder p(xyz|z)."""
+
+    def __init__(self, arch: Architecture | None = None) -> None:
+        super().__init__()
+        self.arch = arch or Architecture()
+        self.pdf_encoder = PDFEncoder(self.arch)
+        self.prior = GaussianHead(self.arch.cond_dim, self.arch.cond_hidden // 2)
+        self.graph_encoder = GraphEncoder(self.arch)
+        self.posterior = GaussianHead(
+            self.arch.graph_dim + self.arch.cond_dim, self.arch.cond_hidden // 2
+        )
+        self.decoder = Decoder(self.arch)
+
+    def prior_distribution(self, pdf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """p(z | PDF): mean and log σ, (B, 2) each."""
+        return self.prior(self.pdf_encoder(pdf))
+
+    def forward(self, data) -> dict[str, torch.Tensor]:
+        cond = self.pdf_encoder(data.pdf)
+        prior_mean, prior_log_sigma = self.prior(cond)
+        graph = self.graph_encoder(data.x, data.edge_index, data.edge_attr, data.batch)
+        post_mean, post_log_sigma = self.posterior(torch.cat([graph, cond], dim=1))
+        if self.training:
+            z = post_mean + torch.randn_like(post_mean) * post_log_sigma.exp()
+        else:
+            z = post_mean
+        return {
+            "decoded": self.decoder(z),
+            "post_mean": post_mean,
+            "post_log_sigma": post_log_sigma,
+            "prior_mean": prior_mean,
+            "prior_log_sigma": prior_log_sigma,
+        }
+
+
+def gaussian_kl(mean_q, log_sigma_q, mean_p, log_sigma_p) -> torch.Tensor:
+    """KL(q ‖ p) of diagonal normals, summed over latent dimensions, (B,)."""
+    var_q, var_p = (2 * log_sigma_q).exp(), (2 * log_sigma_p).exp()
+    kl = log_sigma_p - log_sigma_q + (var_q + (mean_q - mean_p) ** 2) / (2 * var_p) - 0.5
+    return kl.sum(dim=1)

@@ -1,0 +1,202 @@
+"""Training loop: seeded, checkpointed every epoch, resumable, time-boxed.
+
+Loss = coordinate MSE over present atoms (in Å², so its size does not depend on
+the normalisation) + a presence BCE over all slots + β·KL(posterior ‖ prior), with β
+rising linearly from 0 to ``beta_max`` over ``beta_warmup`` epochs. The model kept is
+the one whose *inference path* is best on the validation split: decode the prior
+mean of each validation PDF and compare with the true structure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch_geometric.loader import DataLoader
+
+from deepstruc_gui.model.dataset import build_graphs, coordinate_scale
+from deepstruc_gui.model.library import Library
+from deepstruc_gui.model.network import Architecture, DeepStrucVAE, gaussian_kl
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 400
+    batch_size: int = 32
+    lr: float = 1e-3
+    beta_max: float = 1e-3
+    beta_warmup: int = 60
+    presence_weight: float = 1.0
+    max_minutes: float | None = None
+    seed: int = 0
+    device: str | None = None
+    threads: int | None = None
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def losses(out: dict, target: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
+    """Per-batch mean losses: coordinates (Å²), presence (BCE), KL (nats)."""
+    pred = out["decoded"]
+    present = target[..., 3]
+    sq = ((pred[..., :3] - target[..., :3]) ** 2).sum(-1) * scale**2
+    coord = (sq * present).sum() / present.sum().clamp(min=1)
+    presence = F.binary_cross_entropy_with_logits(pred[..., 3], present)
+    kl = gaussian_kl(
+        out["post_mean"], out["post_log_sigma"], out["prior_mean"], out["prior_log_sigma"]
+    ).mean()
+    return {"coord": coord, "presence": presence, "kl": kl}
+
+
+@torch.inference_mode()
+def validate(net: DeepStrucVAE, loader, scale: float, device) -> dict[str, float]:
+    """Inference-path error: decode the prior mean, compare with the truth."""
+    net.eval()
+    totals = {"prior_coord": 0.0, "prior_count_err": 0.0, "post_coord": 0.0, "n": 0}
+    for batch in loader:
+        batch = batch.to(device)
+        target = batch.target
+        mean, _ = net.prior_distribution(batch.pdf)
+        decoded = net.decoder(mean)
+        present = target[..., 3]
+        sq = ((decoded[..., :3] - target[..., :3]) ** 2).sum(-1) * scale**2
+        per = (sq * present).sum(1) / present.sum(1)
+        count_pred = (decoded[..., 3] > 0).sum(1).float()
+        count_err = (count_pred - present.sum(1)).abs() / present.sum(1)
+        post = net(batch)["decoded"]
+        sq_post = ((post[..., :3] - target[..., :3]) ** 2).sum(-1) * scale**2
+        per_post = (sq_post * present).sum(1) / present.sum(1)
+        n = target.shape[0]
+        totals["prior_coord"] += float(per.sum())
+        totals["prior_count_err"] += float(count_err.sum())
+        totals["post_coord"] += float(per_post.sum())
+        totals["n"] += n
+    n = max(totals.pop("n"), 1)
+    return {k: v / n for k, v in totals.items()}
+
+
+def train(
+    library_path: str | Path,
+    out_dir: str | Path,
+    config: TrainConfig,
+    arch: Architecture | None = None,
+    resume: bool = True,
+    log=print,
+) -> Path:
+    """Train on a library; returns the directory holding ``best.pt`` and the log."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    set_seed(config.seed)
+    library = Library.open(library_path)
+    arch = arch or Architecture()
+    train_idx, val_idx = library.indices("train"), library.indices("val")
+    scale = coordinate_scale(library, np.concatenate([train_idx, val_idx]))
+    train_graphs = build_graphs(library, train_idx, scale, arch.max_atoms)
+    val_graphs = build_graphs(library, val_idx, scale, arch.max_atoms)
+    generator = torch.Generator().manual_seed(config.seed)
+    train_loader = DataLoader(
+        train_graphs, batch_size=config.batch_size, shuffle=True, generator=generator
+    )
+    val_loader = DataLoader(val_graphs, batch_size=128)
+    net = DeepStrucVAE(arch).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=20)
+    start_epoch, best, history = 0, math.inf, []
+    ckpt_path = out_dir / CHECKPOINT
+    if resume and ckpt_path.is_file():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        net.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        start_epoch, best, history = ckpt["epoch"] + 1, ckpt["best"], ckpt["history"]
+        torch.set_rng_state(ckpt["torch_rng"])
+        generator.set_state(ckpt["loader_rng"])
+        log(f"resumed at epoch {start_epoch} (best validation {best:.4f})")
+    meta = {
+        "library": str(library_path),
+        "library_kind": library.kind,
+        "coordinate_scale": scale,
+        "architecture": arch.to_dict(),
+        "train_config": asdict(config),
+        "n_train": len(train_idx),
+        "n_val": len(val_idx),
+        "pdf_parameters": library.parameters.to_dict(),
+    }
+    (out_dir / "run.json").write_text(json.dumps(meta, indent=1))
+    t_start = time.monotonic()
+    for epoch in range(start_epoch, config.epochs):
+        t0 = time.monotonic()
+        net.train()
+        beta = config.beta_max * min(1.0, epoch / max(config.beta_warmup, 1))
+        sums = {"coord": 0.0, "presence": 0.0, "kl": 0.0}
+        steps = 0
+        for batch in train_loader:
+            batch = batch.to(device)
+            out = net(batch)
+            parts = losses(out, batch.target, scale)
+            loss = parts["coord"] + config.presence_weight * parts["presence"] + beta * parts["kl"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+            opt.step()
+            for k in sums:
+                sums[k] += parts[k].item()
+            steps += 1
+        val = validate(net, val_loader, scale, device)
+        score = val["prior_coord"] + val["prior_count_err"]
+        sched.step(score)
+        record = {
+            "epoch": epoch,
+            "beta": beta,
+            "seconds": time.monotonic() - t0,
+            **{f"train_{k}": v / max(steps, 1) for k, v in sums.items()},
+            **{f"val_{k}": v for k, v in val.items()},
+            "lr": opt.param_groups[0]["lr"],
+        }
+        history.append(record)
+        improved = score < best
+        if improved:
+            best = score
+            torch.save(net.state_dict(), out_dir / "best.pt")
+        torch.save(
+            {
+                "model": net.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "epoch": epoch,
+                "best": best,
+                "history": history,
+                "torch_rng": torch.get_rng_state(),
+                "loader_rng": generator.get_state(),
+            },
+            out_dir / (CHECKPOINT + ".tmp"),
+        )
+        (out_dir / (CHECKPOINT + ".tmp")).replace(ckpt_path)
+        log(
+            f"epoch {epoch:4d}  coord {record['train_coord']:.4f} Å²  "
+            f"presence {record['train_presence']:.4f}  kl {record['train_kl']:.3f}  "
+            f"val prior {val['prior_coord']:.4f} Å² count {val['prior_count_err']:.3f}  "
+            f"post {val['post_coord']:.4f}  {record['seconds']:.1f}s{' *' if improved else ''}"
+        )
+        if config.max_minutes and (time.monotonic() - t_start) > 60 * config.max_minutes:
+            log(f"time budget of {config.max_minutes} min reached after epoch {epoch}")
+            break
+    (out_dir / "history.json").write_text(json.dumps(history, indent=1))
+    library.close()
+    return out_dir
