@@ -72,8 +72,8 @@ def stratified_split(types: Sequence[str], seed: int = 0, fractions=(0.6, 0.2, 0
     for kind in sorted(set(types.tolist())):
         idx = np.flatnonzero(types == kind)
         idx = idx[rng.permutation(len(idx))]
-        n_train = int(round(fractions[0] * len(idx)))
-        n_val = int(round(fractions[1] * len(idx)))
+        n_train = round(fractions[0] * len(idx))
+        n_val = round(fractions[1] * len(idx))
         split[idx[n_train : n_train + n_val]] = 1
         split[idx[n_train + n_val :]] = 2
     return split

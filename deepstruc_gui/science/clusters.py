@@ -78,8 +78,8 @@ def _candidate_shapes(max_atoms: int) -> Iterator[Shape]:
 
     fcc_lc = math.sqrt(2)
     for kind in ("sc", "bcc", "fcc"):
-        for h, k, l in itertools.combinations_with_replacement(range(1, 11), 3):
-            yield Shape(kind, {"h": h, "k": k, "l": l}, _cubic(kind, (h, k, l)))
+        for h, k, l_ in itertools.combinations_with_replacement(range(1, 11), 3):
+            yield Shape(kind, {"h": h, "k": k, "l": l_}, _cubic(kind, (h, k, l_)))
     for s1, s2, s3 in itertools.combinations_with_replacement(range(1, 11), 3):
         if 2 * s1 * s2 * s3 > 4 * max_atoms:  # far too large; skip building
             continue
