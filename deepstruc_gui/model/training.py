@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
 
+from deepstruc_gui.model.bundle import LatentMap, save_bundle
 from deepstruc_gui.model.dataset import build_graphs, coordinate_scale
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.network import Architecture, DeepStrucVAE, gaussian_kl
@@ -200,3 +201,80 @@ def train(
     (out_dir / "history.json").write_text(json.dumps(history, indent=1))
     library.close()
     return out_dir
+
+
+@torch.inference_mode()
+def latent_map_of(
+    net: DeepStrucVAE, library: Library, indices: np.ndarray, scale: float, device=None
+) -> LatentMap:
+    """Posterior mean and σ of each structure: where it lives on the map."""
+    device = device or torch.device("cpu")
+    graphs = build_graphs(library, indices, scale, net.arch.max_atoms)
+    mus, sigmas = [], []
+    net.eval()
+    for batch in DataLoader(graphs, batch_size=256):
+        batch = batch.to(device)
+        out = net(batch)
+        mus.append(out["post_mean"].cpu().numpy())
+        sigmas.append(out["post_log_sigma"].exp().cpu().numpy())
+    split_names = ("train", "val", "test")
+    return LatentMap(
+        mu=np.concatenate(mus),
+        sigma=np.concatenate(sigmas),
+        types=[str(library.types[i]) for i in indices],
+        n_atoms=library.n_atoms[indices].astype(int),
+        metals=[str(library.metals[i]) for i in indices],
+        names=[str(library.names[i]) for i in indices],
+        split=[split_names[int(library.split[i])] for i in indices],
+        fcc_fraction=library.fcc_fraction[indices].astype(float),
+    )
+
+
+def export_bundle(
+    run_dir: str | Path, out_dir: str | Path, name: str, metrics: dict | None = None
+) -> Path:
+    """Write the best weights of a run as a bundle with the map of train+val structures."""
+    run_dir = Path(run_dir)
+    meta = json.loads((run_dir / "run.json").read_text())
+    arch = Architecture.from_dict(meta["architecture"])
+    net = DeepStrucVAE(arch)
+    net.load_state_dict(torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True))
+    library = Library.open(meta["library"])
+    indices = np.concatenate([library.indices("train"), library.indices("val")])
+    latent_map = latent_map_of(net, library, indices, meta["coordinate_scale"])
+    history = (
+        json.loads((run_dir / "history.json").read_text())
+        if (run_dir / "history.json").is_file()
+        else []
+    )
+    info = {
+        "name": name,
+        "description": {
+            "mmnp": "seven-type monometallic nanoparticles (sc, bcc, fcc, hcp, "
+            "icosahedral, decahedral, octahedral), 5–200 atoms",
+            "stacking": "close-packed clusters: fcc, hcp and stacking-faulted sequences",
+        }.get(library.kind, library.kind),
+        "library_kind": library.kind,
+        "pdf_parameters": meta["pdf_parameters"],
+        "pdf_grid": {
+            "rmin": 2.0,
+            "rmax": 29.99,
+            "rstep": 0.01,
+            "n": arch.n_points,
+            "normalisation": "divided by its maximum; zero where data are missing",
+        },
+        "coordinate_scale": meta["coordinate_scale"],
+        "presence_threshold_logit": 0.0,
+        "atom_order": "by distance from the centroid (0.01 Å shells), then z, y, x",
+        "training": {
+            "epochs_run": len(history),
+            "config": meta["train_config"],
+            "n_train": meta["n_train"],
+            "n_val": meta["n_val"],
+            "seconds": round(sum(h["seconds"] for h in history), 1),
+        },
+        "metrics": metrics or {},
+        "citation": "Kjær, Anker et al., Digital Discovery 2023, doi:10.1039/d2dd00086e",
+    }
+    library.close()
+    return save_bundle(out_dir, net, info, latent_map)

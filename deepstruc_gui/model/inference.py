@@ -1,0 +1,93 @@
+"""Inference: the prior and the decoder of a bundle, on CUDA when present.
+
+Needs only the bundle (no training library). Everything runs under
+``torch.inference_mode()`` with the network in eval mode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from deepstruc_gui.model.bundle import ModelBundle
+
+PRESENCE_THRESHOLD = 0.0  # logit > 0  ⇔  probability > 0.5
+
+
+def choose_device(device: str | torch.device | None = None) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_description(device: torch.device) -> str:
+    """'CUDA: <name>' or 'CPU (n threads)' for status bars and reports."""
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+class Predictor:
+    """Maps PDFs to latent normals and latent points to clusters in Å."""
+
+    def __init__(self, bundle: ModelBundle, device: str | torch.device | None = None) -> None:
+        self.bundle = bundle
+        self.device = choose_device(device)
+        self.network = bundle.load_network(self.device)
+        self.scale = float(bundle.metadata["coordinate_scale"])
+        self._map_mu = np.asarray(bundle.latent_map.mu, dtype=np.float64)
+        self._map_types = np.asarray(bundle.latent_map.types)
+
+    @property
+    def device_name(self) -> str:
+        return device_description(self.device)
+
+    @torch.inference_mode()
+    def prior(self, g_model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and σ (each (2,)) of p(z | PDF) for a 2800-point model input."""
+        x = torch.as_tensor(np.asarray(g_model, dtype=np.float32)[None], device=self.device)
+        mean, log_sigma = self.network.prior_distribution(x)
+        return mean[0].double().cpu().numpy(), log_sigma[0].exp().double().cpu().numpy()
+
+    @torch.inference_mode()
+    def decode_raw(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Coordinates (n, max_atoms, 3) in Å and presence logits (n, max_atoms)."""
+        zt = torch.as_tensor(np.asarray(z, dtype=np.float32).reshape(-1, 2), device=self.device)
+        out = self.network.decoder(zt).double().cpu().numpy()
+        return out[..., :3] * self.scale, out[..., 3]
+
+    def decode(self, z: np.ndarray) -> list[np.ndarray]:
+        """One centred cluster (n_i, 3) in Å per latent point; padding slots removed."""
+        coords, logits = self.decode_raw(z)
+        clusters = []
+        for xyz, logit in zip(coords, logits, strict=True):
+            keep = logit > PRESENCE_THRESHOLD
+            if keep.sum() < 2:  # a cluster needs two atoms; take the two most likely
+                keep = np.zeros_like(keep)
+                keep[np.argsort(logit)[-2:]] = True
+            p = xyz[keep]
+            clusters.append(p - p.mean(axis=0))
+        return clusters
+
+    def nearest_type(self, z: np.ndarray, k: int = 5) -> list[str]:
+        """Majority type of the k nearest training structures on the latent map."""
+        z = np.asarray(z, dtype=np.float64).reshape(-1, 2)
+        if len(self._map_mu) == 0:
+            return ["unknown"] * len(z)
+        k = min(k, len(self._map_mu))
+        d2 = ((z[:, None, :] - self._map_mu[None, :, :]) ** 2).sum(-1)
+        nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        out = []
+        for row, idx in zip(d2, nearest, strict=True):
+            idx = idx[np.argsort(row[idx])]
+            types, counts = np.unique(self._map_types[idx], return_counts=True)
+            best = types[counts == counts.max()]
+            # ties: the type of the closest neighbour among the tied ones
+            out.append(str(next(t for t in self._map_types[idx] if t in best)))
+        return out
+
+    def nearest_structures(self, z: np.ndarray, k: int = 1) -> np.ndarray:
+        """Indices into the latent map of the k nearest training structures."""
+        z = np.asarray(z, dtype=np.float64).reshape(-1, 2)
+        d2 = ((z[:, None, :] - self._map_mu[None, :, :]) ** 2).sum(-1)
+        return np.argsort(d2, axis=1)[:, :k]

@@ -1,0 +1,124 @@
+"""The solve pipeline: sample the latent region, decode, fit, rank — in batches.
+
+The GUI's worker and ``deepstruc-gui predict`` both call :func:`solve`; batches of
+ranked candidates stream out through ``on_batch`` and the cancel token is checked
+between batches, so a new request never waits for a stale one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from deepstruc_gui.model.inference import Predictor
+from deepstruc_gui.science.fitting import FitConfig, fit_candidates
+from deepstruc_gui.science.pdf_io import PDFData
+from deepstruc_gui.util.cancel import CancelToken, check
+
+
+@dataclass
+class Candidate:
+    """One decoded and refined cluster."""
+
+    latent: np.ndarray  # (2,)
+    positions: np.ndarray  # (n, 3) Å, centred, refined expansion applied
+    n_atoms: int
+    rw: float
+    scale: float
+    expansion: float
+    biso: float
+    qdamp: float
+    delta2: float
+    nearest_type: str
+    r: np.ndarray = field(repr=False)
+    gcalc: np.ndarray = field(repr=False)
+
+    @property
+    def diameter(self) -> float:
+        from scipy.spatial.distance import pdist
+
+        return float(pdist(self.positions).max()) if self.n_atoms > 1 else 0.0
+
+
+def sample_region(
+    center: np.ndarray, radius: np.ndarray | float, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``n`` points uniform inside an ellipse (semi-axes ``radius``, scalar = circle)."""
+    radius = np.broadcast_to(np.asarray(radius, dtype=float), (2,))
+    angle = rng.uniform(0, 2 * math.pi, n)
+    rho = np.sqrt(rng.uniform(0, 1, n))
+    unit = np.column_stack([np.cos(angle), np.sin(angle)]) * rho[:, None]
+    return np.asarray(center, dtype=float)[None, :] + unit * radius[None, :]
+
+
+def candidates_from_fit(
+    z: np.ndarray, clusters: list[np.ndarray], result, types: list[str]
+) -> list[Candidate]:
+    return [
+        Candidate(
+            latent=z[i],
+            positions=clusters[i] * float(result.expansion[i]),
+            n_atoms=len(clusters[i]),
+            rw=float(result.rw[i]),
+            scale=float(result.scale[i]),
+            expansion=float(result.expansion[i]),
+            biso=float(result.biso[i]),
+            qdamp=float(result.qdamp[i]),
+            delta2=float(result.delta2[i]),
+            nearest_type=types[i],
+            r=result.r,
+            gcalc=result.gcalc[i],
+        )
+        for i in range(len(clusters))
+    ]
+
+
+def evaluate_points(
+    data: PDFData,
+    predictor: Predictor,
+    z: np.ndarray,
+    fit_config: FitConfig,
+    cancel: CancelToken | None = None,
+) -> list[Candidate]:
+    """Decode and fit the given latent points (in input order)."""
+    z = np.asarray(z, dtype=float).reshape(-1, 2)
+    clusters = predictor.decode(z)
+    check(cancel)
+    result = fit_candidates(
+        clusters, data.r, data.g, fit_config, device=predictor.device, cancel=cancel
+    )
+    return candidates_from_fit(z, clusters, result, predictor.nearest_type(z))
+
+
+def solve(
+    data: PDFData,
+    predictor: Predictor,
+    center,
+    radius,
+    n_samples: int,
+    fit_config: FitConfig,
+    seed: int | None = None,
+    cancel: CancelToken | None = None,
+    on_batch: Callable[[list[Candidate]], None] | None = None,
+    batch_size: int = 100,
+) -> list[Candidate]:
+    """Sample ``n_samples`` points in the region, decode and fit them batch by batch.
+
+    ``on_batch`` receives the ranked list of all candidates so far after each batch.
+    Returns all candidates, best Rw first.
+    """
+    rng = np.random.default_rng(seed)
+    z_all = sample_region(np.asarray(center, float), radius, n_samples, rng)
+    ranked: list[Candidate] = []
+    for start in range(0, n_samples, batch_size):
+        check(cancel)
+        batch = evaluate_points(
+            data, predictor, z_all[start : start + batch_size], fit_config, cancel
+        )
+        ranked = sorted(ranked + batch, key=lambda c: c.rw)
+        if on_batch is not None:
+            on_batch(ranked)
+    return ranked
