@@ -17,6 +17,10 @@ from deepstruc_gui import __version__
 SUBCOMMANDS: dict[str, str] = {
     "simulate": "deepstruc_gui.cli.simulate",
     "fit": "deepstruc_gui.cli.fit",
+    "data": "deepstruc_gui.cli.data",
+    "train": "deepstruc_gui.cli.train",
+    "predict": "deepstruc_gui.cli.predict",
+    "evaluate": "deepstruc_gui.cli.evaluate",
 }
 
 

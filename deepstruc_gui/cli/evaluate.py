@@ -1,0 +1,52 @@
+"""``deepstruc-gui evaluate``: a model's accuracy on a library's test split."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "measure a model on the test split: MAE, type and size accuracy, Rw, map quality"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
+    parser.add_argument("--library", required=True, help="the library the model was trained on")
+    parser.add_argument("--samples", type=int, default=100, help="candidates per structure")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate only this many")
+    parser.add_argument("--json", default=None, help="write the metrics here")
+    parser.add_argument("--device", default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from deepstruc_gui.cli.main import UserError
+    from deepstruc_gui.model.bundle import BundleError, ModelBundle, resolve_model
+    from deepstruc_gui.model.evaluation import evaluate_structures, map_quality, summarise
+    from deepstruc_gui.model.inference import Predictor
+    from deepstruc_gui.model.library import Library, LibraryError
+    from deepstruc_gui.util.atomic import atomic_write_text
+
+    try:
+        bundle = ModelBundle.load(resolve_model(args.model))
+        library = Library.open(args.library)
+    except (BundleError, LibraryError) as exc:
+        raise UserError(str(exc)) from exc
+    predictor = Predictor(bundle, args.device)
+    test = library.indices("test")
+    if args.limit:
+        test = np.random.default_rng(0).permutation(test)[: args.limit]
+    bar = tqdm(total=len(test), desc="test structures")
+    results = evaluate_structures(
+        predictor, library, test, samples=args.samples, progress=lambda k, n: bar.update(1)
+    )
+    bar.close()
+    metrics = summarise(results)
+    metrics["map"] = map_quality(bundle.latent_map)
+    metrics["samples"] = args.samples
+    print(json.dumps(metrics, indent=1))
+    if args.json:
+        atomic_write_text(args.json, json.dumps(metrics, indent=1))
+    return 0

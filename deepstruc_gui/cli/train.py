@@ -1,0 +1,57 @@
+"""``deepstruc-gui train``: train a model on a library and write a bundle."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "train the DeepStruc model on a library (resumable; writes a model bundle)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from deepstruc_gui.model.training import TrainConfig
+
+    d = TrainConfig()
+    parser.add_argument("--library", required=True, help="library .h5 from 'data build'")
+    parser.add_argument("-o", "--output", default=None, help="run folder (default runs/<kind>)")
+    parser.add_argument("--bundle", default=None, help="write the bundle here at the end")
+    parser.add_argument("--name", default=None, help="bundle name (default: library kind)")
+    parser.add_argument("--epochs", type=int, default=d.epochs)
+    parser.add_argument("--batch-size", type=int, default=d.batch_size)
+    parser.add_argument("--lr", type=float, default=d.lr)
+    parser.add_argument("--beta-max", type=float, default=d.beta_max)
+    parser.add_argument("--beta-warmup", type=int, default=d.beta_warmup)
+    parser.add_argument("--max-minutes", type=float, default=None, help="stop after this long")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--no-resume", action="store_true", help="start over")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from deepstruc_gui.cli.main import UserError
+    from deepstruc_gui.model.library import Library, LibraryError
+    from deepstruc_gui.model.training import TrainConfig, export_bundle, train
+
+    try:
+        kind = Library.open(args.library).kind
+    except LibraryError as exc:
+        raise UserError(str(exc)) from exc
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        beta_max=args.beta_max,
+        beta_warmup=args.beta_warmup,
+        max_minutes=args.max_minutes,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+    )
+    run_dir = Path(args.output or f"runs/{kind}")
+    train(args.library, run_dir, config, resume=not args.no_resume)
+    name = args.name or kind
+    bundle = export_bundle(run_dir, Path(args.bundle or run_dir / "bundle" / name), name)
+    print(f"wrote model bundle {bundle}")
+    return 0
