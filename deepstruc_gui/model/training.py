@@ -59,14 +59,18 @@ def losses(out: dict, target: torch.Tensor, scale: float) -> dict[str, torch.Ten
     coord = (sq * present).sum() / present.sum().clamp(min=1)
     presence = F.binary_cross_entropy_with_logits(pred[..., 3], present)
     kl = gaussian_kl(
-        out["post_mean"], out["post_log_sigma"],
-        out["prior_mean"].detach(), out["prior_log_sigma"].detach(),
+        out["post_mean"],
+        out["post_log_sigma"],
+        out["prior_mean"].detach(),
+        out["prior_log_sigma"].detach(),
     ).mean()
     # The prior learns to match the posterior at full weight (the posterior is held
     # fixed in this term); β only limits how far the posterior may stray from it.
     prior_fit = gaussian_kl(
-        out["post_mean"].detach(), out["post_log_sigma"].detach(),
-        out["prior_mean"], out["prior_log_sigma"],
+        out["post_mean"].detach(),
+        out["post_log_sigma"].detach(),
+        out["prior_mean"],
+        out["prior_log_sigma"],
     ).mean()
     return {"coord": coord, "presence": presence, "kl": kl, "prior_fit": prior_fit}
 
@@ -160,8 +164,12 @@ def train(
             batch = batch.to(device)
             out = net(batch)
             parts = losses(out, batch.target, scale)
-            loss = (parts["coord"] + config.presence_weight * parts["presence"]
-                    + beta * parts["kl"] + parts["prior_fit"])
+            loss = (
+                parts["coord"]
+                + config.presence_weight * parts["presence"]
+                + beta * parts["kl"]
+                + parts["prior_fit"]
+            )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)

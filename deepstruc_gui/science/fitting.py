@@ -21,6 +21,7 @@ on 2800-point curves.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -112,7 +113,7 @@ def fit_candidates(
         )
     r, g = r_obs[inside], g_obs[inside]
     device = torch.device(device) if device is not None else default_device()
-    problem = _Problem(r, g, config, device)
+    problem = _problem_for(r, g, config, device)
     parts = []
     for start in range(0, len(structures), config.batch_size):
         check(cancel)
@@ -133,6 +134,26 @@ def fit_candidates(
         gcalc=cols["gcalc"],
         gobs=g,
     )
+
+
+_PROBLEMS: dict[tuple, _Problem] = {}
+
+
+def _problem_for(r: np.ndarray, g: np.ndarray, config: FitConfig, device) -> _Problem:
+    """The data-side tables, reused while the same data and settings are fitted again
+    (the GUI fits the point under the marker many times a second)."""
+    key = (
+        hashlib.sha1(r.tobytes()).hexdigest(),
+        hashlib.sha1(g.tobytes()).hexdigest(),
+        config,
+        str(device),
+    )
+    problem = _PROBLEMS.get(key)
+    if problem is None:
+        if len(_PROBLEMS) >= 4:
+            _PROBLEMS.pop(next(iter(_PROBLEMS)))
+        problem = _PROBLEMS[key] = _Problem(r, g, config, device)
+    return problem
 
 
 def first_peak_position(r: np.ndarray, g: np.ndarray, lo: float = 1.6, hi: float = 5.0) -> float:

@@ -1,0 +1,92 @@
+"""Measured G(r), the selected candidate's fit and the difference, with the fit range."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+
+from deepstruc_gui.model.solve import Candidate
+from deepstruc_gui.science.pdf_io import PDFData
+
+
+class PDFPanel(pg.PlotWidget):
+    """Observes data and selection; the draggable region sends a new fit range."""
+
+    fit_range_changed = Signal(float, float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent=parent, background="w")
+        self.setLabel("bottom", "r (Å)")
+        self.setLabel("left", "G(r)")
+        self.showGrid(x=True, y=True, alpha=0.15)
+        self.legend = self.addLegend(offset=(-5, 5), labelTextSize="9pt")
+        self.obs = self.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=3,
+            symbolBrush="#1F4E99",
+            symbolPen=None,
+            name="measured",
+        )
+        self.calc = self.plot(pen=pg.mkPen("#D62728", width=2), name="fit")
+        self.diff = self.plot(pen=pg.mkPen("#2CA02C", width=1.2), name="difference")
+        self.zero = pg.InfiniteLine(angle=0, pen=pg.mkPen("#888", width=0.8))
+        self.addItem(self.zero)
+        self.region = pg.LinearRegionItem(
+            values=(2.0, 30.0), brush=(100, 100, 100, 25), movable=True
+        )
+        self.region.sigRegionChangeFinished.connect(self._region_changed)
+        self.addItem(self.region)
+        self.info = pg.TextItem("", color="#000", anchor=(1, 0))
+        self.info.setParentItem(self.getPlotItem().vb)
+        self._updating = False
+        self._data: PDFData | None = None
+
+    def set_data(self, data: PDFData | None) -> None:
+        self._data = data
+        if data is None:
+            self.obs.setData([], [])
+        else:
+            self.obs.setData(data.r, data.g)
+        self.show_candidate(None)
+        self.autoRange()
+
+    def set_fit_range(self, rmin: float, rmax: float) -> None:
+        self._updating = True
+        self.region.setRegion((rmin, rmax))
+        self._updating = False
+
+    def show_candidate(self, c: Candidate | None, title: str = "") -> None:
+        if c is None or self._data is None or len(c.r) == 0:
+            self.calc.setData([], [])
+            self.diff.setData([], [])
+            self.info.setText("")
+            return
+        obs = np.interp(c.r, self._data.r, self._data.g)
+        offset = -1.2 * max(float(np.abs(obs).max()), 1e-9) * 0.6
+        self.calc.setData(c.r, c.gcalc)
+        self.diff.setData(c.r, obs - c.gcalc + offset)
+        self.zero.setPos(offset)
+        self.info.setText(
+            f"{title}Rw = {c.rw:.4f}   {c.n_atoms} atoms ({c.nearest_type})\n"
+            f"scale {c.scale:.4g}   expansion {c.expansion:.4f}   Biso {c.biso:.3f} Å²"
+        )
+        rect = self.getPlotItem().vb.boundingRect()
+        self.info.setPos(rect.width() - 5, 5)
+
+    @property
+    def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {
+            name: item.getData()
+            for name, item in (
+                ("measured", self.obs),
+                ("fit", self.calc),
+                ("difference", self.diff),
+            )
+        }
+
+    def _region_changed(self) -> None:
+        if not self._updating:
+            lo, hi = self.region.getRegion()
+            self.fit_range_changed.emit(float(lo), float(hi))

@@ -1,0 +1,132 @@
+"""The selected cluster in 3-D: shaded spheres, optional bonds, turntable camera.
+
+vispy needs an OpenGL context (Xvfb + Mesa in tests). Without one the view shows a
+message instead of failing, and still reports what it holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase.data import atomic_numbers, covalent_radii
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from scipy.spatial.distance import pdist
+
+from deepstruc_gui.gui.views.latent_map import TYPE_COLOURS
+from deepstruc_gui.science.structures import coordination_numbers, neighbour_edges
+from deepstruc_gui.science.structures import nearest_neighbour_distance as nn_distance
+
+
+class StructureView(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.positions = np.zeros((0, 3))
+        self.element = "Pt"
+        self.kind = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.canvas = None
+        self._markers = self._bonds = None
+        try:
+            from vispy import scene
+
+            self.canvas = scene.SceneCanvas(keys=None, bgcolor="white", show=False)
+            self.view = self.canvas.central_widget.add_view()
+            self.view.camera = scene.cameras.TurntableCamera(fov=30, distance=40)
+            self._markers = scene.visuals.Markers(
+                parent=self.view.scene, spherical=True, scaling="scene"
+            )
+            self._bonds = scene.visuals.Line(
+                parent=self.view.scene, connect="segments", color=(0.3, 0.3, 0.3, 1.0), width=2
+            )
+            layout.addWidget(self.canvas.native, 1)
+        except Exception as exc:  # no OpenGL: keep the window usable
+            self.canvas = None
+            layout.addWidget(
+                QLabel(
+                    f"3-D view unavailable ({exc.__class__.__name__}: an OpenGL context is needed)"
+                ),
+                1,
+            )
+        bar = QHBoxLayout()
+        self.colour_mode = QComboBox()
+        self.colour_mode.addItems(["colour by type", "colour by coordination"])
+        self.colour_mode.currentIndexChanged.connect(self._redraw)
+        self.show_bonds = QCheckBox("bonds")
+        self.show_bonds.setChecked(True)
+        self.show_bonds.toggled.connect(self._redraw)
+        reset = QPushButton("reset view")
+        reset.clicked.connect(self.reset_view)
+        self.info = QLabel("no structure")
+        bar.addWidget(self.colour_mode)
+        bar.addWidget(self.show_bonds)
+        bar.addWidget(reset)
+        bar.addStretch(1)
+        bar.addWidget(self.info)
+        layout.addLayout(bar)
+
+    @property
+    def atom_count(self) -> int:
+        return len(self.positions)
+
+    def set_structure(
+        self, positions: np.ndarray | None, kind: str = "", element: str = ""
+    ) -> None:
+        self.positions = np.zeros((0, 3)) if positions is None else np.asarray(positions, float)
+        self.kind = kind
+        self.element = element if element in atomic_numbers else "Pt"
+        self._redraw()
+        self.reset_view()
+
+    def diameter(self) -> float:
+        return float(pdist(self.positions).max()) if self.atom_count > 1 else 0.0
+
+    def _redraw(self) -> None:
+        n = self.atom_count
+        self.info.setText(f"{n} atoms, diameter {self.diameter():.1f} Å" if n else "no structure")
+        if self.canvas is None:
+            return
+        if n == 0:
+            self._markers.set_data(np.zeros((1, 3)), size=0)
+            self._bonds.set_data(pos=np.zeros((2, 3)), color=(0, 0, 0, 0))
+            self.canvas.update()
+            return
+        bond = nn_distance(self.positions) if n > 1 else 2.5
+        radius = 0.5 * bond if np.isfinite(bond) else covalent_radii[atomic_numbers[self.element]]
+        if self.colour_mode.currentIndex() == 1 and n > 1:
+            cn = coordination_numbers(self.positions, 1.2 * bond)
+            t = np.clip(cn / 12.0, 0, 1)
+            colours = np.column_stack([t, 0.3 + 0.4 * (1 - t), 1 - t, np.ones(n)])
+        else:
+            hexcol = TYPE_COLOURS.get(self.kind, "#B8860B").lstrip("#")
+            rgb = [int(hexcol[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+            colours = np.tile([*rgb, 1.0], (n, 1))
+        self._markers.set_data(self.positions, size=2 * radius, face_color=colours, edge_width=0)
+        if self.show_bonds.isChecked() and n > 1:
+            edges, _ = neighbour_edges(self.positions, 1.2 * bond)
+            half = edges[:, edges[0] < edges[1]]
+            if half.shape[1]:
+                segs = self.positions[half.T.reshape(-1)]
+                self._bonds.set_data(pos=segs, color=(0.35, 0.35, 0.35, 1.0))
+            else:
+                self._bonds.set_data(pos=np.zeros((2, 3)), color=(0, 0, 0, 0))
+        else:
+            self._bonds.set_data(pos=np.zeros((2, 3)), color=(0, 0, 0, 0))
+        self.canvas.update()
+
+    def reset_view(self) -> None:
+        if self.canvas is None:
+            return
+        extent = max(self.diameter(), 5.0)
+        self.view.camera.center = (0, 0, 0)
+        self.view.camera.distance = 2.6 * extent
+        self.view.camera.elevation = 20
+        self.view.camera.azimuth = 30
+        self.canvas.update()
