@@ -1,0 +1,164 @@
+"""The real window, driven as a user would: load, drag, read the table, export, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ase.io
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "resources" / "examples"
+
+
+def _mouse(widget, kind, pos: QPointF, buttons) -> None:
+    event = QMouseEvent(
+        kind,
+        pos,
+        widget.mapToGlobal(pos.toPoint()).toPointF(),
+        Qt.MouseButton.LeftButton,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def drag(view, start: QPointF, end: QPointF, steps: int = 12, qtbot=None) -> None:
+    """Press, move in steps with the button held, release (pyqtgraph needs buttons())."""
+    vp = view.viewport()
+    left = Qt.MouseButton.LeftButton
+    _mouse(vp, QEvent.Type.MouseButtonPress, start, left)
+    for k in range(1, steps + 1):
+        p = start + (end - start) * (k / steps)
+        _mouse(vp, QEvent.Type.MouseMove, p, left)
+        if qtbot is not None:
+            qtbot.wait(15)
+    _mouse(vp, QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton)
+
+
+def wait_for_solve(qtbot, window, timeout=60000) -> None:
+    qtbot.waitUntil(
+        lambda: bool(window.session.candidates) and not window.worker.busy, timeout=timeout
+    )
+
+
+def test_load_drag_select_export_close(make_window, qtbot, tmp_path) -> None:
+    window = make_window()
+    assert window.central.currentIndex() == 0  # the welcome page first
+    assert window.open_file(EXAMPLES / "JQ_S1.gr")
+    assert window.central.currentIndex() == 1
+    qtbot.waitUntil(lambda: window.session.prior_mean is not None, timeout=20000)
+    m = window.map_view
+    assert len(m.prior_curves[0].getData()[0]) > 0  # 3σ region drawn
+    assert np.allclose(window.session.query.center, window.session.prior_mean)
+    wait_for_solve(qtbot, window)
+
+    # drag the centre marker with the mouse
+    start_center = np.array(window.session.query.center)
+    vb = m.getPlotItem().vb
+    scene_start = vb.mapViewToScene(QPointF(*start_center))
+    offset = np.array(window.session.region_radius()) * 0.8
+    scene_end = vb.mapViewToScene(QPointF(*(start_center + offset)))
+    decoded = []
+    window.worker.decoded.connect(lambda *a: decoded.append(a))
+    drag(
+        m, m.mapFromScene(scene_start).toPointF(), m.mapFromScene(scene_end).toPointF(), qtbot=qtbot
+    )
+    qtbot.waitUntil(
+        lambda: not np.allclose(window.session.query.center, start_center), timeout=5000
+    )
+    assert window.session.can_undo
+    wait_for_solve(qtbot, window)
+    assert decoded, "the point under the marker was decoded while dragging"
+
+    # candidates arrive sorted by Rw
+    cands = window.session.candidates
+    rws = [c.rw for c in cands]
+    assert rws == sorted(rws) and len(cands) == window.session.query.n_samples
+    table = window.table
+    assert table.model().rowCount() == len(cands)
+    shown = [float(table.model().index(row, 1).data()) for row in range(5)]
+    assert shown == sorted(shown)
+
+    # select the third row: the 3-D view and the PDF panel follow
+    table.selectRow(2)
+    qtbot.waitUntil(lambda: (window.session.selected or 0) > 0)
+    chosen = window.session.selected_candidate
+    assert window.structure_view.atom_count == chosen.n_atoms
+    _, y = window.pdf_panel.calc.getData()
+    assert np.allclose(y, chosen.gcalc)
+
+    # export the selected structure; ase reads it back
+    from deepstruc_gui.gui.exporting import export_fit, export_structure, export_table
+
+    export_structure(tmp_path / "c.xyz", chosen, window.session.element)
+    atoms = ase.io.read(tmp_path / "c.xyz")
+    assert len(atoms) == chosen.n_atoms and set(atoms.get_chemical_symbols()) == {"Pt"}
+    export_fit(tmp_path / "fit.csv", chosen, window.session.data)
+    export_table(tmp_path / "table.csv", window.session.candidates)
+    assert len((tmp_path / "table.csv").read_text().splitlines()) == len(cands) + 1
+
+    # undo the move: the centre returns
+    window.undo()
+    assert np.allclose(window.session.query.center, start_center)
+    wait_for_solve(qtbot, window)
+
+    # a screenshot for people (artifacts/ is not committed)
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    window.grab().save(str(ROOT / "artifacts" / "window_random_model.png"))
+    assert window.errors == []
+
+
+def test_malformed_file_gives_a_message_and_no_crash(make_window, qtbot, tmp_path) -> None:
+    window = make_window()
+    bad = tmp_path / "broken.gr"
+    bad.write_text("# r G\n1.0 0.5\n1.5 abc\n")
+    assert not window.open_file(bad)
+    assert window.errors and "broken.gr:3" in window.errors[0][1]
+    assert window.session.data is None
+    assert window.open_file(EXAMPLES / "Au144PET_100K-00000.gr")  # still usable
+    qtbot.waitUntil(lambda: window.session.prior_mean is not None, timeout=20000)
+
+
+def test_cancel_and_stale_results_never_appear(make_window, qtbot) -> None:
+    window = make_window()
+    window.open_file(EXAMPLES / "JQ_S1.gr")
+    qtbot.waitUntil(lambda: window.session.prior_mean is not None, timeout=20000)
+    seen_ids = []
+    window.worker.batch_ready.connect(lambda rid, *a: seen_ids.append(rid))
+    # a big search, replaced at once by a small one: only the newest is shown
+    window.session.update_query(n_samples=5000)
+    window.start_solve()
+    first = window._latest["solve"]
+    window.session.update_query(n_samples=60)
+    window.start_solve()
+    second = window._latest["solve"]
+    wait_for_solve(qtbot, window)
+    assert len(window.session.candidates) == 60
+    qtbot.wait(200)
+    assert len(window.session.candidates) == 60  # nothing from the first job arrived later
+    assert first != second and set(seen_ids) <= {first, second}
+    # cancel mid-job
+    window.session.update_query(n_samples=5000)
+    window.start_solve()
+    qtbot.waitUntil(lambda: window.worker.busy, timeout=5000)
+    window.cancel_job()
+    qtbot.waitUntil(lambda: not window.worker.busy, timeout=20000)
+    assert len(window.session.candidates) < 5000
+    assert not window.progress.isVisible()
+
+
+def test_session_save_and_restore(make_window, qtbot, tmp_path) -> None:
+    window = make_window()
+    window.open_file(EXAMPLES / "JQ_S1.gr")
+    wait_for_solve(qtbot, window)
+    path = tmp_path / "s.dsession.json"
+    window.session.save(path)
+    other = make_window()
+    assert other.open_session(path)
+    assert len(other.session.candidates) == len(window.session.candidates)
+    assert other.table.model().rowCount() == len(window.session.candidates)
+    assert other.central.currentIndex() == 1

@@ -1,0 +1,93 @@
+"""The session state without Qt: events, undo, regions, persistence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deepstruc_gui.science.pdf_io import read_pdf
+from deepstruc_gui.state.events import Event
+from deepstruc_gui.state.session import Query, Session
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+
+
+def test_event_connect_block_disconnect() -> None:
+    seen = []
+    event = Event()
+    event.connect(seen.append)
+    event.emit(1)
+    with event.blocked():
+        event.emit(2)
+    event.disconnect(seen.append)
+    event.emit(3)
+    assert seen == [1]
+
+
+def test_prior_places_centre_and_moves_are_undoable() -> None:
+    s = Session()
+    fired = []
+    s.query_changed.connect(lambda: fired.append(s.query.center))
+    s.set_data(read_pdf(EXAMPLES / "JQ_S1.gr"))
+    assert s.element == "Pt"
+    s.set_prior(np.array([0.5, -1.0]), np.array([0.1, 0.2]))
+    assert s.query.center == (0.5, -1.0) and not s.can_undo
+    s.move_center(1.0, 1.0)
+    s.move_center(2.0, 2.0)
+    s.undo()
+    assert s.query.center == (1.0, 1.0)
+    s.undo()
+    assert s.query.center == (0.5, -1.0)
+    s.redo()
+    assert s.query.center == (1.0, 1.0)
+    s.back_to_prior()
+    assert s.query.center == (0.5, -1.0)
+    assert fired[0] == (0.5, -1.0)
+
+
+def test_region_from_sigma_or_free_radius() -> None:
+    q = Query(sigma_multiple=5.0)
+    assert np.allclose(q.radius(np.array([0.1, 0.2])), [0.5, 1.0])
+    q = Query(sigma_multiple=None, free_radius=0.3)
+    assert np.allclose(q.radius(np.array([0.1, 0.2])), [0.3, 0.3])
+
+
+def test_session_file_round_trip(tmp_path) -> None:
+    from deepstruc_gui.model.solve import Candidate
+
+    s = Session()
+    s.set_data(read_pdf(EXAMPLES / "Au144PET_100K-00000.gr"))
+    s.set_prior(np.array([0.1, 0.2]), np.array([0.3, 0.4]))
+    r = np.linspace(2, 30, 50)
+    s.set_candidates(
+        [
+            Candidate(
+                np.array([0.1, 0.2]),
+                np.random.rand(13, 3),
+                13,
+                0.2,
+                1.0,
+                1.01,
+                0.4,
+                0.04,
+                2.0,
+                "icosahedral",
+                r,
+                np.sin(r),
+            )
+        ]
+    )
+    path = tmp_path / "s.dsession.json"
+    s.save(path)
+    restored = Session()
+    restored.restore(Session.load_file(path))
+    assert restored.data is not None and np.allclose(restored.data.g, s.data.g)
+    assert restored.candidates[0].nearest_type == "icosahedral"
+    assert restored.selected == 0 and restored.query == s.query
+    with pytest.raises(ValueError, match="not a DeepStruc"):
+        restored.restore({"format": "other"})
+    (tmp_path / "bad.json").write_text("{ not json")
+    with pytest.raises(ValueError, match=r"bad\.json"):
+        Session.load_file(tmp_path / "bad.json")
