@@ -1,0 +1,195 @@
+"""The network, training, bundles, inference and the headless predict/evaluate commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import pytest
+import torch
+
+from deepstruc_gui.cli.main import main
+from deepstruc_gui.model.bundle import BundleError, ModelBundle
+from deepstruc_gui.model.dataset import canonical_order, decoder_target
+from deepstruc_gui.model.fixtures import SMALL_ARCHITECTURE
+from deepstruc_gui.model.inference import Predictor
+from deepstruc_gui.model.library import build_library
+from deepstruc_gui.model.network import DeepStrucVAE, gaussian_kl
+from deepstruc_gui.model.training import TrainConfig, export_bundle, train
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny library, two epochs of a small network, exported as a bundle."""
+    root = tmp_path_factory.mktemp("train")
+    lib = build_library("mmnp", root / "lib.h5", metals=["Pt"], max_atoms=40, progress=False)
+    run = train(
+        lib,
+        root / "run",
+        TrainConfig(epochs=2, batch_size=16, threads=1),
+        arch=SMALL_ARCHITECTURE,
+        log=lambda *_: None,
+    )
+    return lib, run, export_bundle(run, root / "bundle" / "tiny", "tiny")
+
+
+def test_canonical_order_and_targets() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.normal(size=(30, 3))
+    order = canonical_order(p)
+    radii = np.round(np.linalg.norm(p[order], axis=1), 2)
+    assert (np.diff(radii) >= 0).all()
+    t = decoder_target(p, scale=2.0, max_atoms=40)
+    assert t.shape == (40, 4) and t[:30, 3].all() and not t[30:, 3].any()
+    assert np.allclose(np.abs(t[:30, :3]).max() * 2.0, np.abs(p - p.mean(0)).max(), atol=1e-5)
+
+
+def test_gaussian_kl_is_zero_for_equal_and_positive_otherwise() -> None:
+    m, s = torch.zeros(3, 2), torch.zeros(3, 2)
+    assert torch.allclose(gaussian_kl(m, s, m, s), torch.zeros(3))
+    assert (gaussian_kl(m + 1, s, m, s) > 0).all()
+
+
+def test_training_resumes_and_exports(trained, tmp_path) -> None:
+    lib, run, bundle_dir = trained
+    history = json.loads((run / "history.json").read_text())
+    assert len(history) == 2 and all(np.isfinite(h["train_coord"]) for h in history)
+    # resume: a third epoch continues from the checkpoint
+    train(
+        lib,
+        run,
+        TrainConfig(epochs=3, batch_size=16, threads=1),
+        arch=SMALL_ARCHITECTURE,
+        log=lambda *_: None,
+    )
+    assert len(json.loads((run / "history.json").read_text())) == 3
+    bundle = ModelBundle.load(bundle_dir)
+    assert len(bundle.latent_map) > 0 and bundle.metadata["library_kind"] == "mmnp"
+    assert sum(f.stat().st_size for f in bundle_dir.iterdir()) < 20e6
+
+
+def test_predictor_prior_decode_and_determinism(trained) -> None:
+    _, _, bundle_dir = trained
+    predictor = Predictor(ModelBundle.load(bundle_dir), device="cpu")
+    g = np.random.default_rng(0).random(2800).astype(np.float32)
+    mean, sigma = predictor.prior(g)
+    assert mean.shape == (2,) and (sigma > 0).all()
+    assert np.allclose(predictor.prior(g)[0], mean)  # eval mode: deterministic
+    clusters = predictor.decode(np.array([mean, mean + 0.1]))
+    assert len(clusters) == 2 and all(c.shape[1] == 3 and len(c) >= 2 for c in clusters)
+    assert predictor.nearest_type(mean)[0] in set(predictor.bundle.latent_map.types)
+    # saved and reloaded weights give the same network output
+    net = ModelBundle.load(bundle_dir).load_network()
+    with torch.inference_mode():
+        a = net.decoder(torch.tensor([[0.1, 0.2]]))
+        b = predictor.network.decoder(torch.tensor([[0.1, 0.2]]))
+    assert torch.allclose(a, b)
+
+
+def test_bundle_errors_are_clear(trained, tmp_path) -> None:
+    _, _, bundle_dir = trained
+    broken = tmp_path / "broken"
+    shutil.copytree(bundle_dir, broken)
+    with pytest.raises(BundleError, match=r"no model\.json"):
+        ModelBundle.load(tmp_path / "nothing")
+    (broken / "weights.pt").write_bytes(b"garbage")
+    with pytest.raises(BundleError, match="checksum"):
+        ModelBundle.load(broken)
+    shutil.copy(bundle_dir / "weights.pt", broken / "weights.pt")
+    meta = json.loads((broken / "model.json").read_text())
+    meta["architecture"]["cond_dim"] = 99
+    (broken / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match="do not match"):
+        ModelBundle.load(broken).load_network()
+    (broken / "model.json").write_text("{ nope")
+    with pytest.raises(BundleError, match="unreadable"):
+        ModelBundle.load(broken)
+
+
+def test_untrained_network_shapes() -> None:
+    net = DeepStrucVAE(SMALL_ARCHITECTURE)
+    out = net.decoder(torch.zeros(5, 2))
+    assert out.shape == (5, SMALL_ARCHITECTURE.max_atoms, 4)
+
+
+def test_predict_cli_writes_structures_fits_and_summary(random_bundle, tmp_path, capsys) -> None:
+    out, summary = tmp_path / "out", tmp_path / "summary.json"
+    code = main(
+        [
+            "predict",
+            str(EXAMPLES / "JQ_S1.gr"),
+            "--model",
+            str(random_bundle),
+            "--samples",
+            "60",
+            "--top",
+            "3",
+            "--out",
+            str(out),
+            "--json",
+            str(summary),
+            "--seed",
+            "1",
+        ]
+    )
+    assert code == 0
+    data = json.loads(summary.read_text())
+    assert data["element"] == "Pt" and len(data["candidates"]) == 3
+    rws = [c["rw"] for c in data["candidates"]]
+    assert rws == sorted(rws)
+    xyz = sorted(out.glob("rank01_*.xyz"))[0]
+    atoms = ase.io.read(xyz)
+    assert set(atoms.get_chemical_symbols()) == {"Pt"}
+    assert len(atoms) == data["candidates"][0]["n_atoms"]
+    fit = np.loadtxt(out / "rank01_fit.csv", delimiter=",", skiprows=1)
+    assert fit.shape[1] == 4
+    # seedable: the same seed gives the same ranking
+    main(
+        [
+            "predict",
+            str(EXAMPLES / "JQ_S1.gr"),
+            "--model",
+            str(random_bundle),
+            "--samples",
+            "60",
+            "--top",
+            "3",
+            "--json",
+            str(tmp_path / "again.json"),
+            "--seed",
+            "1",
+        ]
+    )
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert [c["rw"] for c in again["candidates"]] == pytest.approx(rws)
+    assert main(["predict", str(EXAMPLES / "JQ_S1.gr"), "--model", "no-such-model"]) == 2
+    assert "no such model" in capsys.readouterr().err
+
+
+def test_evaluate_cli(trained, tmp_path, capsys) -> None:
+    lib, _, bundle_dir = trained
+    metrics = tmp_path / "m.json"
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            str(bundle_dir),
+            "--library",
+            str(lib),
+            "--samples",
+            "5",
+            "--limit",
+            "3",
+            "--json",
+            str(metrics),
+        ]
+    )
+    assert code == 0
+    m = json.loads(metrics.read_text())
+    assert m["n_test"] == 3 and m["mae_prior_mean"][0] >= 0
+    assert 0 <= m["type_accuracy"] <= 1 and "knn_type_accuracy" in m["map"]
