@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "deepstruc_gui.cli.train",
     "predict": "deepstruc_gui.cli.predict",
     "evaluate": "deepstruc_gui.cli.evaluate",
+    "self-test": "deepstruc_gui.cli.selftest",
 }
 
 
@@ -48,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
         return _open_window(argv)
-    if argv[0] in ("--self-test",):
-        return _open_window(argv)
+    if argv[0] == "--self-test":  # the installer's spelling of the subcommand
+        argv = ["self-test", *argv[1:]]
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
