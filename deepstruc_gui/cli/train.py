@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--no-resume", action="store_true", help="start over")
+    parser.add_argument(
+        "--init-from", default=None, help="fine-tune from another run folder's best weights"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

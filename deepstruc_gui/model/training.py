@@ -43,6 +43,8 @@ class TrainConfig:
     seed: int = 0
     device: str | None = None
     threads: int | None = None
+    #: start from another run's best weights and coordinate scale (fine-tuning)
+    init_from: str | None = None
 
 
 def set_seed(seed: int) -> None:
@@ -121,6 +123,10 @@ def train(
     arch = arch or Architecture()
     train_idx, val_idx = library.indices("train"), library.indices("val")
     scale = coordinate_scale(library, np.concatenate([train_idx, val_idx]))
+    if config.init_from:
+        parent = json.loads((Path(config.init_from) / "run.json").read_text())
+        arch = Architecture.from_dict(parent["architecture"])
+        scale = max(scale, float(parent["coordinate_scale"]))
     train_graphs = build_graphs(library, train_idx, scale, arch.max_atoms)
     val_graphs = build_graphs(library, val_idx, scale, arch.max_atoms)
     generator = torch.Generator().manual_seed(config.seed)
@@ -129,6 +135,10 @@ def train(
     )
     val_loader = DataLoader(val_graphs, batch_size=128)
     net = DeepStrucVAE(arch).to(device)
+    if config.init_from and not (resume and (out_dir / CHECKPOINT).is_file()):
+        weights = Path(config.init_from) / "best.pt"
+        net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
+        log(f"initialised from {weights}")
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=20)
     start_epoch, best, history = 0, math.inf, []
