@@ -14,6 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="evaluate only this many")
     parser.add_argument("--json", default=None, help="write the metrics here")
     parser.add_argument("--device", default=None)
+    parser.add_argument(
+        "--store", action="store_true", help="also write the metrics into the bundle's model.json"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,4 +52,9 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(metrics, indent=1))
     if args.json:
         atomic_write_text(args.json, json.dumps(metrics, indent=1))
+    if args.store:
+        from deepstruc_gui.model.bundle import update_metrics
+
+        update_metrics(bundle.path, metrics)
+        print(f"stored the metrics in {bundle.path}")
     return 0

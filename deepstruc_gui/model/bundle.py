@@ -211,3 +211,11 @@ def resolve_model(name_or_path: str | os.PathLike | None) -> Path:
         return models[str(name_or_path)]
     known = ", ".join(models) or "none installed"
     raise BundleError(f"{name_or_path}: no such model (shipped models: {known})")
+
+
+def update_metrics(directory: str | os.PathLike, metrics: dict) -> None:
+    """Store evaluation results in a bundle's description (weights are untouched)."""
+    meta_path = Path(directory) / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["metrics"] = metrics
+    atomic_write_text(meta_path, json.dumps(meta, indent=1))
