@@ -113,7 +113,28 @@ def map_quality(latent_map: LatentMap, k: int = 5) -> dict:
         coef, *_ = np.linalg.lstsq(x, y, rcond=None)
         resid = y - x @ coef
         size_r2[t] = float(1 - resid.var() / y.var()) if y.var() > 0 else 1.0
-    return {"knn_type_accuracy": accuracy, "size_r2_by_type": size_r2}
+    out = {"knn_type_accuracy": accuracy, "size_r2_by_type": size_r2}
+    fraction = np.asarray(latent_map.fcc_fraction, dtype=float)
+    if fraction.size == len(types) and np.isfinite(fraction).any():
+        out["stacking"] = stacking_order(mu, fraction)
+    return out
+
+
+def stacking_order(mu: np.ndarray, fcc_fraction: np.ndarray) -> dict:
+    """Do faulted structures lie between fcc and hcp? Project every point on the line
+    from the hcp centroid (0) to the fcc centroid (1)."""
+    from scipy.stats import spearmanr
+
+    ok = np.isfinite(fcc_fraction)
+    mu, f = mu[ok], fcc_fraction[ok]
+    fcc, hcp = mu[f == 1].mean(axis=0), mu[f == 0].mean(axis=0)
+    axis = fcc - hcp
+    t = (mu - hcp) @ axis / max(float(axis @ axis), 1e-12)
+    faulted = (f > 0) & (f < 1)
+    return {
+        "spearman_fcc_fraction_vs_axis": round(float(spearmanr(f, t).statistic), 4),
+        "faulted_between_fraction": round(float(np.mean((t[faulted] > 0) & (t[faulted] < 1))), 4),
+    }
 
 
 def summarise(results: list[StructureResult]) -> dict:
