@@ -161,23 +161,15 @@ class Library:
         self.positions = handle["positions"][:]
         self.pdfs = handle["pdf"][:]
         self.n_atoms = handle["n_atoms"][:]
-        self.types = np.array(
-            [s.decode() if isinstance(s, bytes) else s for s in handle["type"][:]]
-        )
-        self.metals = np.array(
-            [s.decode() if isinstance(s, bytes) else s for s in handle["metal"][:]]
-        )
-        self.names = np.array(
-            [s.decode() if isinstance(s, bytes) else s for s in handle["name"][:]]
-        )
+        self.types = handle["type"].asstr()[:].astype(str)
+        self.metals = handle["metal"].asstr()[:].astype(str)
+        self.names = handle["name"].asstr()[:].astype(str)
         self.nn_distance = handle["nn_distance"][:]
         self.split = handle["split"][:]
         self.edges = handle["edges"][:]
         self.edge_offsets = handle["edge_offsets"][:]
         self.edge_length = handle["edge_length"][:]
-        self.sequences = np.array(
-            [s.decode() if isinstance(s, bytes) else s for s in handle["sequence"][:]]
-        )
+        self.sequences = handle["sequence"].asstr()[:].astype(str)
         self.fcc_fraction = handle["fcc_fraction"][:]
         self.size_params = [json.loads(s) for s in handle["size_params"].asstr()[:]]
 
