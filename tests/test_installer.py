@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_build_and_self_test_the_bundle() -> None:
-    out = subprocess.run(["bash", "installer/build.sh"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=3600)
+    out = subprocess.run(
+        ["bash", "installer/build.sh"], cwd=ROOT, capture_output=True, text=True, timeout=3600
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "self-test passed" in out.stdout
     assert (ROOT / "dist" / "deepstruc-gui" / "deepstruc-gui").is_file()

@@ -55,7 +55,7 @@ def test_region_from_sigma_or_free_radius() -> None:
 
 
 def test_session_file_round_trip(tmp_path) -> None:
-    from deepstruc_gui.model.solve import Candidate
+    from deepstruc_gui.model.candidate import Candidate
 
     s = Session()
     s.set_data(read_pdf(EXAMPLES / "Au144PET_100K-00000.gr"))
@@ -91,3 +91,22 @@ def test_session_file_round_trip(tmp_path) -> None:
     (tmp_path / "bad.json").write_text("{ not json")
     with pytest.raises(ValueError, match=r"bad\.json"):
         Session.load_file(tmp_path / "bad.json")
+
+
+def test_window_modules_do_not_import_torch_at_start_up() -> None:
+    """The window must appear fast: torch loads in the worker, not at import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, deepstruc_gui.gui.main_window, deepstruc_gui.state.session; "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from deepstruc_gui.model.solve import Candidate
+from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.util.atomic import atomic_write, atomic_write_bytes
 

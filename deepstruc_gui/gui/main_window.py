@@ -30,8 +30,7 @@ from deepstruc_gui.gui.views.pdf_panel import PDFPanel
 from deepstruc_gui.gui.views.structure_view import StructureView
 from deepstruc_gui.gui.worker import WorkerThread
 from deepstruc_gui.model.bundle import ModelBundle, available_models
-from deepstruc_gui.science.debye import PDFParameters, parameters_from_metadata
-from deepstruc_gui.science.fitting import FitConfig
+from deepstruc_gui.science.parameters import FitConfig, PDFParameters, parameters_from_metadata
 from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
 from deepstruc_gui.state.session import Session
 

@@ -9,38 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.model.inference import Predictor
 from deepstruc_gui.science.fitting import FitConfig, fit_candidates
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.util.cancel import CancelToken, check
-
-
-@dataclass
-class Candidate:
-    """One decoded and refined cluster."""
-
-    latent: np.ndarray  # (2,)
-    positions: np.ndarray  # (n, 3) Å, centred, refined expansion applied
-    n_atoms: int
-    rw: float
-    scale: float
-    expansion: float
-    biso: float
-    qdamp: float
-    delta2: float
-    nearest_type: str
-    r: np.ndarray = field(repr=False)
-    gcalc: np.ndarray = field(repr=False)
-
-    @property
-    def diameter(self) -> float:
-        from scipy.spatial.distance import pdist
-
-        return float(pdist(self.positions).max()) if self.n_atoms > 1 else 0.0
 
 
 def sample_region(

@@ -30,13 +30,12 @@ import numpy as np
 import torch
 
 from deepstruc_gui.science.debye import (
-    TRAINING_PARAMETERS,
-    PDFParameters,
     default_device,
     pad_structures,
     pair_histogram,
     sine_transform_matrix,
 )
+from deepstruc_gui.science.parameters import FitConfig
 from deepstruc_gui.util.cancel import CancelToken, check
 
 _BIN_WIDTH = 0.01  # Å, Lagrange-spread pair histogram
@@ -46,31 +45,6 @@ _OVERSAMPLING = 2.5  # table points per Nyquist step of the longest distance
 _NEAR_DISTANCE = 8.0  # Å: delta2 terms beyond second order only for pairs closer than this
 _N_MOMENTS = 7  # powers of U·δ2 kept (0..6) when delta2 is used
 _I0_BETA = float(np.i0(_KAISER_BETA))
-
-
-@dataclass(frozen=True)
-class FitConfig:
-    """What to refine, over which r range, within which bounds."""
-
-    rmin: float = 2.0
-    rmax: float = 30.0
-    #: simulation parameters for the data: qmin, qmax, and start values of qdamp, delta2, biso
-    params: PDFParameters = TRAINING_PARAMETERS
-    refine_qdamp: bool = False
-    refine_delta2: bool = False
-    expansion_bounds: tuple[float, float] = (0.85, 1.15)
-    biso_bounds: tuple[float, float] = (0.0, 2.0)
-    qdamp_bounds: tuple[float, float] = (0.0, 0.1)
-    delta2_bounds: tuple[float, float] = (0.0, 6.0)
-    max_iter: int = 8
-    batch_size: int = 256
-
-    def __post_init__(self) -> None:
-        if not self.rmin < self.rmax:
-            raise ValueError(f"fit range is empty: rmin {self.rmin} ≥ rmax {self.rmax}")
-        lo, hi = self.expansion_bounds
-        if not 0 < lo <= 1 <= hi:
-            raise ValueError("expansion bounds must satisfy 0 < low ≤ 1 ≤ high")
 
 
 @dataclass
@@ -99,11 +73,12 @@ def fit_candidates(
     structures: Sequence[np.ndarray],
     r_obs: np.ndarray,
     g_obs: np.ndarray,
-    config: FitConfig = FitConfig(),
+    config: FitConfig | None = None,
     device: torch.device | str | None = None,
     cancel: CancelToken | None = None,
 ) -> FitResult:
     """Refine every candidate (an (n, 3) array in Å) against the measured G(r)."""
+    config = config or FitConfig()
     r_obs = np.asarray(r_obs, dtype=np.float64)
     g_obs = np.asarray(g_obs, dtype=np.float64)
     inside = (r_obs >= config.rmin) & (r_obs <= config.rmax) & np.isfinite(g_obs)

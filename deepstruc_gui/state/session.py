@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepstruc_gui.model.solve import Candidate
+from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.state.events import Event
 from deepstruc_gui.util.atomic import atomic_write_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from deepstruc_gui.model.solve import Candidate
+from deepstruc_gui.model.candidate import Candidate
 
 COLUMNS = ("rank", "Rw", "atoms", "type", "scale", "expansion", "Biso (Å²)", "z₁", "z₂")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
-from deepstruc_gui.model.solve import Candidate
+from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.science.pdf_io import PDFData
 
 
