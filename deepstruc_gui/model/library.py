@@ -256,6 +256,52 @@ def mmnp_entries(
     return entries
 
 
+def stacking_entries(metals=None, max_atoms: int = 200, min_atoms: int = 5):
+    """Library entries for every unique (sequence, patch) and metal distance."""
+    from scipy.spatial.distance import pdist
+
+    from deepstruc_gui.science.elements import metals_by_distance
+    from deepstruc_gui.science.stacking import (
+        DEFAULT_METALS,
+        LAYER_COUNTS,
+        PATCH_RADII,
+        fcc_fraction,
+        sequences,
+        stacked_cluster,
+        stacking_type,
+    )
+
+    shapes, seen = [], set()
+    for n_layers in LAYER_COUNTS:
+        for seq in sequences(n_layers):
+            for radius in PATCH_RADII:
+                pos = stacked_cluster(seq, radius)
+                if not min_atoms <= len(pos) <= max_atoms:
+                    continue
+                key = (len(pos), np.round(np.sort(pdist(pos)), 3).tobytes())
+                if key in seen:  # reversed or mirrored sequences give the same cluster
+                    continue
+                seen.add(key)
+                shapes.append((seq, radius, pos))
+    entries = []
+    for nn, group in metals_by_distance(list(metals or DEFAULT_METALS)).items():
+        for seq, radius, pos in shapes:
+            entries.append(
+                Entry(
+                    positions=pos * nn,
+                    type=stacking_type(seq),
+                    metal=group[0],
+                    metals=list(group),
+                    nn_distance=nn,
+                    size_params={"layers": len(seq), "patch_radius": radius},
+                    name=f"{seq}_R{radius:g}_{group[0]}_{nn:.2f}",
+                    sequence=seq,
+                    fcc_fraction=fcc_fraction(seq),
+                )
+            )
+    return entries
+
+
 def build_library(
     kind: str,
     out_path: str | os.PathLike,
@@ -270,8 +316,6 @@ def build_library(
     if kind == "mmnp":
         entries = mmnp_entries(metals, max_atoms)
     elif kind == "stacking":
-        from deepstruc_gui.science.stacking import stacking_entries
-
         entries = stacking_entries(metals, max_atoms)
     else:
         raise ValueError(f"unknown library {kind!r}: choose mmnp or stacking")
