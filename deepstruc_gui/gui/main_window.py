@@ -42,6 +42,11 @@ WELCOME = """<h2>DeepStruc GUI</h2>
 <p>The PDF lands on the latent map of known structures; candidates are decoded,
 fitted and ranked by Rw. Drag the red marker to steer the search.</p>"""
 MAX_RECENT = 8
+EXAMPLE_TITLES = {
+    "JQ_S1.gr": "1.8 nm Pt nanoparticles (Quinson et al., ACS Omega 2018)",
+    "Au144PET_100K-00000.gr": "Au144(PET)60 clusters, 100 K (Jensen et al., Nat. Commun. 2016)",
+}
+EXAMPLE_CREDIT = "Measured PDFs published with the DeepStruc paper (Kjær, Anker et al. 2023)"
 
 
 class MainWindow(QMainWindow):
@@ -148,7 +153,10 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         examples = help_menu.addMenu("&Examples")
         for path in sorted(EXAMPLES_DIR.glob("*.gr")):
-            self._action(examples, path.name, lambda p=path: self.open_file(p))
+            action = self._action(
+                examples, EXAMPLE_TITLES.get(path.name, path.name), lambda p=path: self.open_file(p)
+            )
+            action.setStatusTip(EXAMPLE_CREDIT)
         self._action(help_menu, "&About", self.show_about)
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
@@ -297,7 +305,15 @@ class MainWindow(QMainWindow):
         )
 
     def _on_drag(self, x: float, y: float) -> None:
-        """Live: decode the point under the marker, at most ~30 requests a second."""
+        """Live: decode the point under the marker, at most ~30 requests a second.
+
+        A drag makes the running search stale: cancel it so the live decode has the
+        machine to itself.
+        """
+        if self._latest["solve"] != -1:
+            self.worker.cancel("solve")
+            self._latest["solve"] = -1
+            self._hide_progress()
         self._pending_drag = (x, y)
         if not self._drag_timer.isActive():
             self._drag_timer.start()
