@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         threads=args.threads,
+        init_from=args.init_from,
     )
     run_dir = Path(args.output or f"runs/{kind}")
     train(args.library, run_dir, config, resume=not args.no_resume)
