@@ -16,20 +16,35 @@ from torch_geometric.data import Data
 
 from deepstruc_gui.model.library import Library
 
+ORDERS = ("radial", "layers")
 
-def canonical_order(positions: np.ndarray) -> np.ndarray:
-    """Indices that sort atoms by radius (0.01 Å shells), then z, y, x."""
+
+def canonical_order(positions: np.ndarray, mode: str = "radial") -> np.ndarray:
+    """Indices that put atoms in the decoder's slot order.
+
+    ``radial``: by distance from the centroid (0.01 Å shells), then z, y, x — for the
+    seven-type library, whose shapes share their crystal frame.
+    ``layers``: by height along the stacking axis z (0.1 Å), then in-plane radius and
+    angle — for stacked clusters, whose faults shift whole layers sideways (a radial
+    order would scramble slots between neighbouring sequences).
+    """
     p = np.asarray(positions, dtype=np.float64)
+    if mode == "layers":
+        ring = np.round(np.hypot(p[:, 0], p[:, 1]), 1)
+        angle = np.round(np.arctan2(p[:, 1], p[:, 0]), 2)
+        return np.lexsort((angle, ring, np.round(p[:, 2], 1)))
     radius = np.round(np.linalg.norm(p, axis=1), 2)
     keys = (np.round(p[:, 0], 2), np.round(p[:, 1], 2), np.round(p[:, 2], 2), radius)
     return np.lexsort(keys)
 
 
-def decoder_target(positions: np.ndarray, scale: float, max_atoms: int) -> np.ndarray:
+def decoder_target(
+    positions: np.ndarray, scale: float, max_atoms: int, order: str = "radial"
+) -> np.ndarray:
     """(max_atoms, 4): normalised coordinates in canonical order and presence."""
     p = np.asarray(positions, dtype=np.float64)
     p = p - p.mean(axis=0)
-    p = p[canonical_order(p)][:max_atoms]
+    p = p[canonical_order(p, order)][:max_atoms]
     target = np.zeros((max_atoms, 4), dtype=np.float32)
     target[: len(p), :3] = p / scale
     target[: len(p), 3] = 1.0
@@ -45,8 +60,13 @@ def coordinate_scale(library: Library, indices: np.ndarray) -> float:
     return largest
 
 
+def order_for(library: Library) -> str:
+    return "layers" if library.kind == "stacking" else "radial"
+
+
 def build_graphs(library: Library, indices: np.ndarray, scale: float, max_atoms: int) -> list[Data]:
     """One ``Data`` per entry: x = normalised positions, bond lengths, PDF, target."""
+    order = order_for(library)
     graphs = []
     for i in indices:
         e = library.entry(int(i))
@@ -57,7 +77,7 @@ def build_graphs(library: Library, indices: np.ndarray, scale: float, max_atoms:
                 edge_index=torch.as_tensor(e.edge_index, dtype=torch.long),
                 edge_attr=torch.as_tensor(e.edge_length / scale, dtype=torch.float32)[:, None],
                 pdf=torch.as_tensor(e.pdf, dtype=torch.float32)[None, :],
-                target=torch.as_tensor(decoder_target(p, scale, max_atoms))[None],
+                target=torch.as_tensor(decoder_target(p, scale, max_atoms, order))[None],
                 index=torch.tensor([int(i)]),
             )
         )
