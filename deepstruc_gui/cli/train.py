@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     from deepstruc_gui.cli.main import UserError
     from deepstruc_gui.model.library import Library, LibraryError
-    from deepstruc_gui.model.training import TrainConfig, export_bundle, train
+    from deepstruc_gui.model.training import TrainConfig, export_bundle, refit_prior, train
 
     try:
         kind = Library.open(args.library).kind
@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     )
     run_dir = Path(args.output or f"runs/{kind}")
     train(args.library, run_dir, config, resume=not args.no_resume)
+    refit_prior(run_dir)
     name = args.name or kind
     bundle = export_bundle(run_dir, Path(args.bundle or run_dir / "bundle" / name), name)
     print(f"wrote model bundle {bundle}")

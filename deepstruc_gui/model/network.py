@@ -39,6 +39,8 @@ class Architecture:
     gat_layers: int = 3
     graph_dim: int = 64
     decoder_hidden: tuple[int, ...] = (64, 256, 512, 1024)
+    #: the prior reads the PDF through its own encoder (set by the post-training refit)
+    separate_prior_encoder: bool = False
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -136,14 +138,16 @@ class DeepStrucVAE(nn.Module):
             self.arch.graph_dim + self.arch.cond_dim, self.arch.cond_hidden // 2
         )
         self.decoder = Decoder(self.arch)
+        self.prior_pdf_encoder = PDFEncoder(self.arch) if self.arch.separate_prior_encoder else None
 
     def prior_distribution(self, pdf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """p(z | PDF): mean and log σ, (B, 2) each."""
-        return self.prior(self.pdf_encoder(pdf))
+        encoder = self.prior_pdf_encoder or self.pdf_encoder
+        return self.prior(encoder(pdf))
 
     def forward(self, data) -> dict[str, torch.Tensor]:
         cond = self.pdf_encoder(data.pdf)
-        prior_mean, prior_log_sigma = self.prior(cond)
+        prior_mean, prior_log_sigma = self.prior_distribution(data.pdf)
         graph = self.graph_encoder(data.x, data.edge_index, data.edge_attr, data.batch)
         post_mean, post_log_sigma = self.posterior(torch.cat([graph, cond], dim=1))
         if self.training:

@@ -306,3 +306,86 @@ def export_bundle(
     }
     library.close()
     return save_bundle(out_dir, net, info, latent_map)
+
+
+def refit_prior(run_dir: str | Path, steps: int = 4000, lr: float = 1e-3, log=print) -> dict:
+    """Give the prior its own PDF encoder and fit it to the final posterior.
+
+    During training the prior chases a posterior that keeps moving, through a PDF
+    encoder it shares with the posterior. Once the encoder is final, a copy of the PDF
+    encoder plus the prior head are fitted (everything else frozen) to map each
+    training PDF to its structure's posterior. The posterior and the map do not change.
+    ``best.pt`` (and the architecture in run.json) are replaced only if the validation
+    inference path (decode the prior mean) improves.
+    """
+    run_dir = Path(run_dir)
+    meta = json.loads((run_dir / "run.json").read_text())
+    old_arch = Architecture.from_dict(meta["architecture"])
+    scale = float(meta["coordinate_scale"])
+    old = DeepStrucVAE(old_arch)
+    old.load_state_dict(torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True))
+    arch = Architecture.from_dict({**old_arch.to_dict(), "separate_prior_encoder": True})
+    net = DeepStrucVAE(arch)
+    net.load_state_dict(old.state_dict(), strict=False)
+    if old.prior_pdf_encoder is not None:
+        net.prior_pdf_encoder.load_state_dict(old.prior_pdf_encoder.state_dict())
+    else:
+        net.prior_pdf_encoder.load_state_dict(old.pdf_encoder.state_dict())
+    net.eval()
+    library = Library.open(meta["library"])
+    train_graphs = build_graphs(library, library.indices("train"), scale, arch.max_atoms)
+    val_loader = DataLoader(
+        build_graphs(library, library.indices("val"), scale, arch.max_atoms), batch_size=128
+    )
+    before = validate(old.eval(), val_loader, scale, "cpu")
+    pdfs, means, log_sigmas = [], [], []
+    with torch.inference_mode():
+        for batch in DataLoader(train_graphs, batch_size=256):
+            out = net(batch)
+            pdfs.append(batch.pdf)
+            means.append(out["post_mean"])
+            log_sigmas.append(out["post_log_sigma"])
+    pdf, mean, log_sigma = torch.cat(pdfs), torch.cat(means), torch.cat(log_sigmas)
+    params = list(net.prior_pdf_encoder.parameters()) + list(net.prior.parameters())
+    opt = torch.optim.Adam(params, lr=lr)
+    generator = torch.Generator().manual_seed(0)
+    best_score, best_state = math.inf, None
+    for step in range(steps):
+        net.prior_pdf_encoder.train()
+        net.prior.train()
+        idx = torch.randint(0, len(pdf), (128,), generator=generator)
+        pm, pls = net.prior_distribution(pdf[idx])
+        loss = gaussian_kl(mean[idx], log_sigma[idx], pm, pls).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (step + 1) % 500 == 0:
+            net.eval()
+            val = validate(net, val_loader, scale, "cpu")
+            score = val["prior_coord"] + val["prior_count_err"]
+            log(
+                f"prior refit step {step + 1}: train KL {loss.item():.3f}, val prior "
+                f"{val['prior_coord']:.4f} Å² count {val['prior_count_err']:.3f}"
+            )
+            if score < best_score:
+                best_score = score
+                best_state = {k: v.clone() for k, v in net.state_dict().items()}
+    net.load_state_dict(best_state)
+    net.eval()
+    after = validate(net, val_loader, scale, "cpu")
+    improved = (
+        after["prior_coord"] + after["prior_count_err"]
+        < before["prior_coord"] + before["prior_count_err"]
+    )
+    if improved:
+        torch.save(net.state_dict(), run_dir / "best.pt")
+        meta["architecture"] = arch.to_dict()
+        (run_dir / "run.json").write_text(json.dumps(meta, indent=1))
+    library.close()
+    result = {"before": before, "after": after, "kept": improved}
+    (run_dir / "prior_refit.json").write_text(json.dumps(result, indent=1))
+    log(
+        f"prior refit: validation prior path {before['prior_coord']:.3f} → "
+        f"{after['prior_coord']:.3f} Å² ({'kept' if improved else 'discarded'})"
+    )
+    return result
