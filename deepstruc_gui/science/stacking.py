@@ -1,62 +1,232 @@
 """Close-packed clusters built layer by layer from A/B/C stacking sequences.
 
 The paper's second experiment: pure fcc (ABCABC…), pure hcp (ABAB…) and faulted
-sequences between them. Each layer is the part of a close-packed plane inside a
-cylinder around the stacking axis; A, B and C layers are shifted by 0, 1/3 and 2/3 of
-the in-plane cell diagonal and stacked √(2/3)·d apart. A layer is *cubic* when its
-neighbours differ (…A B C…) and *hexagonal* when they are equal (…A B A…);
-``fcc_fraction`` is the fraction of cubic interior layers (1 fcc, 0 hcp).
+sequences that are neither (ABCAC, ABCABA, …). A close-packed layer sits at one of
+three positions of the 2-D hexagonal cell (a1 = (1, 0), a2 = (−½, √3/2), γ = 120°):
+A at (0, 0), B at (⅓, ⅔), C at (⅔, ⅓); consecutive layers are √(2/3)·d apart, so
+every bond, in-plane or between layers, is d.
+
+A layer is *cubic* when its two neighbours differ (…A B C…) and *hexagonal* when
+they are equal (…A B A…); ``fcc_fraction`` is the fraction of cubic interior layers
+(1 for fcc, 0 for hcp).
+
+Sequences are canonical: the first two layers are relabelled to AB, and a sequence
+and its reverse are the same stacking (ABCAC reversed is CACBA, relabelled ABACB).
+A finite cluster also depends on where its axis crosses the layers, which is no
+longer a relabelling symmetry; so each cluster is a canonical sequence, a patch
+shape and size, and the site (A, B or C) the axis passes through. Clusters that
+still coincide are removed by comparing sorted pair distances.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
-_OFFSETS = {"A": 0.0, "B": 1.0 / 3.0, "C": 2.0 / 3.0}
-PATCH_RADII = (1.05, 1.55, 1.8, 2.1, 2.65)  # cylinder radius / bond length
-LAYER_COUNTS = range(3, 11)
-DEFAULT_METALS = ("Pt",)  # one bond length: ~1,640 faulted clusters, as in the paper
+from deepstruc_gui.science.structures import DuplicateFilter, centred
+
+A1 = np.array([1.0, 0.0])
+A2 = np.array([-0.5, math.sqrt(3) / 2])
+#: fractional in-plane position of each layer label
+LAYER_SITES: dict[str, tuple[float, float]] = {
+    "A": (0.0, 0.0),
+    "B": (1 / 3, 2 / 3),
+    "C": (2 / 3, 1 / 3),
+}
+LAYER_SPACING = math.sqrt(2 / 3)  # in units of the nearest-neighbour distance
+PATCH_SHAPES = ("circle", "hexagon")
+STACKING_TYPES = ("fcc", "hcp", "faulted")
+
+
+def site_xy(label: str) -> np.ndarray:
+    """Cartesian in-plane position of site A, B or C (unit bond)."""
+    u, v = LAYER_SITES[label]
+    return u * A1 + v * A2
+
+
+def is_valid(sequence: str) -> bool:
+    """Only A, B, C; no two equal neighbours (those would sit on top of each other)."""
+    return (
+        len(sequence) >= 2
+        and set(sequence) <= set("ABC")
+        and all(a != b for a, b in itertools.pairwise(sequence))
+    )
+
+
+def _relabel(sequence: str) -> str:
+    first, second = sequence[0], sequence[1]
+    third = ({"A", "B", "C"} - {first, second}).pop()
+    return sequence.translate(str.maketrans({first: "A", second: "B", third: "C"}))
+
+
+def canonical(sequence: str) -> str:
+    """The representative of a stacking: relabelled to start AB; of a sequence and its
+    reverse, the alphabetically first."""
+    if not is_valid(sequence):
+        raise ValueError(f"invalid stacking sequence {sequence!r}: use A, B, C, no repeats")
+    return min(_relabel(sequence), _relabel(sequence[::-1]))
 
 
 def sequences(n_layers: int) -> list[str]:
-    """All stacking sequences of ``n_layers`` layers, starting with AB (relabelling)."""
-    out = []
+    """All distinct stackings of ``n_layers`` layers (canonical, sorted)."""
+    if n_layers < 2:
+        return []
+    found = set()
     for rest in itertools.product("ABC", repeat=n_layers - 2):
         seq = "AB" + "".join(rest)
-        if all(a != b for a, b in itertools.pairwise(seq)):
-            out.append(seq)
-    return out
+        if is_valid(seq):
+            found.add(canonical(seq))
+    return sorted(found)
 
 
 def fcc_fraction(sequence: str) -> float:
-    """Fraction of interior layers with cubic stacking (neighbours differ)."""
-    interior = range(1, len(sequence) - 1)
-    cubic = [sequence[i - 1] != sequence[i + 1] for i in interior]
+    """Fraction of interior layers with cubic stacking (neighbours differ); NaN for
+    fewer than three layers (no interior layer)."""
+    cubic = [sequence[i - 1] != sequence[i + 1] for i in range(1, len(sequence) - 1)]
     return float(np.mean(cubic)) if cubic else float("nan")
 
 
 def stacking_type(sequence: str) -> str:
+    """The label of a sequence: fcc (all interior layers cubic), hcp (all
+    hexagonal) or faulted (both)."""
     f = fcc_fraction(sequence)
+    if math.isnan(f):
+        raise ValueError(f"{sequence!r}: a stacking type needs at least three layers")
     return "fcc" if f == 1.0 else "hcp" if f == 0.0 else "faulted"
 
 
-def stacked_cluster(sequence: str, patch_radius: float, bond: float = 1.0) -> np.ndarray:
-    """Atoms of every layer inside a cylinder of ``patch_radius``·bond, centred."""
-    a1 = np.array([1.0, 0.0])
-    a2 = np.array([0.5, math.sqrt(3) / 2])
-    n = math.ceil(patch_radius) + 2
-    ij = np.array([(i, j) for i in range(-n, n + 1) for j in range(-n, n + 1)], dtype=float)
-    plane = ij[:, :1] * a1 + ij[:, 1:] * a2
-    spacing = math.sqrt(2.0 / 3.0)
+@dataclass(frozen=True)
+class Patch:
+    """The part of each close-packed layer kept in the cluster.
+
+    ``shape`` "circle": atoms within ``size`` bonds of the axis; "hexagon": atoms
+    inside the regular hexagon of apothem ``size`` whose edges run along the
+    close-packed rows. ``axis`` is the site (A, B or C) the axis passes through.
+    """
+
+    shape: str = "circle"
+    size: float = 2.0
+    axis: str = "A"
+
+    def __post_init__(self) -> None:
+        if self.shape not in PATCH_SHAPES:
+            raise ValueError(f"unknown patch shape {self.shape!r}; known: {PATCH_SHAPES}")
+        if self.axis not in LAYER_SITES:
+            raise ValueError(f"axis must pass through site A, B or C, not {self.axis!r}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.shape[0]}{self.size:g}{self.axis.lower()}"
+
+    def contains(self, xy: np.ndarray) -> np.ndarray:
+        """Mask of the in-plane points (relative to the axis) inside the patch."""
+        if self.shape == "circle":
+            return np.linalg.norm(xy, axis=1) <= self.size + 1e-6
+        angles = np.deg2rad(30 + 60 * np.arange(6))
+        normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        return (xy @ normals.T).max(axis=1) <= self.size + 1e-6
+
+
+def layer_points(label: str, patch: Patch) -> np.ndarray:
+    """In-plane positions (m, 2) of one layer inside the patch, relative to the axis."""
+    n = math.ceil(patch.size * 1.2) + 2
+    ij = np.array(list(itertools.product(range(-n, n + 1), repeat=2)), dtype=float)
+    xy = ij[:, :1] * A1 + ij[:, 1:] * A2 + site_xy(label) - site_xy(patch.axis)
+    return xy[patch.contains(xy)]
+
+
+def stacked_cluster(
+    sequence: str, patch: Patch | float = 2.0, nn_distance: float = 1.0
+) -> np.ndarray:
+    """Positions (n, 3) of the stacked cluster, centred, bond length ``nn_distance``.
+
+    A bare number for ``patch`` means a circle of that radius around an A site.
+    """
+    if not is_valid(sequence):
+        raise ValueError(f"invalid stacking sequence {sequence!r}: use A, B, C, no repeats")
+    if not isinstance(patch, Patch):
+        patch = Patch("circle", float(patch), "A")
     layers = []
     for k, label in enumerate(sequence):
-        shift = _OFFSETS[label] * (a1 + a2)
-        xy = plane + shift
-        keep = np.linalg.norm(xy, axis=1) <= patch_radius + 1e-6
-        z = np.full((int(keep.sum()), 1), k * spacing)
-        layers.append(np.hstack([xy[keep], z]))
-    positions = np.vstack(layers) * bond
-    return positions - positions.mean(axis=0)
+        xy = layer_points(label, patch)
+        layers.append(np.column_stack([xy, np.full(len(xy), k * LAYER_SPACING)]))
+    return centred(np.vstack(layers)) * nn_distance
+
+
+@dataclass(frozen=True)
+class StackedShape:
+    """A stacked cluster at unit bond length, with what it was built from."""
+
+    sequence: str
+    patch: Patch
+    positions: np.ndarray
+
+    @property
+    def n_atoms(self) -> int:
+        return len(self.positions)
+
+    @property
+    def type(self) -> str:
+        return stacking_type(self.sequence)
+
+    @property
+    def fcc_fraction(self) -> float:
+        return fcc_fraction(self.sequence)
+
+    @property
+    def label(self) -> str:
+        """``ABCAC_c2.2a``: sequence, patch shape initial, size and axis site."""
+        return f"{self.sequence}_{self.patch.label}"
+
+    @property
+    def params(self) -> dict:
+        p = self.patch
+        return {"layers": len(self.sequence), "patch": p.shape, "size": p.size, "axis": p.axis}
+
+
+#: The default enumeration: 3–8 layers; circles of radius 1.6, 2.2, 2.7 bonds and
+#: hexagons of apothem 1.2, 1.7, 2.2 bonds; the axis through each of the three sites.
+#: Sizes sit between neighbour shells so no atom lies on a patch boundary. This gives
+#: 696 distinct clusters (595 faulted, 45 fcc, 56 hcp) of 18–197 atoms per bond length.
+LAYER_COUNTS = tuple(range(3, 9))
+DEFAULT_PATCHES: tuple[Patch, ...] = tuple(
+    Patch(shape, size, axis)
+    for shape, sizes in (("circle", (1.6, 2.2, 2.7)), ("hexagon", (1.2, 1.7, 2.2)))
+    for size in sizes
+    for axis in "ABC"
+)
+#: The stacking library's metals: Co (2.32 Å, the classic fcc/hcp polytype metal), Pt
+#: (2.60 Å) and Au (2.68 Å), the metals of the bundled experimental PDFs; three bond
+#: lengths × 595 faulted shapes ≈ the paper's 1,620 faulted structures.
+DEFAULT_METALS: tuple[str, ...] = ("Co", "Pt", "Au")
+#: at least this many atoms in every layer, so each layer is a real plane
+MIN_LAYER_ATOMS = 3
+
+
+def stacked_shapes(
+    layer_counts: Iterable[int] = LAYER_COUNTS,
+    patches: Iterable[Patch] = DEFAULT_PATCHES,
+    min_atoms: int = 5,
+    max_atoms: int = 200,
+) -> list[StackedShape]:
+    """Every distinct stacked cluster of the given sequence lengths and patches.
+
+    Enumeration order (and so which of two coinciding clusters is kept) is fixed:
+    layer count, canonical sequence, then patch in the given order.
+    """
+    patches = tuple(patches)
+    seen = DuplicateFilter(tolerance=1e-4)
+    out: list[StackedShape] = []
+    for n_layers in layer_counts:
+        for seq in sequences(n_layers):
+            for patch in patches:
+                if min(len(layer_points(label, patch)) for label in set(seq)) < MIN_LAYER_ATOMS:
+                    continue
+                positions = stacked_cluster(seq, patch)
+                if min_atoms <= len(positions) <= max_atoms and seen.add(None, positions):
+                    out.append(StackedShape(seq, patch, positions))
+    return out
