@@ -41,7 +41,7 @@ def drag(view, start: QPointF, end: QPointF, steps: int = 12, qtbot=None) -> Non
 
 def wait_for_solve(qtbot, window, timeout=60000) -> None:
     qtbot.waitUntil(
-        lambda: bool(window.session.candidates) and not window.worker.busy, timeout=timeout
+        lambda: window.solve_complete and bool(window.session.candidates), timeout=timeout
     )
 
 

@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.bundle: ModelBundle | None = None
         self.device_name = "loading model…"
         self._latest = {"prior": -1, "decode": -1, "solve": -1, "load_model": -1}
+        self._solve_done = -1  # request id of the last search whose final batch arrived
         self._pending_drag: tuple[float, float] | None = None
         self._preview_title = ""
         self._build_views()
@@ -248,6 +249,11 @@ class MainWindow(QMainWindow):
         self._progress_timer.start()
         self.statusBar().showMessage("solving…")
 
+    @property
+    def solve_complete(self) -> bool:
+        """True once the newest search has delivered all its candidates."""
+        return self._latest["solve"] != -1 and self._solve_done == self._latest["solve"]
+
     def cancel_job(self) -> None:
         self.worker.cancel("solve")
         self._latest["solve"] = -1
@@ -378,6 +384,7 @@ class MainWindow(QMainWindow):
 
     def _on_finished(self, request_id: int, kind: str) -> None:
         if kind == "solve" and request_id == self._latest["solve"]:
+            self._solve_done = request_id
             self._hide_progress()
             self.autosave()
 
