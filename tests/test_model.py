@@ -13,12 +13,12 @@ import torch
 
 from deepstruc_gui.cli.main import main
 from deepstruc_gui.model.bundle import BundleError, ModelBundle
-from deepstruc_gui.model.dataset import canonical_order, decoder_target
+from deepstruc_gui.model.dataset import build_graphs, canonical_order, decoder_target
 from deepstruc_gui.model.fixtures import SMALL_ARCHITECTURE
 from deepstruc_gui.model.inference import Predictor
-from deepstruc_gui.model.library import build_library
+from deepstruc_gui.model.library import Library, build_library
 from deepstruc_gui.model.network import DeepStrucVAE, gaussian_kl
-from deepstruc_gui.model.training import TrainConfig, export_bundle, train
+from deepstruc_gui.model.training import TrainConfig, augment_pdf, export_bundle, train
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 
@@ -47,6 +47,39 @@ def test_canonical_order_and_targets() -> None:
     t = decoder_target(p, scale=2.0, max_atoms=40)
     assert t.shape == (40, 4) and t[:30, 3].all() and not t[30:, 3].any()
     assert np.allclose(np.abs(t[:30, :3]).max() * 2.0, np.abs(p - p.mean(0)).max(), atol=1e-5)
+
+
+def test_one_shape_in_two_metals_is_one_target(tmp_path) -> None:
+    """Targets are in nearest-neighbour units: Pt and Au versions of a shape coincide."""
+    path = build_library(
+        "mmnp", tmp_path / "lib.h5", metals=["Pt", "Au"], max_atoms=20, progress=False
+    )
+    with Library.open(path) as lib:
+        graphs = build_graphs(lib, lib.indices(), scale=5.0, max_atoms=20)
+        by_name: dict[str, list] = {}
+        for g in graphs:
+            i = int(g.index)
+            shape = str(lib.names[i]).rsplit("_", 2)[0]  # the name without metal, distance
+            by_name.setdefault(shape, []).append(g)
+        pairs = [gs for gs in by_name.values() if len(gs) == 2]
+        assert pairs, "the two metals share shapes"
+        for a, b in pairs:
+            assert not torch.isclose(a.bond, b.bond).all()  # different metals …
+            assert torch.allclose(a.target, b.target, atol=1e-5)  # … one target
+
+
+def test_augmented_pdfs_look_measured() -> None:
+    r = torch.arange(2800) * 0.01 + 2.0
+    pdf = torch.sin(3 * r)[None].repeat(64, 1) * torch.exp(-r / 10)
+    pdf = pdf / pdf.abs().amax(1, keepdim=True)
+    out = augment_pdf(pdf, torch.Generator().manual_seed(0), r)
+    same = torch.isclose(out, pdf).all(dim=1)
+    assert 10 < int(same.sum()) < 54  # about half are left as simulated
+    assert torch.allclose(out.abs().amax(1), torch.ones(64))
+    # the varied ones keep the oscillation (correlation with the original stays high)
+    varied = out[~same]
+    corr = (varied * pdf[~same]).sum(1) / (varied.norm(dim=1) * pdf[~same].norm(dim=1))
+    assert (corr > 0.8).all()
 
 
 def test_gaussian_kl_is_zero_for_equal_and_positive_otherwise() -> None:
@@ -82,6 +115,10 @@ def test_predictor_prior_decode_and_determinism(trained) -> None:
     assert np.allclose(predictor.prior(g)[0], mean)  # eval mode: deterministic
     clusters = predictor.decode(np.array([mean, mean + 0.1]))
     assert len(clusters) == 2 and all(c.shape[1] == 3 and len(c) >= 2 for c in clusters)
+    # the decoder works in bond units: coordinates scale with the bond length given
+    assert predictor.bond_length(g) > 0
+    small, large = predictor.decode_raw(mean, bond=2.0)[0], predictor.decode_raw(mean, 3.0)[0]
+    assert np.allclose(large, small * 1.5)
     assert predictor.nearest_type(mean)[0] in set(predictor.bundle.latent_map.types)
     # saved and reloaded weights give the same network output
     net = ModelBundle.load(bundle_dir).load_network()

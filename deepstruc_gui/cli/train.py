@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--no-resume", action="store_true", help="start over")
     parser.add_argument(
+        "--no-augment",
+        action="store_true",
+        help="train on the library's PDFs only (default: half get another Qdamp and noise)",
+    )
+    parser.add_argument(
         "--init-from", default=None, help="fine-tune from another run folder's best weights"
     )
 
@@ -52,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         threads=args.threads,
         init_from=args.init_from,
+        augment=not args.no_augment,
     )
     run_dir = Path(args.output or f"runs/{kind}")
     train(args.library, run_dir, config, resume=not args.no_resume)

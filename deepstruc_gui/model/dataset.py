@@ -1,5 +1,10 @@
 """Library entries → torch_geometric graphs with decoder targets.
 
+Units: coordinates are divided by the entry's nearest-neighbour distance and then by
+one isotropic ``scale`` for the whole library. A shape built for 19 metals is then
+one target, not 19: the latent map places shapes, and the bond length — the one
+number a PDF states most plainly (its first peak) — is read by a separate head.
+
 Atom order: the decoder has one slot per atom and must learn which atom goes where.
 Atoms are sorted by distance from the centroid (rounded to 0.01 Å, so an atom shell
 stays together), then by z, y, x in the builder's crystal frame. Orientation is the
@@ -52,11 +57,12 @@ def decoder_target(
 
 
 def coordinate_scale(library: Library, indices: np.ndarray) -> float:
-    """One isotropic scale for all coordinates: the largest |coordinate| (Å)."""
+    """One isotropic scale: the largest |coordinate| in nearest-neighbour units."""
     largest = 0.0
     for i in indices:
         p = library.structure(int(i))
-        largest = max(largest, float(np.abs(p - p.mean(axis=0)).max()))
+        d = float(library.nn_distance[int(i)])
+        largest = max(largest, float(np.abs(p - p.mean(axis=0)).max()) / d)
     return largest
 
 
@@ -65,19 +71,24 @@ def order_for(library: Library) -> str:
 
 
 def build_graphs(library: Library, indices: np.ndarray, scale: float, max_atoms: int) -> list[Data]:
-    """One ``Data`` per entry: x = normalised positions, bond lengths, PDF, target."""
+    """One ``Data`` per entry: x = normalised positions, bond lengths, PDF, target.
+
+    ``bond`` holds the nearest-neighbour distance (Å) that maps the target back to Å.
+    """
     order = order_for(library)
     graphs = []
     for i in indices:
         e = library.entry(int(i))
-        p = e.positions - e.positions.mean(axis=0)
+        d = float(e.nn_distance)
+        p = (e.positions - e.positions.mean(axis=0)) / d
         graphs.append(
             Data(
                 x=torch.as_tensor(p / scale, dtype=torch.float32),
                 edge_index=torch.as_tensor(e.edge_index, dtype=torch.long),
-                edge_attr=torch.as_tensor(e.edge_length / scale, dtype=torch.float32)[:, None],
+                edge_attr=torch.as_tensor(e.edge_length / d, dtype=torch.float32)[:, None],
                 pdf=torch.as_tensor(e.pdf, dtype=torch.float32)[None, :],
                 target=torch.as_tensor(decoder_target(p, scale, max_atoms, order))[None],
+                bond=torch.tensor([d], dtype=torch.float32),
                 index=torch.tensor([int(i)]),
             )
         )

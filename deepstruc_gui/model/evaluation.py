@@ -68,7 +68,7 @@ def evaluate_structures(
         g = library.pdfs[i].astype(np.float64)
         mean, sig = predictor.prior(g)
         z = np.vstack([mean[None], sample_region(mean, sigma * sig, samples, rng)])
-        clusters = predictor.decode(z)
+        clusters = predictor.decode(z, predictor.bond_length(g))
         fit = fit_candidates(clusters, r, g, config, device=predictor.device)
         pred0 = clusters[0] * fit.expansion[0]
         best = int(np.argmin(fit.rw))

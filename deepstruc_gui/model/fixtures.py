@@ -12,6 +12,8 @@ from deepstruc_gui.model.network import Architecture, DeepStrucVAE
 from deepstruc_gui.science.clusters import CLUSTER_TYPES
 from deepstruc_gui.science.debye import TRAINING_PARAMETERS
 
+PT_BOND = 2.77
+
 SMALL_ARCHITECTURE = Architecture(
     cond_hidden=32,
     cond_dim=8,
@@ -39,6 +41,10 @@ def make_random_bundle(
         # spread the slots out: a random cluster of roughly metal density
         last.bias.view(-1, 4)[:, :3] = torch.randn(SMALL_ARCHITECTURE.max_atoms, 3) * 0.5
         last.weight.view(SMALL_ARCHITECTURE.max_atoms, 4, -1)[:, :3] *= 5.0
+        # the bond-length head reads Pt's nearest-neighbour distance from any PDF
+        head = net.bond_head[-1]
+        head.weight.zero_()
+        head.bias.fill_(float(np.log(PT_BOND)))
     rng = np.random.default_rng(seed)
     centres = {
         t: np.array([np.cos(a), np.sin(a)]) * 2.0
@@ -61,7 +67,8 @@ def make_random_bundle(
         "description": "untrained test model",
         "library_kind": "mmnp",
         "pdf_parameters": TRAINING_PARAMETERS.to_dict(),
-        "coordinate_scale": 6.0,
+        "coordinate_scale": 6.0 / PT_BOND,
+        "default_bond_length": PT_BOND,
         "metrics": {},
     }
     return save_bundle(Path(directory) / name, net, meta, latent_map)

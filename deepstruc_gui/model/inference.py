@@ -35,6 +35,10 @@ class Predictor:
         self.device = choose_device(device)
         self.network = bundle.load_network(self.device)
         self.scale = float(bundle.metadata["coordinate_scale"])
+        #: decoder output × scale is in nearest-neighbour units (else already in Å)
+        self.bond_units = bool(self.network.arch.bond_units)
+        #: bond length used when no PDF says otherwise (the training set's mean)
+        self.default_bond = float(bundle.metadata.get("default_bond_length", 2.75))
         self._map_mu = np.asarray(bundle.latent_map.mu, dtype=np.float64)
         self._map_types = np.asarray(bundle.latent_map.types)
 
@@ -50,15 +54,28 @@ class Predictor:
         return mean[0].double().cpu().numpy(), log_sigma[0].exp().double().cpu().numpy()
 
     @torch.inference_mode()
-    def decode_raw(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Coordinates (n, max_atoms, 3) in Å and presence logits (n, max_atoms)."""
+    def bond_length(self, g_model: np.ndarray) -> float:
+        """Nearest-neighbour distance (Å) the model reads from a 2800-point input."""
+        if not self.bond_units:
+            return self.default_bond
+        x = torch.as_tensor(np.asarray(g_model, dtype=np.float32)[None], device=self.device)
+        return float(self.network.log_bond_length(x).exp()[0])
+
+    @torch.inference_mode()
+    def decode_raw(self, z: np.ndarray, bond: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Coordinates (n, max_atoms, 3) in Å and presence logits (n, max_atoms).
+
+        ``bond``: nearest-neighbour distance in Å (default: the training mean); models
+        that decode in Å ignore it.
+        """
         zt = torch.as_tensor(np.asarray(z, dtype=np.float32).reshape(-1, 2), device=self.device)
         out = self.network.decoder(zt).double().cpu().numpy()
-        return out[..., :3] * self.scale, out[..., 3]
+        unit = self.scale * ((bond or self.default_bond) if self.bond_units else 1.0)
+        return out[..., :3] * unit, out[..., 3]
 
-    def decode(self, z: np.ndarray) -> list[np.ndarray]:
+    def decode(self, z: np.ndarray, bond: float | None = None) -> list[np.ndarray]:
         """One centred cluster (n_i, 3) in Å per latent point; padding slots removed."""
-        coords, logits = self.decode_raw(z)
+        coords, logits = self.decode_raw(z, bond)
         clusters = []
         for xyz, logit in zip(coords, logits, strict=True):
             keep = logit > PRESENCE_THRESHOLD

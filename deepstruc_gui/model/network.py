@@ -41,6 +41,9 @@ class Architecture:
     decoder_hidden: tuple[int, ...] = (64, 256, 512, 1024)
     #: the prior reads the PDF through its own encoder (set by the post-training refit)
     separate_prior_encoder: bool = False
+    #: the decoder works in units of the nearest-neighbour distance, which a small head
+    #: reads from the PDF (one shape, one latent point, for every metal)
+    bond_units: bool = True
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -51,6 +54,7 @@ class Architecture:
     def from_dict(cls, d: dict) -> Architecture:
         d = dict(d)
         d["decoder_hidden"] = tuple(d.get("decoder_hidden", cls.decoder_hidden))
+        d.setdefault("bond_units", False)  # bundles written before the bond-length head
         return cls(**d)
 
 
@@ -139,15 +143,30 @@ class DeepStrucVAE(nn.Module):
         )
         self.decoder = Decoder(self.arch)
         self.prior_pdf_encoder = PDFEncoder(self.arch) if self.arch.separate_prior_encoder else None
+        self.bond_head = (
+            _mlp([self.arch.cond_dim, self.arch.cond_hidden // 4, 1])
+            if self.arch.bond_units
+            else None
+        )
 
     def prior_distribution(self, pdf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """p(z | PDF): mean and log σ, (B, 2) each."""
         encoder = self.prior_pdf_encoder or self.pdf_encoder
         return self.prior(encoder(pdf))
 
+    def log_bond_length(self, pdf: torch.Tensor) -> torch.Tensor:
+        """ln of the nearest-neighbour distance (Å) read from the PDF, (B,)."""
+        if self.bond_head is None:
+            raise RuntimeError("this network decodes in Å; it has no bond-length head")
+        encoder = self.prior_pdf_encoder or self.pdf_encoder
+        return self.bond_head(encoder(pdf))[:, 0]
+
     def forward(self, data) -> dict[str, torch.Tensor]:
         cond = self.pdf_encoder(data.pdf)
-        prior_mean, prior_log_sigma = self.prior_distribution(data.pdf)
+        prior_features = (
+            cond if self.prior_pdf_encoder is None else self.prior_pdf_encoder(data.pdf)
+        )
+        prior_mean, prior_log_sigma = self.prior(prior_features)
         graph = self.graph_encoder(data.x, data.edge_index, data.edge_attr, data.batch)
         post_mean, post_log_sigma = self.posterior(torch.cat([graph, cond], dim=1))
         if self.training:
@@ -160,6 +179,7 @@ class DeepStrucVAE(nn.Module):
             "post_log_sigma": post_log_sigma,
             "prior_mean": prior_mean,
             "prior_log_sigma": prior_log_sigma,
+            "log_bond": None if self.bond_head is None else self.bond_head(prior_features)[:, 0],
         }
 
 

@@ -59,9 +59,13 @@ def evaluate_points(
     fit_config: FitConfig,
     cancel: CancelToken | None = None,
 ) -> list[Candidate]:
-    """Decode and fit the given latent points (in input order)."""
+    """Decode and fit the given latent points (in input order).
+
+    Clusters come out at the bond length the model reads from ``data``; the fit then
+    refines it through the expansion factor.
+    """
     z = np.asarray(z, dtype=float).reshape(-1, 2)
-    clusters = predictor.decode(z)
+    clusters = predictor.decode(z, predictor.bond_length(data.model_input()))
     check(cancel)
     result = fit_candidates(
         clusters, data.r, data.g, fit_config, device=predictor.device, cancel=cancel

@@ -29,6 +29,8 @@ from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.network import Architecture, DeepStrucVAE, gaussian_kl
 
 CHECKPOINT = "checkpoint.pt"
+#: weight of the squared ln error of the bond length (1 % error ≈ 0.1 in loss units)
+BOND_WEIGHT = 1000.0
 
 
 @dataclass
@@ -45,6 +47,8 @@ class TrainConfig:
     threads: int | None = None
     #: start from another run's best weights and coordinate scale (fine-tuning)
     init_from: str | None = None
+    #: vary Qdamp and add noise to half the training PDFs (see augment_pdf)
+    augment: bool = True
 
 
 def set_seed(seed: int) -> None:
@@ -53,11 +57,16 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def losses(out: dict, target: torch.Tensor, scale: float) -> dict[str, torch.Tensor]:
-    """Per-batch mean losses: coordinates (Å²), presence (BCE), KL (nats)."""
+def losses(out: dict, batch, scale: float) -> dict[str, torch.Tensor]:
+    """Per-batch mean losses: coordinates (Å²), presence (BCE), KL (nats), bond length.
+
+    Coordinates are compared in nearest-neighbour units and weighted by the true bond
+    length squared, so the loss stays in Å² whatever the metal.
+    """
+    target = batch.target
     pred = out["decoded"]
     present = target[..., 3]
-    sq = ((pred[..., :3] - target[..., :3]) ** 2).sum(-1) * scale**2
+    sq = ((pred[..., :3] - target[..., :3]) ** 2).sum(-1) * scale**2 * batch.bond[:, None] ** 2
     coord = (sq * present).sum() / present.sum().clamp(min=1)
     presence = F.binary_cross_entropy_with_logits(pred[..., 3], present)
     kl = gaussian_kl(
@@ -74,28 +83,54 @@ def losses(out: dict, target: torch.Tensor, scale: float) -> dict[str, torch.Ten
         out["prior_mean"],
         out["prior_log_sigma"],
     ).mean()
-    return {"coord": coord, "presence": presence, "kl": kl, "prior_fit": prior_fit}
+    bond = ((out["log_bond"] - batch.bond.log()) ** 2).mean()
+    return {"coord": coord, "presence": presence, "kl": kl, "prior_fit": prior_fit, "bond": bond}
+
+
+def augment_pdf(pdf: torch.Tensor, generator: torch.Generator, r: torch.Tensor) -> torch.Tensor:
+    """Measured-like variants of half the training PDFs: other Qdamp, noise.
+
+    The Qdamp envelope exp(-(Qdamp·r)²/2) multiplies G(r), so swapping the training
+    Qdamp (0.04) for one in 0.02–0.06 Å⁻¹ is exact; Gaussian noise of up to 2 % of the
+    maximum stands in for counting statistics. Re-normalised by the maximum, as data are.
+    """
+    n = pdf.shape[0]
+    pick = torch.rand(n, generator=generator) < 0.5
+    qdamp = 0.02 + 0.04 * torch.rand(n, generator=generator)
+    envelope = torch.exp(-(qdamp[:, None] ** 2 - 0.04**2) * r[None, :] ** 2 / 2)
+    noise = torch.randn(pdf.shape, generator=generator) * (
+        0.02 * torch.rand(n, 1, generator=generator)
+    )
+    varied = pdf * envelope + noise
+    varied = varied / varied.abs().amax(dim=1, keepdim=True).clamp(min=1e-6)
+    return torch.where(pick[:, None], varied, pdf)
 
 
 @torch.inference_mode()
 def validate(net: DeepStrucVAE, loader, scale: float, device) -> dict[str, float]:
     """Inference-path error: decode the prior mean, compare with the truth."""
     net.eval()
-    totals = {"prior_coord": 0.0, "prior_count_err": 0.0, "post_coord": 0.0, "n": 0}
+    totals = {"prior_coord": 0.0, "prior_count_err": 0.0, "post_coord": 0.0, "bond_err": 0.0}
+    totals["n"] = 0
     for batch in loader:
         batch = batch.to(device)
         target = batch.target
         mean, _ = net.prior_distribution(batch.pdf)
         decoded = net.decoder(mean)
         present = target[..., 3]
-        sq = ((decoded[..., :3] - target[..., :3]) ** 2).sum(-1) * scale**2
+        true_xyz = target[..., :3] * batch.bond[:, None, None]
+        bond_pred = net.log_bond_length(batch.pdf).exp()
+        pred_xyz = decoded[..., :3] * bond_pred[:, None, None]
+        sq = ((pred_xyz - true_xyz) ** 2).sum(-1) * scale**2
         per = (sq * present).sum(1) / present.sum(1)
         count_pred = (decoded[..., 3] > 0).sum(1).float()
         count_err = (count_pred - present.sum(1)).abs() / present.sum(1)
-        post = net(batch)["decoded"]
-        sq_post = ((post[..., :3] - target[..., :3]) ** 2).sum(-1) * scale**2
+        post = net(batch)["decoded"][..., :3] * batch.bond[:, None, None]
+        sq_post = ((post - true_xyz) ** 2).sum(-1) * scale**2
         per_post = (sq_post * present).sum(1) / present.sum(1)
+        bond_err = (bond_pred / batch.bond - 1).abs()
         n = target.shape[0]
+        totals["bond_err"] += float(bond_err.sum())
         totals["prior_coord"] += float(per.sum())
         totals["prior_count_err"] += float(count_err.sum())
         totals["post_coord"] += float(per_post.sum())
@@ -134,6 +169,7 @@ def train(
         train_graphs, batch_size=config.batch_size, shuffle=True, generator=generator
     )
     val_loader = DataLoader(val_graphs, batch_size=128)
+    r_grid = torch.as_tensor(library.parameters.r_grid[: arch.n_points], dtype=torch.float32)
     net = DeepStrucVAE(arch).to(device)
     if config.init_from and not (resume and (out_dir / CHECKPOINT).is_file()):
         weights = Path(config.init_from) / "best.pt"
@@ -168,17 +204,20 @@ def train(
         t0 = time.monotonic()
         net.train()
         beta = config.beta_max * min(1.0, epoch / max(config.beta_warmup, 1))
-        sums = {"coord": 0.0, "presence": 0.0, "kl": 0.0, "prior_fit": 0.0}
+        sums = {"coord": 0.0, "presence": 0.0, "kl": 0.0, "prior_fit": 0.0, "bond": 0.0}
         steps = 0
         for batch in train_loader:
+            if config.augment:
+                batch.pdf = augment_pdf(batch.pdf, generator, r_grid)
             batch = batch.to(device)
             out = net(batch)
-            parts = losses(out, batch.target, scale)
+            parts = losses(out, batch, scale)
             loss = (
                 parts["coord"]
                 + config.presence_weight * parts["presence"]
                 + beta * parts["kl"]
                 + parts["prior_fit"]
+                + BOND_WEIGHT * parts["bond"]
             )
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -221,7 +260,8 @@ def train(
             f"epoch {epoch:4d}  coord {record['train_coord']:.4f} Å²  "
             f"presence {record['train_presence']:.4f}  kl {record['train_kl']:.3f}  "
             f"val prior {val['prior_coord']:.4f} Å² count {val['prior_count_err']:.3f}  "
-            f"post {val['post_coord']:.4f}  {record['seconds']:.1f}s{' *' if improved else ''}"
+            f"post {val['post_coord']:.4f}  bond {100 * val['bond_err']:.2f}%  "
+            f"{record['seconds']:.1f}s{' *' if improved else ''}"
         )
         if config.max_minutes and (time.monotonic() - t_start) > 60 * config.max_minutes:
             log(f"time budget of {config.max_minutes} min reached after epoch {epoch}")
@@ -292,8 +332,19 @@ def export_bundle(
             "normalisation": "divided by its maximum; zero where data are missing",
         },
         "coordinate_scale": meta["coordinate_scale"],
+        "coordinate_units": (
+            "decoder output × coordinate_scale × nearest-neighbour distance (Å) read by "
+            "the bond-length head"
+            if arch.bond_units
+            else "decoder output × coordinate_scale = Å"
+        ),
+        "default_bond_length": float(np.mean(library.nn_distance[indices])),
         "presence_threshold_logit": 0.0,
-        "atom_order": "by distance from the centroid (0.01 Å shells), then z, y, x",
+        "atom_order": (
+            "by height along the stacking axis (0.1 units), then in-plane radius and angle"
+            if library.kind == "stacking"
+            else "by distance from the centroid (0.01 units), then z, y, x"
+        ),
         "training": {
             "epochs_run": len(history),
             "config": meta["train_config"],
@@ -338,15 +389,20 @@ def refit_prior(run_dir: str | Path, steps: int = 4000, lr: float = 1e-3, log=pr
         build_graphs(library, library.indices("val"), scale, arch.max_atoms), batch_size=128
     )
     before = validate(old.eval(), val_loader, scale, "cpu")
-    pdfs, means, log_sigmas = [], [], []
+    pdfs, means, log_sigmas, bonds = [], [], [], []
     with torch.inference_mode():
         for batch in DataLoader(train_graphs, batch_size=256):
             out = net(batch)
             pdfs.append(batch.pdf)
             means.append(out["post_mean"])
             log_sigmas.append(out["post_log_sigma"])
+            bonds.append(batch.bond.log())
     pdf, mean, log_sigma = torch.cat(pdfs), torch.cat(means), torch.cat(log_sigmas)
+    log_bond = torch.cat(bonds)
     params = list(net.prior_pdf_encoder.parameters()) + list(net.prior.parameters())
+    params += list(net.bond_head.parameters()) if net.bond_head is not None else []
+    r_grid = torch.as_tensor(library.parameters.r_grid[: arch.n_points], dtype=torch.float32)
+    augment = bool(meta["train_config"].get("augment", False))
     opt = torch.optim.Adam(params, lr=lr)
     generator = torch.Generator().manual_seed(0)
     best_score, best_state = math.inf, None
@@ -354,8 +410,12 @@ def refit_prior(run_dir: str | Path, steps: int = 4000, lr: float = 1e-3, log=pr
         net.prior_pdf_encoder.train()
         net.prior.train()
         idx = torch.randint(0, len(pdf), (128,), generator=generator)
-        pm, pls = net.prior_distribution(pdf[idx])
+        x = augment_pdf(pdf[idx], generator, r_grid) if augment else pdf[idx]
+        pm, pls = net.prior_distribution(x)
         loss = gaussian_kl(mean[idx], log_sigma[idx], pm, pls).mean()
+        if net.bond_head is not None:
+            lb = net.log_bond_length(x)
+            loss = loss + BOND_WEIGHT * ((lb - log_bond[idx]) ** 2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
