@@ -177,6 +177,7 @@ def test_predict_cli_writes_structures_fits_and_summary(random_bundle, tmp_path,
     assert code == 0
     data = json.loads(summary.read_text())
     assert data["element"] == "Pt" and len(data["candidates"]) == 3
+    assert data["bond_length"] == pytest.approx(2.77, rel=1e-3)  # the fixture's head
     rws = [c["rw"] for c in data["candidates"]]
     assert rws == sorted(rws)
     xyz = sorted(out.glob("rank01_*.xyz"))[0]

@@ -70,10 +70,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(f"{args.data}: {exc}") from exc
     mean, sigma = predictor.prior(model_input)
+    bond = predictor.bond_length(model_input)
     center = np.asarray(args.center, float) if args.center else mean
     radius = args.radius if args.radius is not None else args.sigma * sigma
     print(f"model {bundle.name} on {predictor.device_name}")
     print(f"prior mean ({mean[0]:.3f}, {mean[1]:.3f}), σ ({sigma[0]:.3f}, {sigma[1]:.3f})")
+    print(f"nearest-neighbour distance read from the PDF: {bond:.3f} Å")
     t0 = time.perf_counter()
     ranked = solve(data, predictor, center, radius, args.samples, config, seed=args.seed)
     elapsed = time.perf_counter() - t0
@@ -109,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
             "element": element,
             "prior_mean": mean.tolist(),
             "prior_sigma": sigma.tolist(),
+            "bond_length": bond,
             "center": np.asarray(center).tolist(),
             "radius": np.broadcast_to(np.asarray(radius, float), (2,)).tolist(),
             "samples": args.samples,
