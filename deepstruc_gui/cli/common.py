@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from deepstruc_gui.cli.main import UserError
 from deepstruc_gui.science.debye import TRAINING_PARAMETERS, PDFParameters
@@ -49,18 +48,12 @@ def pdf_parameters(
 
 def read_structure_file(path: str):
     """An ``ase.Atoms`` from any format ase reads, or a clear error naming the file."""
-    import ase.io
+    from deepstruc_gui.science.structures import StructureReadError, read_structure
 
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"{path}: no such structure file")
     try:
-        atoms = ase.io.read(p)
-    except Exception as exc:  # ase raises many types for unreadable files
-        raise UserError(f"{path}: not a structure file ase can read ({exc})") from exc
-    if len(atoms) < 2:
-        raise UserError(f"{path}: a structure needs at least two atoms, found {len(atoms)}")
-    return atoms
+        return read_structure(path)
+    except StructureReadError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def read_data_file(path: str):
