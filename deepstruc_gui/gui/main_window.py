@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.device_name = "loading model…"
         self._latest = {"prior": -1, "decode": -1, "solve": -1, "load_model": -1}
         self._solve_done = -1  # request id of the last search whose final batch arrived
+        self._bond_note = ""
         self._pending_drag: tuple[float, float] | None = None
         self._preview_title = ""
         self._build_views()
@@ -367,8 +368,9 @@ class MainWindow(QMainWindow):
     def _on_prior_ready(self, request_id: int, result) -> None:
         if request_id != self._latest["prior"]:
             return
-        mean, sigma = result
+        mean, sigma, bond = result
         self.session.set_prior(mean, sigma)
+        self._bond_note = f"bond length read from the PDF {bond:.3f} Å"
         self.start_solve()
 
     def _on_decoded(self, request_id: int, candidate) -> None:
@@ -380,12 +382,20 @@ class MainWindow(QMainWindow):
             return  # a stale job: never shown
         self.session.set_candidates(ranked)
         self.progress.setValue(done)
-        self.statusBar().showMessage(f"{done}/{total} candidates, best Rw {ranked[0].rw:.4f}")
+        self.statusBar().showMessage(
+            f"{done}/{total} candidates, best Rw {ranked[0].rw:.4f}; {self._bond_note}"
+        )
 
     def _on_finished(self, request_id: int, kind: str) -> None:
         if kind == "solve" and request_id == self._latest["solve"]:
             self._solve_done = request_id
             self._hide_progress()
+            cands = self.session.candidates
+            if cands:
+                self.statusBar().showMessage(
+                    f"{len(cands)} candidates, best Rw {cands[0].rw:.4f} "
+                    f"({cands[0].nearest_type}, {cands[0].n_atoms} atoms); {self._bond_note}"
+                )
             self.autosave()
 
     def _on_failed(self, request_id: int, kind: str, message: str) -> None:

@@ -30,7 +30,7 @@ class Worker(QObject):
     """Lives in the worker thread; call :meth:`submit` from the GUI thread."""
 
     model_loaded = Signal(int, object)  # id, dict(bundle, device_name)
-    prior_ready = Signal(int, object)  # id, (mean, sigma)
+    prior_ready = Signal(int, object)  # id, (mean, sigma, bond length in Å)
     decoded = Signal(int, object)  # id, Candidate
     batch_ready = Signal(int, object, int, int)  # id, ranked candidates, done, total
     finished = Signal(int, str)  # id, kind
@@ -126,8 +126,9 @@ class Worker(QObject):
         if self.predictor is None:
             raise RuntimeError("no model is loaded")
         if request.kind == "prior":
-            mean, sigma = self.predictor.prior(p["data"].model_input())
-            self.prior_ready.emit(request.id, (mean, sigma))
+            g = p["data"].model_input()
+            mean, sigma = self.predictor.prior(g)
+            self.prior_ready.emit(request.id, (mean, sigma, self.predictor.bond_length(g)))
         elif request.kind == "decode":
             from deepstruc_gui.model.solve import evaluate_points
 
