@@ -18,7 +18,13 @@ from deepstruc_gui.model.fixtures import SMALL_ARCHITECTURE
 from deepstruc_gui.model.inference import Predictor
 from deepstruc_gui.model.library import Library, build_library
 from deepstruc_gui.model.network import DeepStrucVAE, gaussian_kl
-from deepstruc_gui.model.training import TrainConfig, augment_pdf, export_bundle, train
+from deepstruc_gui.model.training import (
+    TrainConfig,
+    augment_pdf,
+    export_bundle,
+    refit_prior,
+    train,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 
@@ -66,6 +72,13 @@ def test_one_shape_in_two_metals_is_one_target(tmp_path) -> None:
         for a, b in pairs:
             assert not torch.isclose(a.bond, b.bond).all()  # different metals …
             assert torch.allclose(a.target, b.target, atol=1e-5)  # … one target
+        # … and, resampled on r/d, nearly one PDF: what the refitted prior reads
+        net = DeepStrucVAE(SMALL_ARCHITECTURE)
+        for a, b in pairs:
+            ga = net.resample_by_bond(a.pdf, a.bond)
+            gb = net.resample_by_bond(b.pdf, b.bond)
+            raw = torch.nn.functional.cosine_similarity(a.pdf, b.pdf)
+            assert torch.nn.functional.cosine_similarity(ga, gb) > 0.97 > raw
 
 
 def test_augmented_pdfs_look_measured() -> None:
@@ -104,6 +117,24 @@ def test_training_resumes_and_exports(trained, tmp_path) -> None:
     bundle = ModelBundle.load(bundle_dir)
     assert len(bundle.latent_map) > 0 and bundle.metadata["library_kind"] == "mmnp"
     assert sum(f.stat().st_size for f in bundle_dir.iterdir()) < 20e6
+
+
+def test_prior_refit_on_bond_scaled_input(trained, tmp_path) -> None:
+    lib, run, _ = trained
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    result = refit_prior(copy, steps=500, log=lambda *_: None)
+    assert set(result) == {"before", "after", "kept"}
+    assert result["after"]["prior_coord"] > 0
+    meta = json.loads((copy / "run.json").read_text())
+    # the run keeps the refitted prior only if it decodes validation PDFs better
+    assert meta["architecture"].get("prior_scaled_input", False) == result["kept"]
+    bundle = export_bundle(copy, tmp_path / "bundle" / "scaled", "scaled")
+    predictor = Predictor(ModelBundle.load(bundle), device="cpu")
+    g = np.abs(np.sin(np.arange(2800) * 0.02))
+    mean, sigma = predictor.prior(g / g.max())
+    assert np.isfinite(mean).all() and (sigma > 0).all()
+    assert len(predictor.decode(mean, predictor.bond_length(g))[0]) >= 2
 
 
 def test_predictor_prior_decode_and_determinism(trained) -> None:

@@ -44,10 +44,16 @@ class Architecture:
     #: the decoder works in units of the nearest-neighbour distance, which a small head
     #: reads from the PDF (one shape, one latent point, for every metal)
     bond_units: bool = True
+    #: the prior reads G(r) resampled on r/d (d from the bond-length head): one shape
+    #: gives one input whatever its metal (set by the post-training prior refit)
+    prior_scaled_input: bool = False
+    scaled_points: int = 1024
+    scaled_range: tuple[float, float] = (0.85, 9.2)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["decoder_hidden"] = list(self.decoder_hidden)
+        d["scaled_range"] = list(self.scaled_range)
         return d
 
     @classmethod
@@ -55,6 +61,7 @@ class Architecture:
         d = dict(d)
         d["decoder_hidden"] = tuple(d.get("decoder_hidden", cls.decoder_hidden))
         d.setdefault("bond_units", False)  # bundles written before the bond-length head
+        d["scaled_range"] = tuple(d.get("scaled_range", cls.scaled_range))
         return cls(**d)
 
 
@@ -70,10 +77,10 @@ def _mlp(sizes: list[int], final_activation: bool = False) -> nn.Sequential:
 class PDFEncoder(nn.Module):
     """G(r) → conditioning vector."""
 
-    def __init__(self, arch: Architecture) -> None:
+    def __init__(self, arch: Architecture, n_points: int | None = None) -> None:
         super().__init__()
         self.net = _mlp(
-            [arch.n_points, arch.cond_hidden, arch.cond_hidden // 2, arch.cond_dim],
+            [n_points or arch.n_points, arch.cond_hidden, arch.cond_hidden // 2, arch.cond_dim],
             final_activation=True,
         )
 
@@ -142,7 +149,16 @@ class DeepStrucVAE(nn.Module):
             self.arch.graph_dim + self.arch.cond_dim, self.arch.cond_hidden // 2
         )
         self.decoder = Decoder(self.arch)
-        self.prior_pdf_encoder = PDFEncoder(self.arch) if self.arch.separate_prior_encoder else None
+        a = self.arch
+        self.prior_pdf_encoder = (
+            PDFEncoder(a, a.scaled_points if a.prior_scaled_input else None)
+            if a.separate_prior_encoder or a.prior_scaled_input
+            else None
+        )
+        lo, hi = a.scaled_range
+        self.register_buffer(
+            "scaled_grid", torch.linspace(lo, hi, a.scaled_points), persistent=False
+        )
         self.bond_head = (
             _mlp([self.arch.cond_dim, self.arch.cond_hidden // 4, 1])
             if self.arch.bond_units
@@ -151,20 +167,40 @@ class DeepStrucVAE(nn.Module):
 
     def prior_distribution(self, pdf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """p(z | PDF): mean and log σ, (B, 2) each."""
-        encoder = self.prior_pdf_encoder or self.pdf_encoder
-        return self.prior(encoder(pdf))
+        return self.prior(self._prior_features(pdf))
+
+    def _prior_features(self, pdf: torch.Tensor, bond: torch.Tensor | None = None):
+        if self.prior_pdf_encoder is None:
+            return self.pdf_encoder(pdf)
+        if not self.arch.prior_scaled_input:
+            return self.prior_pdf_encoder(pdf)
+        if bond is None:
+            bond = self.log_bond_length(pdf).exp()
+        return self.prior_pdf_encoder(self.resample_by_bond(pdf, bond))
+
+    def resample_by_bond(self, pdf: torch.Tensor, bond: torch.Tensor) -> torch.Tensor:
+        """G at r = s·d on the fixed grid of s (linear interpolation, 0 outside 2–30 Å)."""
+        r = self.scaled_grid[None, :] * bond[:, None]
+        pos = (r - 2.0) / 0.01
+        lo = pos.floor().clamp(0, self.arch.n_points - 2)
+        w = (pos - lo).clamp(0, 1)
+        lo = lo.long()
+        g = pdf.gather(1, lo) * (1 - w) + pdf.gather(1, lo + 1) * w
+        inside = (pos >= 0) & (pos <= self.arch.n_points - 1)
+        return g * inside
 
     def log_bond_length(self, pdf: torch.Tensor) -> torch.Tensor:
         """ln of the nearest-neighbour distance (Å) read from the PDF, (B,)."""
         if self.bond_head is None:
             raise RuntimeError("this network decodes in Å; it has no bond-length head")
-        encoder = self.prior_pdf_encoder or self.pdf_encoder
-        return self.bond_head(encoder(pdf))[:, 0]
+        if self.arch.prior_scaled_input or self.prior_pdf_encoder is None:
+            return self.bond_head(self.pdf_encoder(pdf))[:, 0]
+        return self.bond_head(self.prior_pdf_encoder(pdf))[:, 0]
 
     def forward(self, data) -> dict[str, torch.Tensor]:
         cond = self.pdf_encoder(data.pdf)
         prior_features = (
-            cond if self.prior_pdf_encoder is None else self.prior_pdf_encoder(data.pdf)
+            cond if self.prior_pdf_encoder is None else self._prior_features(data.pdf, data.bond)
         )
         prior_mean, prior_log_sigma = self.prior(prior_features)
         graph = self.graph_encoder(data.x, data.edge_index, data.edge_attr, data.batch)
@@ -179,7 +215,7 @@ class DeepStrucVAE(nn.Module):
             "post_log_sigma": post_log_sigma,
             "prior_mean": prior_mean,
             "prior_log_sigma": prior_log_sigma,
-            "log_bond": None if self.bond_head is None else self.bond_head(prior_features)[:, 0],
+            "log_bond": None if self.bond_head is None else self.log_bond_length(data.pdf),
         }
 
 

@@ -359,7 +359,13 @@ def export_bundle(
     return save_bundle(out_dir, net, info, latent_map)
 
 
-def refit_prior(run_dir: str | Path, steps: int = 4000, lr: float = 1e-3, log=print) -> dict:
+def refit_prior(
+    run_dir: str | Path,
+    steps: int = 6000,
+    lr: float = 1e-3,
+    scaled_input: bool = True,
+    log=print,
+) -> dict:
     """Give the prior its own PDF encoder and fit it to the final posterior.
 
     During training the prior chases a posterior that keeps moving, through a PDF
@@ -368,6 +374,11 @@ def refit_prior(run_dir: str | Path, steps: int = 4000, lr: float = 1e-3, log=pr
     training PDF to its structure's posterior. The posterior and the map do not change.
     ``best.pt`` (and the architecture in run.json) are replaced only if the validation
     inference path (decode the prior mean) improves.
+
+    ``scaled_input``: the refitted prior reads G(r) resampled on r/d, d from the
+    bond-length head, so one shape built for many metals is one input; the head is
+    refitted on the (frozen) shared PDF encoder. During the refit the true d, jittered
+    by 0.5 %, does the resampling; validation uses the head's d, as inference does.
     """
     run_dir = Path(run_dir)
     meta = json.loads((run_dir / "run.json").read_text())
@@ -375,13 +386,19 @@ def refit_prior(run_dir: str | Path, steps: int = 4000, lr: float = 1e-3, log=pr
     scale = float(meta["coordinate_scale"])
     old = DeepStrucVAE(old_arch)
     old.load_state_dict(torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True))
-    arch = Architecture.from_dict({**old_arch.to_dict(), "separate_prior_encoder": True})
+    scaled_input = scaled_input and old_arch.bond_units
+    arch = Architecture.from_dict(
+        {**old_arch.to_dict(), "separate_prior_encoder": True, "prior_scaled_input": scaled_input}
+    )
     net = DeepStrucVAE(arch)
-    net.load_state_dict(old.state_dict(), strict=False)
-    if old.prior_pdf_encoder is not None:
-        net.prior_pdf_encoder.load_state_dict(old.prior_pdf_encoder.state_dict())
-    else:
-        net.prior_pdf_encoder.load_state_dict(old.pdf_encoder.state_dict())
+    own = net.state_dict()
+    net.load_state_dict(
+        {k: v for k, v in old.state_dict().items() if k in own and own[k].shape == v.shape},
+        strict=False,
+    )
+    if not scaled_input:
+        source = old.prior_pdf_encoder or old.pdf_encoder
+        net.prior_pdf_encoder.load_state_dict(source.state_dict())
     net.eval()
     library = Library.open(meta["library"])
     train_graphs = build_graphs(library, library.indices("train"), scale, arch.max_atoms)
@@ -411,7 +428,12 @@ def refit_prior(run_dir: str | Path, steps: int = 4000, lr: float = 1e-3, log=pr
         net.prior.train()
         idx = torch.randint(0, len(pdf), (128,), generator=generator)
         x = augment_pdf(pdf[idx], generator, r_grid) if augment else pdf[idx]
-        pm, pls = net.prior_distribution(x)
+        if scaled_input:
+            jitter = 1 + 0.005 * torch.randn(len(idx), generator=generator)
+            features = net.prior_pdf_encoder(net.resample_by_bond(x, log_bond[idx].exp() * jitter))
+            pm, pls = net.prior(features)
+        else:
+            pm, pls = net.prior_distribution(x)
         loss = gaussian_kl(mean[idx], log_sigma[idx], pm, pls).mean()
         if net.bond_head is not None:
             lb = net.log_bond_length(x)
