@@ -120,7 +120,7 @@ def test_training_resumes_and_exports(trained, tmp_path) -> None:
 
 
 def test_prior_refit_on_bond_scaled_input(trained, tmp_path) -> None:
-    lib, run, _ = trained
+    _, run, _ = trained
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
     result = refit_prior(copy, steps=500, log=lambda *_: None)
