@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
     )
     run_dir = Path(args.output or f"runs/{kind}")
     train(args.library, run_dir, config, resume=not args.no_resume)
-    refit_prior(run_dir)
+    # the prior on bond-scaled input: a fresh encoder at lr 1e-3, then a finer round
+    refit_prior(run_dir, steps=6000, lr=1e-3)
+    refit_prior(run_dir, steps=6000, lr=5e-4)
     name = args.name or kind
     bundle = export_bundle(run_dir, Path(args.bundle or run_dir / "bundle" / name), name)
     print(f"wrote model bundle {bundle}")
