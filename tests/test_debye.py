@@ -137,3 +137,17 @@ def test_mixed_elements_are_weighted_by_scattering_power() -> None:
     # f_Au f_Cu / <f>^2 < 1 for a single unlike pair
     expected = 79 * 29 / ((79 + 29) / 2) ** 2
     assert np.max(g_mixed) / np.max(g_heavy) == pytest.approx(expected, rel=1e-6)
+
+
+def test_first_peak_is_the_nearest_neighbour_distance() -> None:
+    """The bond length the model decodes with: the first strong peak, not the tallest."""
+    from ase.cluster import SimpleCubic
+
+    from deepstruc_gui.science.peaks import first_peak_position
+
+    atoms = SimpleCubic("Po", [(1, 0, 0), (0, 1, 0), (0, 0, 1)], [3, 3, 3], latticeconstant=2.6)
+    r, g = simulate_pdf(atoms)
+    # sc: 6 neighbours at d, 12 at 1.414 d — the first peak is the bond
+    assert first_peak_position(r, g) == pytest.approx(2.6, abs=0.02)
+    with pytest.raises(ValueError, match="no data"):
+        first_peak_position(r, g, rmin=40.0, rmax=41.0)

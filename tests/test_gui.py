@@ -155,8 +155,8 @@ def test_session_save_and_restore(make_window, qtbot, tmp_path) -> None:
     window = make_window()
     window.open_file(EXAMPLES / "JQ_S1.gr")
     wait_for_solve(qtbot, window)
-    # the status bar says which bond length the model read (the fixture's head: 2.77 Å)
-    assert "bond length read from the PDF 2.770 Å" in window.statusBar().currentMessage()
+    # the status bar says which bond length the model read (Pt: the first peak, 2.777 Å)
+    assert "bond length read from the PDF 2.777 Å" in window.statusBar().currentMessage()
     path = tmp_path / "s.dsession.json"
     window.session.save(path)
     other = make_window()

@@ -208,7 +208,7 @@ def test_predict_cli_writes_structures_fits_and_summary(random_bundle, tmp_path,
     assert code == 0
     data = json.loads(summary.read_text())
     assert data["element"] == "Pt" and len(data["candidates"]) == 3
-    assert data["bond_length"] == pytest.approx(2.77, rel=1e-3)  # the fixture's head
+    assert data["bond_length"] == pytest.approx(2.777, abs=0.003)  # Pt, from the first peak
     rws = [c["rw"] for c in data["candidates"]]
     assert rws == sorted(rws)
     xyz = sorted(out.glob("rank01_*.xyz"))[0]
@@ -262,3 +262,19 @@ def test_evaluate_cli(trained, tmp_path, capsys) -> None:
     m = json.loads(metrics.read_text())
     assert m["n_test"] == 3 and m["mae_prior_mean"][0] >= 0
     assert 0 <= m["type_accuracy"] <= 1 and "knn_type_accuracy" in m["map"]
+
+
+def test_search_points_start_with_the_map_inside_the_region() -> None:
+    from deepstruc_gui.model.solve import region_points
+
+    rng = np.random.default_rng(0)
+    map_mu = np.array([[0.1, 0.0], [0.0, 0.5], [3.0, 3.0], [0.1, 0.0], [-0.9, 0.0]])
+    z = region_points(map_mu, np.zeros(2), np.array([1.0, 0.6]), 10, rng)
+    assert z.shape == (10, 2)
+    assert ((z[:, 0] / 1.0) ** 2 + (z[:, 1] / 0.6) ** 2 <= 1 + 1e-9).all()
+    # the three distinct map points inside, nearest first; the far one is left out
+    assert np.allclose(z[:3], [[0.1, 0.0], [0.0, 0.5], [-0.9, 0.0]])
+    assert not np.isclose(z, [3.0, 3.0]).all(axis=1).any()
+    # never more than half from the map
+    many = np.random.default_rng(1).uniform(-0.3, 0.3, (50, 2))
+    assert len(region_points(many, np.zeros(2), 1.0, 10, rng)) == 10

@@ -5,7 +5,8 @@ For every test structure, from its PDF alone:
   refined expansion, and compare with the truth: xyz mean absolute error over atoms
   matched one-to-one by the Hungarian assignment (the per-coordinate MAE the paper
   reports), atom count within ±10 %, type of the nearest training structures;
-* best of N: sample N points within 3σ of the prior, fit all, keep the lowest Rw.
+* best of N: the N points the app searches within 3σ of the prior (training-map
+  points inside the region, then uniform samples), fit all, keep the lowest Rw.
 And for the map: k-NN type accuracy of the training structures (leave-one-out) and,
 per type, how much of the size variation a linear function of z explains (R²).
 """
@@ -22,7 +23,7 @@ from scipy.spatial.distance import cdist
 from deepstruc_gui.model.bundle import LatentMap
 from deepstruc_gui.model.inference import Predictor
 from deepstruc_gui.model.library import Library
-from deepstruc_gui.model.solve import sample_region
+from deepstruc_gui.model.solve import region_points
 from deepstruc_gui.science.debye import PDFParameters
 from deepstruc_gui.science.fitting import FitConfig, fit_candidates
 
@@ -67,7 +68,9 @@ def evaluate_structures(
         true = true - true.mean(axis=0)
         g = library.pdfs[i].astype(np.float64)
         mean, sig = predictor.prior(g)
-        z = np.vstack([mean[None], sample_region(mean, sigma * sig, samples, rng)])
+        z = np.vstack(
+            [mean[None], region_points(predictor.map_mu, mean, sigma * sig, samples, rng)]
+        )
         clusters = predictor.decode(z, predictor.bond_length(g))
         fit = fit_candidates(clusters, r, g, config, device=predictor.device)
         pred0 = clusters[0] * fit.expansion[0]

@@ -165,9 +165,14 @@ class DeepStrucVAE(nn.Module):
             else None
         )
 
-    def prior_distribution(self, pdf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """p(z | PDF): mean and log σ, (B, 2) each."""
-        return self.prior(self._prior_features(pdf))
+    def prior_distribution(
+        self, pdf: torch.Tensor, bond: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """p(z | PDF): mean and log σ, (B, 2) each.
+
+        ``bond`` (Å, (B,)) resamples the input of an r/d prior; default: the head's.
+        """
+        return self.prior(self._prior_features(pdf, bond))
 
     def _prior_features(self, pdf: torch.Tensor, bond: torch.Tensor | None = None):
         if self.prior_pdf_encoder is None:

@@ -30,6 +30,31 @@ def sample_region(
     return np.asarray(center, dtype=float)[None, :] + unit * radius[None, :]
 
 
+def region_points(
+    map_mu: np.ndarray,
+    center: np.ndarray,
+    radius: np.ndarray | float,
+    n: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``n`` latent points for a search: training-map points inside the region first.
+
+    The decoder is most precise where training structures sit (it was fitted there),
+    so up to half the points are the map's own points inside the ellipse, nearest to
+    the centre first; the rest are drawn uniformly over the region, so the search
+    still reaches the space between them.
+    """
+    center = np.asarray(center, dtype=float)
+    radius = np.broadcast_to(np.asarray(radius, dtype=float), (2,))
+    mu = np.asarray(map_mu, dtype=float).reshape(-1, 2)
+    inside = mu[((((mu - center) / np.maximum(radius, 1e-12)) ** 2).sum(1) <= 1.0)]
+    if len(inside):
+        inside = np.unique(np.round(inside, 4), axis=0)
+        inside = inside[np.argsort(((inside - center) ** 2).sum(1))][: n // 2]
+    drawn = sample_region(center, radius, n - len(inside), rng)
+    return np.vstack([inside.reshape(-1, 2), drawn])
+
+
 def candidates_from_fit(
     z: np.ndarray, clusters: list[np.ndarray], result, types: list[str]
 ) -> list[Candidate]:
@@ -85,13 +110,13 @@ def solve(
     on_batch: Callable[[list[Candidate]], None] | None = None,
     batch_size: int = 100,
 ) -> list[Candidate]:
-    """Sample ``n_samples`` points in the region, decode and fit them batch by batch.
+    """Search ``n_samples`` points of the region (see :func:`region_points`) batch by batch.
 
     ``on_batch`` receives the ranked list of all candidates so far after each batch.
     Returns all candidates, best Rw first.
     """
     rng = np.random.default_rng(seed)
-    z_all = sample_region(np.asarray(center, float), radius, n_samples, rng)
+    z_all = region_points(predictor.map_mu, np.asarray(center, float), radius, n_samples, rng)
     ranked: list[Candidate] = []
     for start in range(0, n_samples, batch_size):
         check(cancel)
