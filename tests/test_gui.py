@@ -164,3 +164,15 @@ def test_session_save_and_restore(make_window, qtbot, tmp_path) -> None:
     assert len(other.session.candidates) == len(window.session.candidates)
     assert other.table.model().rowCount() == len(window.session.candidates)
     assert other.central.currentIndex() == 1
+
+
+def test_whole_map_search_fills_the_table(make_window, qtbot) -> None:
+    window = make_window()
+    window.open_file(EXAMPLES / "JQ_S1.gr")
+    wait_for_solve(qtbot, window)
+    window.controls.whole_map.click()
+    wait_for_solve(qtbot, window)
+    n_map = len(np.unique(np.round(window.bundle.latent_map.mu, 4), axis=0))
+    assert len(window.session.candidates) == n_map == window.table.model().rowCount()
+    rws = [c.rw for c in window.session.candidates]
+    assert rws == sorted(rws)

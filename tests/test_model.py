@@ -278,3 +278,12 @@ def test_search_points_start_with_the_map_inside_the_region() -> None:
     # never more than half from the map
     many = np.random.default_rng(1).uniform(-0.3, 0.3, (50, 2))
     assert len(region_points(many, np.zeros(2), 1.0, 10, rng)) == 10
+
+
+def test_predict_whole_map_fits_every_map_point(random_bundle, tmp_path) -> None:
+    summary = tmp_path / "map.json"
+    args = ["predict", str(EXAMPLES / "JQ_S1.gr"), "--model", str(random_bundle)]
+    assert main([*args, "--whole-map", "--top", "2", "--json", str(summary)]) == 0
+    data = json.loads(summary.read_text())
+    n_map = len(np.unique(np.round(ModelBundle.load(random_bundle).latent_map.mu, 4), axis=0))
+    assert data["whole_map"] and data["samples"] == n_map

@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rmin", type=float, default=2.0)
     parser.add_argument("--rmax", type=float, default=30.0)
     parser.add_argument("--device", default=None)
+    parser.add_argument(
+        "--whole-map",
+        action="store_true",
+        help="fit every training structure's map point instead of the prior region "
+        "(for data the prior places badly; ~3,000 candidates)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from deepstruc_gui.cli.main import UserError
     from deepstruc_gui.model.bundle import BundleError, ModelBundle, resolve_model
     from deepstruc_gui.model.inference import Predictor
-    from deepstruc_gui.model.solve import solve
+    from deepstruc_gui.model.solve import solve, solve_points, whole_map_points
     from deepstruc_gui.science.debye import PDFParameters, parameters_from_metadata
     from deepstruc_gui.science.fitting import FitConfig
     from deepstruc_gui.util.atomic import atomic_write, atomic_write_text
@@ -77,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"prior mean ({mean[0]:.3f}, {mean[1]:.3f}), σ ({sigma[0]:.3f}, {sigma[1]:.3f})")
     print(f"nearest-neighbour distance read from the PDF: {bond:.3f} Å")
     t0 = time.perf_counter()
-    ranked = solve(data, predictor, center, radius, args.samples, config, seed=args.seed)
+    if args.whole_map:
+        ranked = solve_points(data, predictor, whole_map_points(predictor), config)
+    else:
+        ranked = solve(data, predictor, center, radius, args.samples, config, seed=args.seed)
     elapsed = time.perf_counter() - t0
     top = ranked[: args.top]
     print(f"{len(ranked)} candidates in {elapsed:.1f} s; best {len(top)}:")
@@ -114,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
             "bond_length": bond,
             "center": np.asarray(center).tolist(),
             "radius": np.broadcast_to(np.asarray(radius, float), (2,)).tolist(),
-            "samples": args.samples,
+            "samples": len(ranked),
+            "whole_map": args.whole_map,
             "seed": args.seed,
             "seconds": round(elapsed, 2),
             "fit_range": [args.rmin, args.rmax],

@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         )
         self._action(edit, "&Redo Move", self.redo, QKeySequence.StandardKey.Redo)
         self._action(edit, "Back to &Prior", self.back_to_prior)
+        self._action(edit, "Search &Whole Map", self.search_whole_map, QKeySequence("Ctrl+M"))
         self._action(edit, "&Cancel Job", self.cancel_job, QKeySequence("Esc"))
         help_menu = self.menuBar().addMenu("&Help")
         examples = help_menu.addMenu("&Examples")
@@ -197,6 +198,7 @@ class MainWindow(QMainWindow):
         c.element_edited.connect(self._set_element)
         c.solve_clicked.connect(self.start_solve)
         c.back_to_prior_clicked.connect(self.back_to_prior)
+        c.whole_map_clicked.connect(self.search_whole_map)
 
     def _connect_worker(self) -> None:
         w = self.worker
@@ -228,11 +230,16 @@ class MainWindow(QMainWindow):
         self.session.set_data(data)
         return True
 
-    def start_solve(self) -> None:
+    def start_solve(self, whole_map: bool = False) -> None:
         s = self.session
         if s.data is None or self.bundle is None or s.prior_mean is None:
             return
         q = s.query
+        total = (
+            len(np.unique(np.round(self.bundle.latent_map.mu, 4), axis=0))
+            if whole_map
+            else q.n_samples
+        )
         self._latest["solve"] = self.worker.submit(
             "solve",
             data=s.data,
@@ -241,14 +248,19 @@ class MainWindow(QMainWindow):
             n_samples=q.n_samples,
             fit_config=self._fit_config(),
             seed=None,
-            batch_size=max(50, min(250, q.n_samples // 4)),
+            batch_size=max(50, min(250, total // 4)),
+            whole_map=whole_map,
         )
         self.session.clear_candidates()
         self.map_view.set_candidates(np.zeros((0, 2)), np.zeros(0))
-        self.progress.setRange(0, q.n_samples)
+        self.progress.setRange(0, total)
         self.progress.setValue(0)
         self._progress_timer.start()
         self.statusBar().showMessage("solving…")
+
+    def search_whole_map(self) -> None:
+        """Every training structure's map point, decoded and fitted (ignores the region)."""
+        self.start_solve(whole_map=True)
 
     @property
     def solve_complete(self) -> bool:

@@ -138,9 +138,11 @@ class Worker(QObject):
             token.raise_if_cancelled()
             self.decoded.emit(request.id, candidate)
         elif request.kind == "solve":
-            from deepstruc_gui.model.solve import solve
+            from deepstruc_gui.model.solve import solve, solve_points, whole_map_points
 
-            total = int(p["n_samples"])
+            whole_map = bool(p.get("whole_map"))
+            points = whole_map_points(self.predictor) if whole_map else None
+            total = len(points) if whole_map else int(p["n_samples"])
             done = [0]
 
             def on_batch(ranked):
@@ -148,6 +150,17 @@ class Worker(QObject):
                 done[0] = len(ranked)
                 self.batch_ready.emit(request.id, list(ranked), done[0], total)
 
+            if whole_map:
+                solve_points(
+                    p["data"],
+                    self.predictor,
+                    points,
+                    p["fit_config"],
+                    cancel=token,
+                    on_batch=on_batch,
+                    batch_size=p.get("batch_size", 100),
+                )
+                return
             solve(
                 p["data"],
                 self.predictor,

@@ -28,6 +28,7 @@ class ControlsPanel(QWidget):
     element_edited = Signal(str)
     solve_clicked = Signal()
     back_to_prior_clicked = Signal()
+    whole_map_clicked = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -92,9 +93,16 @@ class ControlsPanel(QWidget):
         self.solve.clicked.connect(self.solve_clicked)
         self.back = QPushButton("Back to prior")
         self.back.clicked.connect(self.back_to_prior_clicked)
+        self.whole_map = QPushButton("Search whole map")
+        self.whole_map.setToolTip(
+            "Decode and fit every training structure's point on the map (~3,000, ~10 s): "
+            "for data the prior places badly"
+        )
+        self.whole_map.clicked.connect(self.whole_map_clicked)
         buttons.addWidget(self.solve)
         buttons.addWidget(self.back)
         form.addRow(buttons)
+        form.addRow(self.whole_map)
         self._updating = False
 
     def set_models(self, names: list[str], current: str) -> None:
