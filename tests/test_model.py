@@ -20,6 +20,7 @@ from deepstruc_gui.model.library import Library, build_library
 from deepstruc_gui.model.network import DeepStrucVAE, gaussian_kl
 from deepstruc_gui.model.training import (
     TrainConfig,
+    adopt_last_epoch,
     augment_pdf,
     export_bundle,
     refit_prior,
@@ -123,6 +124,11 @@ def test_prior_refit_on_bond_scaled_input(trained, tmp_path) -> None:
     _, run, _ = trained
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
+    epochs = len(json.loads((copy / "history.json").read_text()))
+    assert adopt_last_epoch(copy) == epochs - 1
+    ckpt = torch.load(copy / "checkpoint.pt", weights_only=False)["model"]
+    best = torch.load(copy / "best.pt", weights_only=True)
+    assert all(torch.equal(ckpt[k], best[k]) for k in ckpt)
     result = refit_prior(copy, steps=500, log=lambda *_: None)
     assert set(result) == {"before", "after", "kept"}
     assert result["after"]["prior_coord"] > 0

@@ -40,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
 
     from deepstruc_gui.cli.main import UserError
     from deepstruc_gui.model.library import Library, LibraryError
-    from deepstruc_gui.model.training import TrainConfig, export_bundle, refit_prior, train
+    from deepstruc_gui.model.training import (
+        TrainConfig,
+        adopt_last_epoch,
+        export_bundle,
+        refit_prior,
+        train,
+    )
 
     try:
         kind = Library.open(args.library).kind
@@ -61,9 +67,10 @@ def run(args: argparse.Namespace) -> int:
     )
     run_dir = Path(args.output or f"runs/{kind}")
     train(args.library, run_dir, config, resume=not args.no_resume)
-    # the prior on bond-scaled input: a fresh encoder at lr 1e-3, then a finer round
-    refit_prior(run_dir, steps=6000, lr=1e-3)
-    refit_prior(run_dir, steps=6000, lr=5e-4)
+    print(f"refitting the prior on the last epoch's weights (epoch {adopt_last_epoch(run_dir)})")
+    # the prior on bond-scaled input: a fresh encoder at lr 1e-3, then finer rounds
+    for lr in (1e-3, 5e-4, 2.5e-4):
+        refit_prior(run_dir, steps=6000, lr=lr)
     name = args.name or kind
     bundle = export_bundle(run_dir, Path(args.bundle or run_dir / "bundle" / name), name)
     print(f"wrote model bundle {bundle}")
