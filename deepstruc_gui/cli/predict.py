@@ -99,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
             f"{k:>4} {c.rw:7.4f} {c.n_atoms:>5} {c.nearest_type:<12} {c.scale:8.4g} "
             f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}"
         )
+    if not args.whole_map and ranked and ranked[0].rw > 0.5:
+        print(
+            "the best Rw in this region is above 0.5: the prior may have misplaced these "
+            "data; try --whole-map (every training structure's point)"
+        )
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
