@@ -393,6 +393,7 @@ class MainWindow(QMainWindow):
         if request_id != self._latest["solve"]:
             return  # a stale job: never shown
         self.session.set_candidates(ranked)
+        self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.statusBar().showMessage(
             f"{done}/{total} candidates, best Rw {ranked[0].rw:.4f}; {self._bond_note}"
