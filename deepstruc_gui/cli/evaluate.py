@@ -15,6 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", default=None, help="write the metrics here")
     parser.add_argument("--device", default=None)
     parser.add_argument(
+        "--measured-like",
+        action="store_true",
+        help="test on the test structures' G(r) simulated under other experimental "
+        "conditions (Qmin, Qmax, Qdamp, ADP, delta2, noise, range) instead of the library's",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of sampling and conditions")
+    parser.add_argument(
         "--store", action="store_true", help="also write the metrics into the bundle's model.json"
     )
 
@@ -41,20 +48,34 @@ def run(args: argparse.Namespace) -> int:
     test = library.indices("test")
     if args.limit:
         test = np.random.default_rng(0).permutation(test)[: args.limit]
+    measured_like = None
+    if args.measured_like:
+        from deepstruc_gui.model.measured_like import measured_like_pdfs
+
+        structures = [library.structure(int(i)) for i in test]
+        measured_like = measured_like_pdfs(structures, 1, args.seed, base=library.parameters)
     bar = tqdm(total=len(test), desc="test structures")
     results = evaluate_structures(
-        predictor, library, test, samples=args.samples, progress=lambda k, n: bar.update(1)
+        predictor,
+        library,
+        test,
+        samples=args.samples,
+        seed=args.seed,
+        progress=lambda k, n: bar.update(1),
+        measured_like=measured_like,
     )
     bar.close()
     metrics = summarise(results)
     metrics["map"] = map_quality(bundle.latent_map)
     metrics["samples"] = args.samples
+    metrics["inputs"] = "measured-like" if args.measured_like else "library"
     print(json.dumps(metrics, indent=1))
     if args.json:
         atomic_write_text(args.json, json.dumps(metrics, indent=1))
     if args.store:
         from deepstruc_gui.model.bundle import update_metrics
 
-        update_metrics(bundle.path, metrics)
+        key = "metrics_measured_like" if args.measured_like else "metrics"
+        update_metrics(bundle.path, metrics, key)
         print(f"stored the metrics in {bundle.path}")
     return 0

@@ -213,9 +213,9 @@ def resolve_model(name_or_path: str | os.PathLike | None) -> Path:
     raise BundleError(f"{name_or_path}: no such model (shipped models: {known})")
 
 
-def update_metrics(directory: str | os.PathLike, metrics: dict) -> None:
+def update_metrics(directory: str | os.PathLike, metrics: dict, key: str = "metrics") -> None:
     """Store evaluation results in a bundle's description (weights are untouched)."""
     meta_path = Path(directory) / META_FILE
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["metrics"] = metrics
+    meta[key] = metrics
     atomic_write_text(meta_path, json.dumps(meta, indent=1))

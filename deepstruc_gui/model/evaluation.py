@@ -7,12 +7,16 @@ For every test structure, from its PDF alone:
   reports), atom count within ±10 %, type of the nearest training structures;
 * best of N: the N points the app searches within 3σ of the prior (training-map
   points inside the region, then uniform samples), fit all, keep the lowest Rw.
+The same on measured-like inputs (``measured_like``): the test structures' G(r)
+simulated again under other experimental conditions, with correlated noise — how
+the model fares on data it was not simulated for.
 And for the map: k-NN type accuracy of the training structures (leave-one-out) and,
 per type, how much of the size variation a linear function of z explains (R²).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +27,7 @@ from scipy.spatial.distance import cdist
 from deepstruc_gui.model.bundle import LatentMap
 from deepstruc_gui.model.inference import Predictor
 from deepstruc_gui.model.library import Library
+from deepstruc_gui.model.measured_like import MeasuredLikePDFs
 from deepstruc_gui.model.solve import region_points
 from deepstruc_gui.science.debye import PDFParameters
 from deepstruc_gui.science.fitting import FitConfig, fit_candidates
@@ -56,23 +61,37 @@ def evaluate_structures(
     sigma: float = 3.0,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    measured_like: MeasuredLikePDFs | None = None,
 ) -> list[StructureResult]:
-    params = PDFParameters.from_dict(predictor.bundle.metadata["pdf_parameters"])
-    r = params.r_grid
-    config = FitConfig(params=params)
+    """One result per test input: the library's own PDFs of ``indices`` or, with
+    ``measured_like``, those variants (``source`` indexes ``indices``), each fitted with
+    the Qmin and Qmax it was simulated with, as a measured file's header gives them."""
+    base = PDFParameters.from_dict(predictor.bundle.metadata["pdf_parameters"])
+    r = base.r_grid
     rng = np.random.default_rng(seed)
+    if measured_like is None:
+        inputs = [(int(i), library.pdfs[int(i)].astype(np.float64), base) for i in indices]
+    else:
+        inputs = [
+            (
+                int(indices[k]),
+                g.astype(np.float64),
+                dataclasses.replace(base, qmin=p.qmin, qmax=p.qmax),
+            )
+            for k, g, p in zip(
+                measured_like.source, measured_like.pdf, measured_like.params, strict=True
+            )
+        ]
     results = []
-    for k, i in enumerate(indices):
-        i = int(i)
+    for k, (i, g, params) in enumerate(inputs):
         true = library.structure(i)
         true = true - true.mean(axis=0)
-        g = library.pdfs[i].astype(np.float64)
         mean, sig = predictor.prior(g)
         z = np.vstack(
             [mean[None], region_points(predictor.map_mu, mean, sigma * sig, samples, rng)]
         )
         clusters = predictor.decode(z, predictor.bond_length(g))
-        fit = fit_candidates(clusters, r, g, config, device=predictor.device)
+        fit = fit_candidates(clusters, r, g, FitConfig(params=params), device=predictor.device)
         pred0 = clusters[0] * fit.expansion[0]
         best = int(np.argmin(fit.rw))
         pred_best = clusters[best] * fit.expansion[best]
@@ -90,7 +109,7 @@ def evaluate_structures(
             )
         )
         if progress:
-            progress(k + 1, len(indices))
+            progress(k + 1, len(inputs))
     return results
 
 
