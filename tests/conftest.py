@@ -50,3 +50,6 @@ def make_window(qtbot, tmp_path, random_bundle, monkeypatch):
         window.close()
         assert window.worker_thread.thread.wait(30000), "worker thread left running"
         assert window.worker_thread.thread.isFinished()
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name.startswith("deepstruc-autosave")]

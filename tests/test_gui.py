@@ -10,6 +10,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from deepstruc_gui.state.session import Session
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "resources" / "examples"
 
@@ -157,6 +159,10 @@ def test_session_save_and_restore(make_window, qtbot, tmp_path) -> None:
     wait_for_solve(qtbot, window)
     # the status bar says which bond length the model read (Pt: the first peak, 2.777 Å)
     assert "bond length read from the PDF 2.777 Å" in window.statusBar().currentMessage()
+    # the search was autosaved (on a background thread): a crash would not lose it
+    window.wait_for_autosave()
+    auto = window.autosave_path()
+    assert len(Session.load_file(auto)["candidates"]) == len(window.session.candidates)
     path = tmp_path / "s.dsession.json"
     window.session.save(path)
     other = make_window()
@@ -170,9 +176,29 @@ def test_whole_map_search_fills_the_table(make_window, qtbot) -> None:
     window = make_window()
     window.open_file(EXAMPLES / "JQ_S1.gr")
     wait_for_solve(qtbot, window)
+    # a region search that fits nothing points the user to the whole map
+    from deepstruc_gui.model.candidate import POOR_FIT_RW
+
+    poor = window.session.candidates[0].rw > POOR_FIT_RW
+    assert window.controls.whole_map.font().bold() == poor
+    assert ("try Search whole map" in window.statusBar().currentMessage()) == poor
     window.controls.whole_map.click()
     wait_for_solve(qtbot, window)
+    assert not window.controls.whole_map.font().bold()
     n_map = len(np.unique(np.round(window.bundle.latent_map.mu, 4), axis=0))
     assert len(window.session.candidates) == n_map == window.table.model().rowCount()
     rws = [c.rw for c in window.session.candidates]
     assert rws == sorted(rws)
+    # sort by atom count, largest first, and pick the top row: that candidate is selected
+    table = window.table
+    best = window.session.selected_candidate  # the best is selected after a search
+    table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    row = table.selectionModel().selectedRows()[0].row()  # the selection moved with it
+    assert table.model().index(row, 1).data() == f"{best.rw:.4f}"
+    atoms = [int(table.model().index(row, 2).data()) for row in range(50)]
+    assert atoms == sorted(atoms, reverse=True)
+    assert atoms[0] == max(c.n_atoms for c in window.session.candidates)
+    table.selectRow(0)
+    chosen = window.session.selected_candidate
+    assert chosen.n_atoms == atoms[0]
+    assert table.model().index(0, 0).data() == str(window.session.selected + 1)  # its rank

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -61,31 +62,54 @@ def test_session_file_round_trip(tmp_path) -> None:
     s.set_data(read_pdf(EXAMPLES / "Au144PET_100K-00000.gr"))
     s.set_prior(np.array([0.1, 0.2]), np.array([0.3, 0.4]))
     r = np.linspace(2, 30, 50)
-    s.set_candidates(
-        [
-            Candidate(
-                np.array([0.1, 0.2]),
-                np.random.rand(13, 3),
-                13,
-                0.2,
-                1.0,
-                1.01,
-                0.4,
-                0.04,
-                2.0,
-                "icosahedral",
-                r,
-                np.sin(r),
-            )
-        ]
-    )
+
+    def candidate(rw: float, grid: np.ndarray) -> Candidate:
+        return Candidate(
+            np.array([0.1, 0.2]),
+            np.random.rand(13, 3),
+            13,
+            rw,
+            1.0,
+            1.01,
+            0.4,
+            0.04,
+            2.0,
+            "icosahedral",
+            grid,
+            np.sin(grid),
+        )
+
+    other = np.linspace(1.5, 20, 30)
+    s.set_candidates([candidate(0.2, r), candidate(0.3, r.copy()), candidate(0.4, other)])
     path = tmp_path / "s.dsession.json"
     s.save(path)
+    assert len(json.loads(path.read_text())["grids"]) == 2  # a shared fit grid is written once
     restored = Session()
     restored.restore(Session.load_file(path))
     assert restored.data is not None and np.allclose(restored.data.g, s.data.g)
     assert restored.candidates[0].nearest_type == "icosahedral"
     assert restored.selected == 0 and restored.query == s.query
+    c0, r0 = s.candidates[0], restored.candidates[0]
+    assert np.allclose(r0.positions, c0.positions, atol=1e-6) and r0.positions.shape == (13, 3)
+    assert np.allclose(r0.gcalc, c0.gcalc, atol=1e-6) and np.array_equal(r0.r, r)
+    assert np.array_equal(restored.data.r, s.data.r)  # the data keep float64
+    # a version-1 file (arrays as lists of numbers) still opens
+    old = json.loads(path.read_text())
+    old["version"] = 1
+    old["data"]["g"] = s.data.g.tolist()
+    old["candidates"][0]["gcalc"] = c0.gcalc.tolist()
+    for c in old["candidates"]:
+        c["r"] = old["grids"][c.pop("grid")]  # version 1 kept the grid with each candidate
+    del old["grids"]
+    older = Session()
+    older.restore(old)
+    assert np.array_equal(older.data.g, s.data.g)
+    assert np.allclose(older.candidates[0].gcalc, c0.gcalc)
+    assert np.array_equal(older.candidates[2].r, other)
+    broken = json.loads(path.read_text())
+    broken["candidates"][0]["gcalc"]["b64"] = "not base64!"
+    with pytest.raises(ValueError, match="malformed session"):
+        Session().restore(broken)
     with pytest.raises(ValueError, match="not a DeepStruc"):
         restored.restore({"format": "other"})
     (tmp_path / "bad.json").write_text("{ not json")

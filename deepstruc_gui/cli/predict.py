@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from deepstruc_gui.cli.common import read_data_file
     from deepstruc_gui.cli.main import UserError
     from deepstruc_gui.model.bundle import BundleError, ModelBundle, resolve_model
+    from deepstruc_gui.model.candidate import POOR_FIT_RW
     from deepstruc_gui.model.inference import Predictor
     from deepstruc_gui.model.solve import solve, solve_points, whole_map_points
     from deepstruc_gui.science.debye import PDFParameters, parameters_from_metadata
@@ -99,10 +100,10 @@ def run(args: argparse.Namespace) -> int:
             f"{k:>4} {c.rw:7.4f} {c.n_atoms:>5} {c.nearest_type:<12} {c.scale:8.4g} "
             f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}"
         )
-    if not args.whole_map and ranked and ranked[0].rw > 0.5:
+    if not args.whole_map and ranked and ranked[0].rw > POOR_FIT_RW:
         print(
-            "the best Rw in this region is above 0.5: the prior may have misplaced these "
-            "data; try --whole-map (every training structure's point)"
+            f"the best Rw in this region is above {POOR_FIT_RW}: the prior may have misplaced "
+            "these data; try --whole-map (every training structure's point)"
         )
     if args.out:
         out = Path(args.out)

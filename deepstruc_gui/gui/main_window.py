@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from deepstruc_gui.gui.views.pdf_panel import PDFPanel
 from deepstruc_gui.gui.views.structure_view import StructureView
 from deepstruc_gui.gui.worker import WorkerThread
 from deepstruc_gui.model.bundle import ModelBundle, available_models
+from deepstruc_gui.model.candidate import POOR_FIT_RW
 from deepstruc_gui.science.parameters import FitConfig, PDFParameters, parameters_from_metadata
 from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
 from deepstruc_gui.state.session import Session
@@ -63,6 +65,8 @@ class MainWindow(QMainWindow):
         self.device_name = "loading model…"
         self._latest = {"prior": -1, "decode": -1, "solve": -1, "load_model": -1}
         self._solve_done = -1  # request id of the last search whose final batch arrived
+        self._solve_whole_map = False  # the newest search covers the whole map
+        self._autosaves = ThreadPoolExecutor(1, thread_name_prefix="deepstruc-autosave")
         self._bond_note = ""
         self._pending_drag: tuple[float, float] | None = None
         self._preview_title = ""
@@ -251,6 +255,8 @@ class MainWindow(QMainWindow):
             batch_size=max(50, min(250, total // 4)),
             whole_map=whole_map,
         )
+        self._solve_whole_map = whole_map
+        self.controls.suggest_whole_map(False)
         self.session.clear_candidates()
         self.map_view.set_candidates(np.zeros((0, 2)), np.zeros(0))
         self.progress.setRange(0, total)
@@ -405,9 +411,17 @@ class MainWindow(QMainWindow):
             self._hide_progress()
             cands = self.session.candidates
             if cands:
+                poor = not self._solve_whole_map and cands[0].rw > POOR_FIT_RW
+                self.controls.suggest_whole_map(poor)
+                hint = (
+                    " — nothing here fits: the prior may have misplaced these data; "
+                    "try Search whole map (Ctrl+M)"
+                    if poor
+                    else ""
+                )
                 self.statusBar().showMessage(
                     f"{len(cands)} candidates, best Rw {cands[0].rw:.4f} "
-                    f"({cands[0].nearest_type}, {cands[0].n_atoms} atoms); {self._bond_note}"
+                    f"({cands[0].nearest_type}, {cands[0].n_atoms} atoms); {self._bond_note}{hint}"
                 )
             self.autosave()
 
@@ -565,9 +579,20 @@ class MainWindow(QMainWindow):
         return Path(base or Path.home() / ".deepstruc-gui") / "autosave.dsession.json"
 
     def autosave(self) -> None:
-        """After every finished search: a crash never eats the session."""
+        """After every finished search: a crash never eats the session.
+
+        The file is written on a background thread (a whole-map session is tens of MB);
+        the session's parts are replaced, never changed in place, so the thread reads
+        a consistent picture. Saves run one after another; closing waits for them.
+        """
+        self._autosaves.submit(self._write_autosave, self.autosave_path())
+
+    def _write_autosave(self, path: Path) -> None:
         with contextlib.suppress(OSError):  # autosave must never interrupt the user
-            self.session.save(self.autosave_path())
+            self.session.save(path)
+
+    def wait_for_autosave(self) -> None:
+        self._autosaves.submit(lambda: None).result()
 
     def _remember_recent(self, path: str) -> None:
         recent = [p for p in json.loads(self.settings.value("recent", "[]")) if p != path]
@@ -611,4 +636,5 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
         self.worker_thread.stop()
+        self._autosaves.shutdown(wait=True)
         super().closeEvent(event)

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+#: a search whose best Rw is above this found nothing like the data: most often the
+#: prior placed a PDF unlike the training ones in the wrong region (the whole-map
+#: search then helps; on the Pt example it finds fcc where the region gives bcc)
+POOR_FIT_RW = 0.5
+
 
 @dataclass
 class Candidate:

@@ -105,6 +105,12 @@ class ControlsPanel(QWidget):
         form.addRow(self.whole_map)
         self._updating = False
 
+    def suggest_whole_map(self, suggest: bool) -> None:
+        """Draw the eye to the whole-map search after a region search that found nothing."""
+        font = self.whole_map.font()
+        font.setBold(suggest)
+        self.whole_map.setFont(font)
+
     def set_models(self, names: list[str], current: str) -> None:
         self._updating = True
         self.model.clear()
