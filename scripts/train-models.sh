@@ -16,5 +16,9 @@ $DS train --library data/mmnp.h5 -o runs/mmnp --max-minutes "$MMNP_MIN" --thread
   --bundle resources/models/mmnp --name mmnp
 $DS train --library data/stacking.h5 -o runs/stacking --max-minutes "$STACK_MIN" \
   --threads 1 --epochs 600 --init-from runs/mmnp --bundle resources/models/stacking --name stacking
+# the prior on measured-like PDFs, σ calibrated (decoder and map unchanged; ~1.5 min)
+$DS refit-prior --model resources/models/mmnp --library data/mmnp.h5
 $DS evaluate --model resources/models/mmnp --library data/mmnp.h5 --samples 100 --store
+$DS evaluate --model resources/models/mmnp --library data/mmnp.h5 --samples 100 --store \
+  --measured-like
 $DS evaluate --model resources/models/stacking --library data/stacking.h5 --samples 100 --store
