@@ -92,6 +92,10 @@ def test_load_drag_select_export_close(make_window, qtbot, tmp_path) -> None:
     assert window.structure_view.atom_count == chosen.n_atoms
     _, y = window.pdf_panel.calc.getData()
     assert np.allclose(y, chosen.gcalc)
+    qtbot.wait(50)  # the view follows the curves: the difference below the data is in sight
+    low, high = window.pdf_panel.getPlotItem().vb.viewRange()[1]
+    _, diff = window.pdf_panel.diff.getData()
+    assert low <= diff.min() and diff.max() <= high
 
     # export the selected structure; ase reads it back
     from deepstruc_gui.gui.exporting import export_fit, export_structure, export_table

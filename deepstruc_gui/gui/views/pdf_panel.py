@@ -20,7 +20,8 @@ class PDFPanel(pg.PlotWidget):
         self.setLabel("bottom", "r (Å)")
         self.setLabel("left", "G(r)")
         self.showGrid(x=True, y=True, alpha=0.15)
-        self.legend = self.addLegend(offset=(-5, 5), labelTextSize="9pt")
+        # top right, below the Rw / parameters text
+        self.legend = self.addLegend(offset=(-5, 45), labelTextSize="9pt")
         self.obs = self.plot(
             pen=None,
             symbol="o",
@@ -32,12 +33,12 @@ class PDFPanel(pg.PlotWidget):
         self.calc = self.plot(pen=pg.mkPen("#D62728", width=2), name="fit")
         self.diff = self.plot(pen=pg.mkPen("#2CA02C", width=1.2), name="difference")
         self.zero = pg.InfiniteLine(angle=0, pen=pg.mkPen("#888", width=0.8))
-        self.addItem(self.zero)
+        self.addItem(self.zero, ignoreBounds=True)
         self.region = pg.LinearRegionItem(
             values=(2.0, 30.0), brush=(100, 100, 100, 25), movable=True
         )
         self.region.sigRegionChangeFinished.connect(self._region_changed)
-        self.addItem(self.region)
+        self.addItem(self.region, ignoreBounds=True)
         self.info = pg.TextItem("", color="#000", anchor=(1, 0))
         self.info.setParentItem(self.getPlotItem().vb)
         self._updating = False
@@ -50,7 +51,9 @@ class PDFPanel(pg.PlotWidget):
         else:
             self.obs.setData(data.r, data.g)
         self.show_candidate(None)
-        self.autoRange()
+        # follow the curves (the difference sits below the data) until the user zooms;
+        # autoRange() would fit once and then switch following off
+        self.enableAutoRange()
 
     def set_fit_range(self, rmin: float, rmax: float) -> None:
         self._updating = True
