@@ -41,6 +41,7 @@ def main() -> None:
 
     vispy.use(app="pyside6")
     app = QApplication.instance() or QApplication([])
+    from deepstruc_gui.gui.app import process_until
     from deepstruc_gui.gui.main_window import MainWindow
     from deepstruc_gui.model.bundle import ModelBundle, resolve_model
     from deepstruc_gui.model.inference import Predictor
@@ -55,13 +56,8 @@ def main() -> None:
     window.resize(1400, 900)
     window.show()
 
-    def wait(condition, timeout=60.0) -> None:
-        end = time.perf_counter() + timeout
-        while not condition():
-            app.processEvents()
-            if time.perf_counter() > end:
-                raise TimeoutError("the window did not get there in time")
-            time.sleep(0.002)
+    def wait(condition, timeout: float = 120.0) -> None:
+        process_until(app, condition, timeout)
 
     wait(lambda: window.bundle is not None)
     window.open_file(example)

@@ -27,6 +27,7 @@ def main() -> None:
 
     vispy.use(app="pyside6")
     app = QApplication.instance() or QApplication([])
+    from deepstruc_gui.gui.app import process_until
     from deepstruc_gui.gui.main_window import MainWindow
     from deepstruc_gui.model.bundle import resolve_model
 
@@ -38,12 +39,7 @@ def main() -> None:
     window.show()
 
     def wait(condition, timeout: float = 120.0) -> None:
-        end = time.perf_counter() + timeout
-        while not condition():
-            app.processEvents()
-            if time.perf_counter() > end:
-                raise TimeoutError("the window did not get there in time")
-            time.sleep(0.005)
+        process_until(app, condition, timeout)
 
     wait(lambda: window.bundle is not None)
     window.open_file(ROOT / "resources" / "examples" / "JQ_S1.gr")

@@ -7,6 +7,18 @@ import contextlib
 import sys
 
 
+def process_until(app, condition, timeout: float = 60.0) -> None:
+    """Run the event loop until ``condition()`` holds (scripts that drive the window)."""
+    import time
+
+    end = time.perf_counter() + timeout
+    while not condition():
+        app.processEvents()
+        if time.perf_counter() > end:
+            raise TimeoutError("the window did not get there in time")
+        time.sleep(0.002)
+
+
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="deepstruc-gui", add_help=False)
     parser.add_argument("file", nargs="?", help="a G(r) file or a saved session to open")
