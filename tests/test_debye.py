@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,12 @@ def brute_force_debye(xyz: np.ndarray, p: PDFParameters, r: np.ndarray) -> np.nd
     gpad = 2 / math.pi * p.qstep * (np.sin(np.outer(rpad, q)) * f).sum(1)
     g = np.interp(r, rpad, gpad)
     return g * np.exp(-0.5 * (p.qdamp * r) ** 2)
+
+
+def test_ci_has_the_diffpy_references() -> None:
+    """Locally the comparison may be skipped without shared/; in CI it must run."""
+    if os.environ.get("CI"):
+        assert len(REFERENCES) == 7, f"expected the seven diffpy references in {REFERENCE_DIR}"
 
 
 @pytest.mark.skipif(not REFERENCES, reason=f"diffpy references not found in {REFERENCE_DIR}")
