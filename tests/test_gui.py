@@ -206,3 +206,12 @@ def test_whole_map_search_fills_the_table(make_window, qtbot) -> None:
     chosen = window.session.selected_candidate
     assert chosen.n_atoms == atoms[0]
     assert table.model().index(0, 0).data() == str(window.session.selected + 1)  # its rank
+
+
+def test_about_names_version_device_model_and_citation(make_window) -> None:
+    from deepstruc_gui import __version__
+
+    window = make_window()
+    text = window.about_text()
+    assert __version__ in text and window.device_name in text and "random" in text
+    assert "10.1039/d2dd00086e" in text

@@ -609,19 +609,37 @@ class MainWindow(QMainWindow):
         """A message box; tests replace it to record messages instead of blocking."""
         QMessageBox.warning(self, title, message)
 
-    def show_about(self) -> None:
+    def about_text(self) -> str:
+        """Version, device, what the loaded model measures, and the citation."""
         meta = self.bundle.metadata if self.bundle else {}
-        metrics = meta.get("metrics", {})
         lines = [
             f"<h3>DeepStruc GUI {__version__}</h3>",
             f"<p>Device: {self.device_name}</p>",
             f"<p>Model: {meta.get('name', 'none')} — {meta.get('description', '')}<br>",
-            f"trained on {meta.get('training', {}).get('n_train', '?')} structures; ",
-            f"test MAE {metrics.get('mae_prior_mean', ['?'])[0]} Å, type accuracy "
-            f"{metrics.get('type_accuracy', '?')}</p>",
-            f"<p>Please cite: {CITATION}</p>",
+            f"trained on {meta.get('training', {}).get('n_train', '?')} structures</p>",
         ]
-        QMessageBox.about(self, "About DeepStruc GUI", "".join(lines))
+        for key, inputs in (
+            ("metrics", "simulated test PDFs"),
+            ("metrics_measured_like", "measured-like test PDFs"),
+        ):
+            m = meta.get(key)
+            if m:
+                lines.append(
+                    f"<p>On {m.get('n_test', '?')} {inputs}: structure type right "
+                    f"{100 * m['type_accuracy']:.1f} %, best-of-{m.get('samples', '?')} "
+                    f"xyz error {m['mae_best_of_n'][0]:.3f} Å</p>"
+                )
+        cover = meta.get("prior_fit", {}).get("coverage_measured_like")
+        if cover:
+            lines.append(
+                f"<p>Prior σ calibrated: the true structure lies inside 3σ for "
+                f"{100 * cover['3sigma']:.0f} % of measured-like PDFs</p>"
+            )
+        lines.append(f"<p>Please cite: {CITATION}</p>")
+        return "".join(lines)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About DeepStruc GUI", self.about_text())
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
