@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fit every training structure's map point instead of the prior region "
         "(for data the prior places badly; ~3,000 candidates)",
     )
+    parser.add_argument(
+        "--no-fallback",
+        action="store_true",
+        help="do not search the whole map when the region's best Rw is above 0.5",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,13 +89,24 @@ def run(args: argparse.Namespace) -> int:
     print(f"prior mean ({mean[0]:.3f}, {mean[1]:.3f}), σ ({sigma[0]:.3f}, {sigma[1]:.3f})")
     print(f"nearest-neighbour distance read from the PDF: {bond:.3f} Å")
     t0 = time.perf_counter()
+    search = "whole map" if args.whole_map else "region"
     if args.whole_map:
         ranked = solve_points(data, predictor, whole_map_points(predictor), config)
     else:
         ranked = solve(data, predictor, center, radius, args.samples, config, seed=args.seed)
+        if ranked and ranked[0].rw > POOR_FIT_RW:
+            print(
+                f"the best Rw in this region is {ranked[0].rw:.3f} (above {POOR_FIT_RW}): "
+                "the prior may have misplaced these data"
+                + ("" if args.no_fallback else "; searching the whole map as well")
+            )
+            if not args.no_fallback:
+                search = "region, then whole map"
+                more = solve_points(data, predictor, whole_map_points(predictor), config)
+                ranked = sorted(ranked + more, key=lambda c: c.rw)
     elapsed = time.perf_counter() - t0
     top = ranked[: args.top]
-    print(f"{len(ranked)} candidates in {elapsed:.1f} s; best {len(top)}:")
+    print(f"{len(ranked)} candidates ({search}) in {elapsed:.1f} s; best {len(top)}:")
     print(
         f"{'rank':>4} {'Rw':>7} {'atoms':>5} {'type':<12} {'scale':>8} {'expand':>7} "
         f"{'Biso':>6} {'z1':>7} {'z2':>7}"
@@ -99,11 +115,6 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{k:>4} {c.rw:7.4f} {c.n_atoms:>5} {c.nearest_type:<12} {c.scale:8.4g} "
             f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}"
-        )
-    if not args.whole_map and ranked and ranked[0].rw > POOR_FIT_RW:
-        print(
-            f"the best Rw in this region is above {POOR_FIT_RW}: the prior may have misplaced "
-            "these data; try --whole-map (every training structure's point)"
         )
     if args.out:
         out = Path(args.out)
@@ -131,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             "radius": np.broadcast_to(np.asarray(radius, float), (2,)).tolist(),
             "samples": len(ranked),
             "whole_map": args.whole_map,
+            "search": search,
             "seed": args.seed,
             "seconds": round(elapsed, 2),
             "fit_range": [args.rmin, args.rmax],
