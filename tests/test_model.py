@@ -56,6 +56,29 @@ def test_canonical_order_and_targets() -> None:
     assert np.allclose(np.abs(t[:30, :3]).max() * 2.0, np.abs(p - p.mean(0)).max(), atol=1e-5)
 
 
+def test_stacked_targets_do_not_depend_on_float_noise() -> None:
+    """Atoms on the −x axis (y = ±1e-9 after centring) keep their slot, and the block
+    layout gives each layer its own 32 slots, bottom layer first."""
+    from deepstruc_gui.model.dataset import LAYER_BLOCK, LAYER_BLOCK_SLOTS
+    from deepstruc_gui.science.stacking import Patch, stacked_cluster
+
+    p = stacked_cluster("ABCAB", Patch("circle", 2.2, "A"))
+    on_axis = (np.abs(p[:, 1]) < 1e-6) & (p[:, 0] < 0)
+    assert on_axis.any()
+    noisy = p.copy()
+    p[on_axis, 1], noisy[on_axis, 1] = 1e-9, -1e-9
+    for slots in (200, LAYER_BLOCK_SLOTS):
+        a = decoder_target(p, 1.0, slots, "layers")
+        b = decoder_target(noisy, 1.0, slots, "layers")
+        assert np.allclose(a, b, atol=1e-6)
+    t = decoder_target(p, 1.0, LAYER_BLOCK_SLOTS, "layers")
+    blocks = t[:, 3].reshape(-1, LAYER_BLOCK).sum(1)
+    layers = np.unique(np.round(p[:, 2], 3), return_counts=True)[1]
+    assert blocks[:5].tolist() == layers.tolist() and not blocks[5:].any()
+    with pytest.raises(ValueError, match="does not fit"):
+        decoder_target(stacked_cluster("ABCABCABC", 1.6), 1.0, LAYER_BLOCK_SLOTS, "layers")
+
+
 def test_one_shape_in_two_metals_is_one_target(tmp_path) -> None:
     """Targets are in nearest-neighbour units: Pt and Au versions of a shape coincide."""
     path = build_library(

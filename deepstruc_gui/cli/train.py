@@ -33,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--init-from", default=None, help="fine-tune from another run folder's best weights"
     )
+    parser.add_argument(
+        "--posterior-log-sigma-init",
+        type=float,
+        default=None,
+        help="start the posterior's log σ here (e.g. -4) so the sampled z is not mostly "
+        "noise at first (default: the network's own initialisation, log σ ≈ 0)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         init_from=args.init_from,
         augment=not args.no_augment,
+        posterior_log_sigma_init=args.posterior_log_sigma_init,
     )
     run_dir = Path(args.output or f"runs/{kind}")
     train(args.library, run_dir, config, resume=not args.no_resume)

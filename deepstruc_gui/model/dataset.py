@@ -22,6 +22,12 @@ from torch_geometric.data import Data
 from deepstruc_gui.model.library import Library
 
 ORDERS = ("radial", "layers")
+#: Slots per close-packed layer in the block layout of stacked clusters (the library's
+#: largest layer has 31 atoms) and the most layers it holds (8).
+LAYER_BLOCK = 32
+MAX_LAYERS = 8
+#: decoder slots of a stacking model in the block layout
+LAYER_BLOCK_SLOTS = LAYER_BLOCK * MAX_LAYERS
 
 
 def canonical_order(positions: np.ndarray, mode: str = "radial") -> np.ndarray:
@@ -36,7 +42,10 @@ def canonical_order(positions: np.ndarray, mode: str = "radial") -> np.ndarray:
     p = np.asarray(positions, dtype=np.float64)
     if mode == "layers":
         ring = np.round(np.hypot(p[:, 0], p[:, 1]), 1)
-        angle = np.round(np.arctan2(p[:, 1], p[:, 0]), 2)
+        # angle in [0, 2π): atoms on the −x axis sit at y = ±1e-8 after centring, and
+        # arctan2 put them first (−π) or last (+π) in their ring by float noise — the
+        # same shape got a different slot order at another bond length
+        angle = np.mod(np.round(np.arctan2(p[:, 1], p[:, 0]), 2), 6.28)
         return np.lexsort((angle, ring, np.round(p[:, 2], 1)))
     radius = np.round(np.linalg.norm(p, axis=1), 2)
     keys = (np.round(p[:, 0], 2), np.round(p[:, 1], 2), np.round(p[:, 2], 2), radius)
@@ -49,11 +58,36 @@ def decoder_target(
     """(max_atoms, 4): normalised coordinates in canonical order and presence."""
     p = np.asarray(positions, dtype=np.float64)
     p = p - p.mean(axis=0)
-    p = p[canonical_order(p, order)][:max_atoms]
+    p = p[canonical_order(p, order)]
+    if order == "layers" and max_atoms >= LAYER_BLOCK_SLOTS:
+        slots = layer_block_slots(p)
+    else:
+        p = p[:max_atoms]
+        slots = np.arange(len(p))
     target = np.zeros((max_atoms, 4), dtype=np.float32)
-    target[: len(p), :3] = p / scale
-    target[: len(p), 3] = 1.0
+    target[slots, :3] = p / scale
+    target[slots, 3] = 1.0
     return target
+
+
+def layer_block_slots(p: np.ndarray) -> np.ndarray:
+    """Slots of atoms already in "layers" order, one block of ``LAYER_BLOCK`` per layer.
+
+    Layer k (from the bottom) fills slots k·LAYER_BLOCK onwards, ring by ring. In the
+    flat order a layer's first slot depends on how many atoms every layer below has,
+    and an A layer and a B layer of one patch differ in count: one changed stacking
+    letter, or a bigger patch, moved every atom above it to another slot. In blocks it
+    changes only its own layer; a bigger patch adds atoms at the end of each block.
+    """
+    layer = np.unique(np.round(p[:, 2], 1), return_inverse=True)[1].ravel()
+    first = np.searchsorted(layer, layer)  # atoms are sorted by layer
+    within = np.arange(len(p)) - first
+    if layer.max() >= MAX_LAYERS or within.max() >= LAYER_BLOCK:
+        raise ValueError(
+            f"a stacked cluster of {layer.max() + 1} layers with up to {within.max() + 1} "
+            f"atoms in one does not fit {MAX_LAYERS} blocks of {LAYER_BLOCK} slots"
+        )
+    return layer * LAYER_BLOCK + within
 
 
 def coordinate_scale(library: Library, indices: np.ndarray) -> float:

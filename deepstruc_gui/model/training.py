@@ -24,9 +24,15 @@ import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
 
 from deepstruc_gui.model.bundle import LatentMap, save_bundle
-from deepstruc_gui.model.dataset import build_graphs, coordinate_scale
+from deepstruc_gui.model.dataset import (
+    LAYER_BLOCK,
+    LAYER_BLOCK_SLOTS,
+    build_graphs,
+    coordinate_scale,
+    order_for,
+)
 from deepstruc_gui.model.library import Library
-from deepstruc_gui.model.network import Architecture, DeepStrucVAE, gaussian_kl
+from deepstruc_gui.model.network import LATENT_DIM, Architecture, DeepStrucVAE, gaussian_kl
 
 CHECKPOINT = "checkpoint.pt"
 #: weight of the squared ln error of the bond length (1 % error ≈ 0.1 in loss units)
@@ -49,6 +55,10 @@ class TrainConfig:
     init_from: str | None = None
     #: vary Qdamp and add noise to half the training PDFs (see augment_pdf)
     augment: bool = True
+    #: start the posterior's log σ here (bias of its head) instead of ≈ 0; with σ ≈ 1
+    #: the sampled z is mostly noise and a library of similar shapes (stacking) stays
+    #: on the mean-structure plateau. None: the default initialisation.
+    posterior_log_sigma_init: float | None = None
 
 
 def set_seed(seed: int) -> None:
@@ -155,7 +165,10 @@ def train(
     device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     set_seed(config.seed)
     library = Library.open(library_path)
-    arch = arch or Architecture()
+    if arch is None:
+        # stacked clusters: one block of slots per layer (see dataset.layer_block_slots)
+        stacked = order_for(library) == "layers"
+        arch = Architecture(max_atoms=LAYER_BLOCK_SLOTS) if stacked else Architecture()
     train_idx, val_idx = library.indices("train"), library.indices("val")
     scale = coordinate_scale(library, np.concatenate([train_idx, val_idx]))
     if config.init_from:
@@ -171,6 +184,9 @@ def train(
     val_loader = DataLoader(val_graphs, batch_size=128)
     r_grid = torch.as_tensor(library.parameters.r_grid[: arch.n_points], dtype=torch.float32)
     net = DeepStrucVAE(arch).to(device)
+    if config.posterior_log_sigma_init is not None:
+        with torch.no_grad():
+            net.posterior.net[-1].bias[LATENT_DIM:] = config.posterior_log_sigma_init
     if config.init_from and not (resume and (out_dir / CHECKPOINT).is_file()):
         weights = Path(config.init_from) / "best.pt"
         net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
@@ -341,7 +357,10 @@ def export_bundle(
         "default_bond_length": float(np.mean(library.nn_distance[indices])),
         "presence_threshold_logit": 0.0,
         "atom_order": (
-            "by height along the stacking axis (0.1 units), then in-plane radius and angle"
+            f"one block of {LAYER_BLOCK} slots per layer along the stacking axis (bottom "
+            "first), in it by in-plane radius (0.1 units), then angle in [0, 2π)"
+            if library.kind == "stacking" and arch.max_atoms >= LAYER_BLOCK_SLOTS
+            else "by height along the stacking axis (0.1 units), then in-plane radius and angle"
             if library.kind == "stacking"
             else "by distance from the centroid (0.01 units), then z, y, x"
         ),
