@@ -92,7 +92,7 @@ def test_load_drag_select_export_close(make_window, qtbot, tmp_path) -> None:
     assert window.structure_view.atom_count == chosen.n_atoms
     _, y = window.pdf_panel.calc.getData()
     assert np.allclose(y, chosen.gcalc)
-    qtbot.wait(50)  # the view follows the curves: the difference below the data is in sight
+    qtbot.wait(50)  # the view holds the difference curve below the data
     low, high = window.pdf_panel.getPlotItem().vb.viewRange()[1]
     _, diff = window.pdf_panel.diff.getData()
     assert low <= diff.min() and diff.max() <= high

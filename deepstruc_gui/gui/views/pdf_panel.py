@@ -9,6 +9,9 @@ from PySide6.QtCore import Signal
 from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.science.pdf_io import PDFData
 
+#: the difference curve sits this far below zero, in units of the data's largest |G|
+DIFF_OFFSET = -0.72
+
 
 class PDFPanel(pg.PlotWidget):
     """Observes data and selection; the draggable region sends a new fit range."""
@@ -51,9 +54,13 @@ class PDFPanel(pg.PlotWidget):
         else:
             self.obs.setData(data.r, data.g)
         self.show_candidate(None)
-        # follow the curves (the difference sits below the data) until the user zooms;
-        # autoRange() would fit once and then switch following off
-        self.enableAutoRange()
+        if data is not None:
+            # one fixed view that holds the data and, below, the difference curve of
+            # any fit: following the curves (auto-range) re-measured the 5,000-point
+            # data at every live preview and halved the previews per second
+            top = self._top()
+            self.setXRange(float(data.r.min()), float(data.r.max()), padding=0.01)
+            self.setYRange(DIFF_OFFSET * top - top, 1.1 * top, padding=0)
 
     def set_fit_range(self, rmin: float, rmax: float) -> None:
         self._updating = True
@@ -67,7 +74,7 @@ class PDFPanel(pg.PlotWidget):
             self.info.setText("")
             return
         obs = np.interp(c.r, self._data.r, self._data.g)
-        offset = -1.2 * max(float(np.abs(obs).max()), 1e-9) * 0.6
+        offset = DIFF_OFFSET * self._top()
         self.calc.setData(c.r, c.gcalc)
         self.diff.setData(c.r, obs - c.gcalc + offset)
         self.zero.setPos(offset)
@@ -77,6 +84,9 @@ class PDFPanel(pg.PlotWidget):
         )
         rect = self.getPlotItem().vb.boundingRect()
         self.info.setPos(rect.width() - 5, 5)
+
+    def _top(self) -> float:
+        return max(float(np.abs(self._data.g).max()), 1e-9) if self._data is not None else 1.0
 
     @property
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
