@@ -14,7 +14,7 @@ import torch
 from deepstruc_gui.cli.main import main
 from deepstruc_gui.model.bundle import BundleError, ModelBundle
 from deepstruc_gui.model.dataset import build_graphs, canonical_order, decoder_target
-from deepstruc_gui.model.fixtures import SMALL_ARCHITECTURE
+from deepstruc_gui.model.fixtures import SMALL_ARCHITECTURE, train_tiny_bundle
 from deepstruc_gui.model.inference import Predictor
 from deepstruc_gui.model.library import Library, build_library
 from deepstruc_gui.model.network import DeepStrucVAE, gaussian_kl
@@ -33,16 +33,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A tiny library, two epochs of a small network, exported as a bundle."""
-    root = tmp_path_factory.mktemp("train")
-    lib = build_library("mmnp", root / "lib.h5", metals=["Pt"], max_atoms=40, progress=False)
-    run = train(
-        lib,
-        root / "run",
-        TrainConfig(epochs=2, batch_size=16, threads=1),
-        arch=SMALL_ARCHITECTURE,
-        log=lambda *_: None,
-    )
-    return lib, run, export_bundle(run, root / "bundle" / "tiny", "tiny")
+    return train_tiny_bundle(tmp_path_factory.mktemp("train"), ["Pt"])
 
 
 def test_canonical_order_and_targets() -> None:

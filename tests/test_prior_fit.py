@@ -10,8 +10,8 @@ import torch
 
 from deepstruc_gui.cli.main import main
 from deepstruc_gui.model.bundle import ModelBundle
-from deepstruc_gui.model.fixtures import SMALL_ARCHITECTURE
-from deepstruc_gui.model.library import Library, build_library
+from deepstruc_gui.model.fixtures import train_tiny_bundle
+from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.measured_like import MeasurementRanges, measured_like_pdfs
 from deepstruc_gui.model.prior_fit import (
     CHI2_2_MEDIAN,
@@ -20,23 +20,14 @@ from deepstruc_gui.model.prior_fit import (
     prior_path,
     refit_measured_like,
 )
-from deepstruc_gui.model.training import TrainConfig, export_bundle, train
 from deepstruc_gui.science.debye import TRAINING_PARAMETERS
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A two-metal library of small clusters and a two-epoch model exported as a bundle."""
-    root = tmp_path_factory.mktemp("prior")
-    lib = build_library("mmnp", root / "lib.h5", metals=["Pt", "Cu"], max_atoms=40, progress=False)
-    run = train(
-        lib,
-        root / "run",
-        TrainConfig(epochs=2, batch_size=16, threads=1),
-        arch=SMALL_ARCHITECTURE,
-        log=lambda *_: None,
-    )
-    return lib, export_bundle(run, root / "bundle" / "tiny", "tiny")
+    lib, _, bundle = train_tiny_bundle(tmp_path_factory.mktemp("prior"), ["Pt", "Cu"])
+    return lib, bundle
 
 
 def test_measured_like_variants(tiny) -> None:

@@ -72,3 +72,26 @@ def make_random_bundle(
         "metrics": {},
     }
     return save_bundle(Path(directory) / name, net, meta, latent_map)
+
+
+def train_tiny_bundle(
+    root: str | Path, metals: list[str], max_atoms: int = 40, epochs: int = 2
+) -> tuple[Path, Path, Path]:
+    """A small library, a few epochs of :data:`SMALL_ARCHITECTURE`, exported as a bundle
+    (for tests that need a trained model's code paths, not its accuracy).
+
+    Returns (library file, run folder, bundle folder).
+    """
+    from deepstruc_gui.model.library import build_library
+    from deepstruc_gui.model.training import TrainConfig, export_bundle, train
+
+    root = Path(root)
+    lib = build_library("mmnp", root / "lib.h5", metals=metals, max_atoms=max_atoms, progress=False)
+    run = train(
+        lib,
+        root / "run",
+        TrainConfig(epochs=epochs, batch_size=16, threads=1),
+        arch=SMALL_ARCHITECTURE,
+        log=lambda *_: None,
+    )
+    return lib, run, export_bundle(run, root / "bundle" / "tiny", "tiny")
