@@ -585,7 +585,9 @@ class MainWindow(QMainWindow):
         the session's parts are replaced, never changed in place, so the thread reads
         a consistent picture. Saves run one after another; closing waits for them.
         """
-        self._autosaves.submit(self._write_autosave, self.autosave_path())
+        # a search result still queued when the window closed arrives after shutdown
+        with contextlib.suppress(RuntimeError):
+            self._autosaves.submit(self._write_autosave, self.autosave_path())
 
     def _write_autosave(self, path: Path) -> None:
         with contextlib.suppress(OSError):  # autosave must never interrupt the user
