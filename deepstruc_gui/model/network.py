@@ -165,6 +165,25 @@ class DeepStrucVAE(nn.Module):
             else None
         )
 
+    def with_separate_prior(self, scaled_input: bool) -> DeepStrucVAE:
+        """A copy whose prior has its own PDF encoder (reading G on r/d when
+        ``scaled_input``); every weight whose name and shape still fit is carried over,
+        so only the new prior encoder starts fresh. In eval mode."""
+        arch = Architecture.from_dict(
+            {
+                **self.arch.to_dict(),
+                "separate_prior_encoder": True,
+                "prior_scaled_input": scaled_input,
+            }
+        )
+        net = DeepStrucVAE(arch)
+        own = net.state_dict()
+        net.load_state_dict(
+            {k: v for k, v in self.state_dict().items() if k in own and own[k].shape == v.shape},
+            strict=False,
+        )
+        return net.eval()
+
     def prior_distribution(
         self, pdf: torch.Tensor, bond: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:

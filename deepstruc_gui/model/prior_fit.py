@@ -32,7 +32,7 @@ from deepstruc_gui.model.bundle import ModelBundle, save_bundle
 from deepstruc_gui.model.dataset import build_graphs
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.measured_like import MeasurementRanges, measured_like_pdfs
-from deepstruc_gui.model.network import LATENT_DIM, Architecture, DeepStrucVAE, gaussian_kl
+from deepstruc_gui.model.network import LATENT_DIM, DeepStrucVAE, gaussian_kl
 from deepstruc_gui.model.training import augment_pdf
 
 #: median of a χ² with two degrees of freedom (2 ln 2)
@@ -132,18 +132,7 @@ def _with_scaled_prior(net: DeepStrucVAE, source) -> DeepStrucVAE:
     """The network with a prior that reads G on r/d (a fresh one if it had none)."""
     if not net.arch.bond_units:
         raise ValueError(f"{source}: the model decodes in Å, not bond units; retrain it")
-    if net.arch.prior_scaled_input:
-        return net
-    arch = Architecture.from_dict(
-        {**net.arch.to_dict(), "separate_prior_encoder": True, "prior_scaled_input": True}
-    )
-    scaled = DeepStrucVAE(arch)
-    own = scaled.state_dict()
-    scaled.load_state_dict(
-        {k: v for k, v in net.state_dict().items() if k in own and own[k].shape == v.shape},
-        strict=False,
-    )
-    return scaled.eval()
+    return net if net.arch.prior_scaled_input else net.with_separate_prior(scaled_input=True)
 
 
 def _sigma_bias(net: DeepStrucVAE) -> torch.Tensor:

@@ -420,15 +420,8 @@ def refit_prior(
     old = DeepStrucVAE(old_arch)
     old.load_state_dict(torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True))
     scaled_input = scaled_input and old_arch.bond_units
-    arch = Architecture.from_dict(
-        {**old_arch.to_dict(), "separate_prior_encoder": True, "prior_scaled_input": scaled_input}
-    )
-    net = DeepStrucVAE(arch)
-    own = net.state_dict()
-    net.load_state_dict(
-        {k: v for k, v in old.state_dict().items() if k in own and own[k].shape == v.shape},
-        strict=False,
-    )
+    net = old.with_separate_prior(scaled_input)
+    arch = net.arch
     if not scaled_input:
         source = old.prior_pdf_encoder or old.pdf_encoder
         net.prior_pdf_encoder.load_state_dict(source.state_dict())
