@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import convolve1d
 
 from deepstruc_gui.science.debye import TRAINING_PARAMETERS, PDFParameters, simulate_pdfs
 from deepstruc_gui.science.peaks import first_peak_position
@@ -80,8 +81,7 @@ def correlated_noise(
     x = np.arange(-half, half + 1)
     kernel = np.exp(-0.5 * (x / width) ** 2)
     kernel /= math.sqrt(float((kernel**2).sum()))
-    smooth = np.apply_along_axis(lambda row: np.convolve(row, kernel, mode="same"), 1, white)
-    return smooth
+    return convolve1d(white, kernel, axis=1, mode="constant")
 
 
 def measured_like_pdfs(
