@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "fit": "deepstruc_gui.cli.fit",
     "data": "deepstruc_gui.cli.data",
     "train": "deepstruc_gui.cli.train",
+    "refit-decoder": "deepstruc_gui.cli.refit_decoder",
     "refit-prior": "deepstruc_gui.cli.refit_prior",
     "predict": "deepstruc_gui.cli.predict",
     "evaluate": "deepstruc_gui.cli.evaluate",

@@ -100,6 +100,18 @@ def coordinate_scale(library: Library, indices: np.ndarray) -> float:
     return largest
 
 
+def atom_order_description(library_kind: str, max_atoms: int) -> str:
+    """The slot order in words, as the bundle states it."""
+    if library_kind != "stacking":
+        return "by distance from the centroid (0.01 units), then z, y, x"
+    if max_atoms >= LAYER_BLOCK_SLOTS:
+        return (
+            f"one block of {LAYER_BLOCK} slots per layer along the stacking axis (bottom "
+            "first), in it by in-plane radius (0.1 units), then angle in [0, 2π)"
+        )
+    return "by height along the stacking axis (0.1 units), then in-plane radius and angle"
+
+
 def order_for(library: Library) -> str:
     return "layers" if library.kind == "stacking" else "radial"
 

@@ -49,6 +49,12 @@ class Architecture:
     prior_scaled_input: bool = False
     scaled_points: int = 1024
     scaled_range: tuple[float, float] = (0.85, 9.2)
+    #: random Fourier features of z fed to the decoder (0: z itself). A plain MLP on
+    #: two inputs is too smooth to tell apart hundreds of shapes a few hundredths of a
+    #: unit apart on the map; sin/cos of z at a spread of frequencies lets it.
+    decoder_fourier: int = 0
+    #: standard deviation of those frequencies, in cycles per latent unit
+    decoder_fourier_scale: float = 2.0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -124,16 +130,43 @@ class GraphEncoder(nn.Module):
         return self.pool(h, batch)
 
 
+class FourierFeatures(nn.Module):
+    """z → (z, sin 2πBz, cos 2πBz) with fixed random frequencies B (Tancik et al. 2020).
+
+    B is drawn from a fixed seed and also saved with the weights, so a bundle decodes
+    the same whatever torch's random generator does.
+    """
+
+    def __init__(self, n: int, scale: float) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(0)
+        self.register_buffer("frequencies", torch.randn(LATENT_DIM, n, generator=generator) * scale)
+
+    @property
+    def out_dim(self) -> int:
+        return LATENT_DIM + 2 * self.frequencies.shape[1]
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        phase = 2 * torch.pi * z @ self.frequencies
+        return torch.cat([z, torch.sin(phase), torch.cos(phase)], dim=1)
+
+
 class Decoder(nn.Module):
     """z → (max_atoms, 4): normalised x, y, z and a presence logit per slot."""
 
     def __init__(self, arch: Architecture) -> None:
         super().__init__()
         self.max_atoms = arch.max_atoms
-        self.net = _mlp([LATENT_DIM, *arch.decoder_hidden, arch.max_atoms * 4])
+        self.features = (
+            FourierFeatures(arch.decoder_fourier, arch.decoder_fourier_scale)
+            if arch.decoder_fourier
+            else nn.Identity()
+        )
+        n_in = self.features.out_dim if arch.decoder_fourier else LATENT_DIM
+        self.net = _mlp([n_in, *arch.decoder_hidden, arch.max_atoms * 4])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z).view(-1, self.max_atoms, 4)
+        return self.net(self.features(z)).view(-1, self.max_atoms, 4)
 
 
 class DeepStrucVAE(nn.Module):

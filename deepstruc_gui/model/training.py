@@ -25,8 +25,8 @@ from torch_geometric.loader import DataLoader
 
 from deepstruc_gui.model.bundle import LatentMap, save_bundle
 from deepstruc_gui.model.dataset import (
-    LAYER_BLOCK,
     LAYER_BLOCK_SLOTS,
+    atom_order_description,
     build_graphs,
     coordinate_scale,
     order_for,
@@ -356,14 +356,7 @@ def export_bundle(
         ),
         "default_bond_length": float(np.mean(library.nn_distance[indices])),
         "presence_threshold_logit": 0.0,
-        "atom_order": (
-            f"one block of {LAYER_BLOCK} slots per layer along the stacking axis (bottom "
-            "first), in it by in-plane radius (0.1 units), then angle in [0, 2π)"
-            if library.kind == "stacking" and arch.max_atoms >= LAYER_BLOCK_SLOTS
-            else "by height along the stacking axis (0.1 units), then in-plane radius and angle"
-            if library.kind == "stacking"
-            else "by distance from the centroid (0.01 units), then z, y, x"
-        ),
+        "atom_order": atom_order_description(library.kind, arch.max_atoms),
         "training": {
             "epochs_run": len(history),
             "config": meta["train_config"],
