@@ -206,7 +206,9 @@ def summarise(results: list[StructureResult]) -> dict:
         by_type[t] = {
             "n": int(sel.sum()),
             "mae": round(float(mae[sel].mean()), 4),
+            "mae_best_of_n": round(float(best_mae[sel].mean()), 4),
             "type_accuracy": round(float(type_ok[sel].mean()), 4),
+            "atom_count_within_10pct": round(float(count_ok[sel].mean()), 4),
         }
     return {
         "n_test": len(results),
