@@ -105,6 +105,12 @@ def test_refit_prior_and_measured_like_evaluation_cli(tiny, tmp_path, capsys) ->
     m = json.loads(metrics.read_text())
     assert m["inputs"] == "measured-like" and m["n_test"] == 3
     stored = ModelBundle.load(out).metadata
-    assert stored["metrics_measured_like"] == m and "metrics" in stored  # both kept
+    # the refit dropped the library metrics of the weights before it
+    assert stored["metrics_measured_like"] == m and "metrics" not in stored
+    library_run = ["evaluate", "--model", str(out), "--library", str(lib_path)]
+    assert main([*library_run, "--samples", "4", "--limit", "3", "--store"]) == 0
+    stored = ModelBundle.load(out).metadata
+    assert stored["metrics"]["inputs"] == "library"
+    assert stored["metrics_measured_like"] == m  # storing one set keeps the other
     assert main(["refit-prior", "--model", str(tmp_path / "none"), *args]) == 2
     assert "no such model" in capsys.readouterr().err

@@ -180,6 +180,25 @@ def save_bundle(
     return directory
 
 
+#: what a bundle states about its own weights, rewritten by save_bundle
+_WRITTEN_BY_SAVE = ("format", "version", "architecture", "latent_map", "weights_sha256")
+#: accuracy measured on the weights before a refit; `evaluate --store` measures again
+MEASURED_KEYS = ("metrics", "metrics_measured_like")
+
+
+def refit_metadata(bundle: ModelBundle, **new: dict) -> dict:
+    """Metadata for a refitted copy of ``bundle``: its description and history carried
+    over, plus ``new``; accuracy figures of the old weights dropped, not left to
+    describe weights they were not measured on."""
+    meta = {
+        k: v
+        for k, v in bundle.metadata.items()
+        if k not in _WRITTEN_BY_SAVE and k not in MEASURED_KEYS
+    }
+    meta.update(new)
+    return meta
+
+
 def models_directory() -> Path:
     """resources/models of a source checkout or of a frozen (PyInstaller) build."""
     import sys

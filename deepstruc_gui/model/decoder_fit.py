@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
 
-from deepstruc_gui.model.bundle import ModelBundle, save_bundle
+from deepstruc_gui.model.bundle import ModelBundle, refit_metadata, save_bundle
 from deepstruc_gui.model.dataset import atom_order_description, build_graphs
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.network import Architecture, Decoder, DeepStrucVAE
@@ -188,12 +188,7 @@ def refit_decoder(
         f"kept: validation {best['coord']:.4f} Å² (before {before['coord']:.4f}), "
         f"training {train_figures['coord']:.4f} Å²"
     )
-    meta = {
-        k: v
-        for k, v in bundle.metadata.items()
-        if k not in ("format", "version", "architecture", "latent_map", "weights_sha256")
-    }
-    meta["decoder_fit"] = figures
+    meta = refit_metadata(bundle, decoder_fit=figures)
     meta["atom_order"] = atom_order_description("stacking" if stacked else "", arch.max_atoms)
     save_bundle(out_dir, result.eval(), meta, bundle.latent_map)
     return figures

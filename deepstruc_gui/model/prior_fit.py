@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch_geometric.loader import DataLoader
 
-from deepstruc_gui.model.bundle import ModelBundle, save_bundle
+from deepstruc_gui.model.bundle import ModelBundle, refit_metadata, save_bundle
 from deepstruc_gui.model.dataset import build_graphs
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.measured_like import MeasurementRanges, measured_like_pdfs
@@ -265,11 +265,6 @@ def refit_measured_like(
         f"{best_figures['measured_like']:.3f} Å²; σ × {factor:.2f} (median σ "
         f"{figures['sigma_median']}); inside 3/5/7σ: {figures['coverage_measured_like']}"
     )
-    meta = {
-        k: v
-        for k, v in bundle.metadata.items()
-        if k not in ("format", "version", "architecture", "latent_map", "weights_sha256")
-    }
-    meta["prior_fit"] = figures
+    meta = refit_metadata(bundle, prior_fit=figures)
     save_bundle(out_dir, net, meta, bundle.latent_map)
     return figures
