@@ -146,9 +146,11 @@ def calibrate_sigma(net: DeepStrucVAE, split: _Split, scale: float, rounds: int 
     posterior means is that of a χ² with 2 d.o.f.; returns the overall factor.
 
     Applied to the head's log σ bias, so bundles need nothing new; repeated because σ
-    is clamped after the bias, and one shift may stop at the clamp.
+    is clamped after the bias, and one shift may stop at the clamp. The factor returned
+    is the median change of σ itself, which the clamp can make smaller than the
+    change of the bias.
     """
-    total = 0.0
+    sigma_before = prior_path(net, split, scale)["sigma"]
     for _ in range(rounds):
         d2 = mahalanobis_sq(split, prior_path(net, split, scale))
         step = 0.5 * math.log(float(np.median(d2)) / CHI2_2_MEDIAN)
@@ -156,8 +158,7 @@ def calibrate_sigma(net: DeepStrucVAE, split: _Split, scale: float, rounds: int 
             break
         with torch.no_grad():
             _sigma_bias(net).add_(step)
-        total += step
-    return math.exp(total)
+    return float(np.median(prior_path(net, split, scale)["sigma"] / sigma_before))
 
 
 def refit_measured_like(
