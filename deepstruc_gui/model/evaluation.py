@@ -40,22 +40,6 @@ def matched_mae(pred: np.ndarray, true: np.ndarray) -> float:
     return float(np.abs(pred[rows] - true[cols]).mean())
 
 
-def aligned_mae(pred: np.ndarray, true: np.ndarray, rounds: int = 4) -> float:
-    """:func:`matched_mae` after the best translation of ``pred`` (alternating the
-    assignment and the mean shift of the paired atoms).
-
-    Both clusters are centred on their own centroids; when their counts differ (an hcp
-    rod one layer too long) the centroids differ by half a layer and every paired atom
-    is off by that much, though the shared atoms coincide. This says how well the
-    atoms that are there sit; the count score says how many are missing or extra.
-    """
-    pred = np.asarray(pred, dtype=float)
-    for _ in range(rounds):
-        rows, cols = linear_sum_assignment(cdist(pred, true))
-        pred = pred + (true[cols] - pred[rows]).mean(axis=0)
-    return matched_mae(pred, true)
-
-
 @dataclass
 class StructureResult:
     index: int
@@ -67,7 +51,6 @@ class StructureResult:
     predicted_type: str
     best_rw: float
     best_mae: float
-    best_mae_aligned: float
 
 
 def evaluate_structures(
@@ -123,7 +106,6 @@ def evaluate_structures(
                 predicted_type=predictor.nearest_type(mean)[0],
                 best_rw=float(fit.rw[best]),
                 best_mae=matched_mae(pred_best, true),
-                best_mae_aligned=aligned_mae(pred_best, true),
             )
         )
         if progress:
@@ -216,7 +198,6 @@ def stacking_order(
 def summarise(results: list[StructureResult]) -> dict:
     mae = np.array([r.mae for r in results])
     best_mae = np.array([r.best_mae for r in results])
-    aligned = np.array([r.best_mae_aligned for r in results])
     count_ok = np.array([abs(r.n_pred - r.n_true) <= 0.1 * r.n_true for r in results])
     type_ok = np.array([r.predicted_type == r.type for r in results])
     by_type = {}
@@ -234,10 +215,6 @@ def summarise(results: list[StructureResult]) -> dict:
         "mae_prior_mean": [round(float(mae.mean()), 4), round(float(mae.std()), 4)],
         "mae_best_of_n": [round(float(best_mae.mean()), 4), round(float(best_mae.std()), 4)],
         "mae_best_of_n_median": round(float(np.median(best_mae)), 4),
-        "mae_best_of_n_translation_aligned": [
-            round(float(aligned.mean()), 4),
-            round(float(aligned.std()), 4),
-        ],
         "type_accuracy": round(float(type_ok.mean()), 4),
         "atom_count_within_10pct": round(float(count_ok.mean()), 4),
         "rw_prior_mean_median": round(float(np.median([r.rw for r in results])), 4),
