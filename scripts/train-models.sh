@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild the shipped models from scratch: libraries → training → bundles → metrics.
-# Deterministic up to thread scheduling; about 2.5 h on 2 CPU cores run one after the
+# Deterministic up to thread scheduling; about 2.7 h on 2 CPU cores run one after the
 # other. The shipped pair was trained concurrently (1 thread each, 70 and 75 min), the
 # stacking model fine-tuned from the seven-type run's epoch-66 weights; see docs/MODEL.md.
 #   bash scripts/train-models.sh [MMNP_MINUTES] [STACKING_MINUTES]
@@ -18,7 +18,19 @@ $DS train --library data/stacking.h5 -o runs/stacking --max-minutes "$STACK_MIN"
   --threads 1 --epochs 600 --init-from runs/mmnp --bundle resources/models/stacking --name stacking
 # the prior on measured-like PDFs, σ calibrated (decoder and map unchanged; ~1.5 min)
 $DS refit-prior --model resources/models/mmnp --library data/mmnp.h5
+# the decoder alone, fine-tuned on the fixed map (~4 min)
+$DS refit-decoder --model resources/models/mmnp --library data/mmnp.h5 --steps 6000 \
+  --lr 3e-4 --latent-noise 0.02 --threads 1
+# stacking: a new decoder (Fourier features of z, a block of slots per layer; ~7 min),
+# then σ calibrated on measured-like validation PDFs without refitting the prior
+$DS refit-decoder --model resources/models/stacking --library data/stacking.h5 \
+  --steps 10000 --lr 1e-3 --fourier 64 --fourier-scale 4 --hidden 512,1024,1024 \
+  --slots 256 --threads 1
+$DS refit-prior --model resources/models/stacking --library data/stacking.h5 --steps 0 \
+  --variants 1
 $DS evaluate --model resources/models/mmnp --library data/mmnp.h5 --samples 100 --store
 $DS evaluate --model resources/models/mmnp --library data/mmnp.h5 --samples 100 --store \
   --measured-like
 $DS evaluate --model resources/models/stacking --library data/stacking.h5 --samples 100 --store
+$DS evaluate --model resources/models/stacking --library data/stacking.h5 --samples 100 --store \
+  --measured-like
