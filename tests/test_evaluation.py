@@ -22,3 +22,32 @@ def test_faulted_between_fcc_and_hcp_within_each_size_group() -> None:
     # over the whole map the size offset hides it
     assert out["faulted_between_fraction"] < 1.0
     assert "within_groups" not in stacking_order(np.array(mu), np.array(f))
+
+
+def test_summary_scores_the_prior_mean_and_the_best_candidate_apart() -> None:
+    from deepstruc_gui.model.evaluation import StructureResult, summarise
+
+    def result(t, n_true, n_pred, n_best, predicted, best_type, mae, best_mae):
+        return StructureResult(
+            index=0, type=t, n_true=n_true, n_pred=n_pred, mae=mae, rw=0.5,
+            predicted_type=predicted, best_rw=0.1, best_mae=best_mae,
+            best_type=best_type, n_best=n_best,
+        )  # fmt: skip
+
+    results = [
+        # the prior mean is the wrong type and size, the search finds the right ones
+        result("hcp", 100, 50, 105, "fcc", "hcp", 0.6, 0.02),
+        result("hcp", 100, 100, 120, "hcp", "hcp", 0.1, 0.40),
+        result("fcc", 40, 40, 40, "fcc", "faulted", 0.05, 0.03),
+    ]
+    m = summarise(results)
+    assert m["type_accuracy"] == round(2 / 3, 4)
+    assert m["type_accuracy_best_of_n"] == round(2 / 3, 4)
+    assert m["atom_count_within_10pct"] == round(2 / 3, 4)
+    assert m["atom_count_within_10pct_best_of_n"] == round(2 / 3, 4)
+    assert m["by_type"]["hcp"]["type_accuracy"] == 0.5
+    assert m["by_type"]["hcp"]["type_accuracy_best_of_n"] == 1.0
+    assert m["by_type"]["hcp"]["atom_count_within_10pct_best_of_n"] == 0.5
+    assert m["by_type"]["fcc"]["type_accuracy_best_of_n"] == 0.0
+    assert m["mae_best_of_n"][0] == round((0.02 + 0.40 + 0.03) / 3, 4)
+    assert m["mae_best_of_n_median"] == 0.03

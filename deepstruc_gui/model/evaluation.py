@@ -6,7 +6,9 @@ For every test structure, from its PDF alone:
   matched one-to-one by the Hungarian assignment (the per-coordinate MAE the paper
   reports), atom count within ±10 %, type of the nearest training structures;
 * best of N: the N points the app searches within 3σ of the prior (training-map
-  points inside the region, then uniform samples), fit all, keep the lowest Rw.
+  points inside the region, then uniform samples), fit all, keep the lowest Rw; the
+  same three measures for it (its type: that of the map structures nearest to it,
+  which is what the app's ranked table shows).
 The same on measured-like inputs (``measured_like``): the test structures' G(r)
 simulated again under other experimental conditions, with correlated noise — how
 the model fares on data it was not simulated for.
@@ -51,6 +53,9 @@ class StructureResult:
     predicted_type: str
     best_rw: float
     best_mae: float
+    #: type of the map structures nearest the best candidate: what the ranked table shows
+    best_type: str
+    n_best: int
 
 
 def evaluate_structures(
@@ -106,6 +111,8 @@ def evaluate_structures(
                 predicted_type=predictor.nearest_type(mean)[0],
                 best_rw=float(fit.rw[best]),
                 best_mae=matched_mae(pred_best, true),
+                best_type=predictor.nearest_type(z[best])[0],
+                n_best=len(pred_best),
             )
         )
         if progress:
@@ -200,6 +207,8 @@ def summarise(results: list[StructureResult]) -> dict:
     best_mae = np.array([r.best_mae for r in results])
     count_ok = np.array([abs(r.n_pred - r.n_true) <= 0.1 * r.n_true for r in results])
     type_ok = np.array([r.predicted_type == r.type for r in results])
+    best_type_ok = np.array([r.best_type == r.type for r in results])
+    best_count_ok = np.array([abs(r.n_best - r.n_true) <= 0.1 * r.n_true for r in results])
     by_type = {}
     for t in sorted({r.type for r in results}):
         sel = np.array([r.type == t for r in results])
@@ -208,7 +217,9 @@ def summarise(results: list[StructureResult]) -> dict:
             "mae": round(float(mae[sel].mean()), 4),
             "mae_best_of_n": round(float(best_mae[sel].mean()), 4),
             "type_accuracy": round(float(type_ok[sel].mean()), 4),
+            "type_accuracy_best_of_n": round(float(best_type_ok[sel].mean()), 4),
             "atom_count_within_10pct": round(float(count_ok[sel].mean()), 4),
+            "atom_count_within_10pct_best_of_n": round(float(best_count_ok[sel].mean()), 4),
         }
     return {
         "n_test": len(results),
@@ -216,7 +227,9 @@ def summarise(results: list[StructureResult]) -> dict:
         "mae_best_of_n": [round(float(best_mae.mean()), 4), round(float(best_mae.std()), 4)],
         "mae_best_of_n_median": round(float(np.median(best_mae)), 4),
         "type_accuracy": round(float(type_ok.mean()), 4),
+        "type_accuracy_best_of_n": round(float(best_type_ok.mean()), 4),
         "atom_count_within_10pct": round(float(count_ok.mean()), 4),
+        "atom_count_within_10pct_best_of_n": round(float(best_count_ok.mean()), 4),
         "rw_prior_mean_median": round(float(np.median([r.rw for r in results])), 4),
         "rw_best_of_n_median": round(float(np.median([r.best_rw for r in results])), 4),
         "by_type": by_type,
