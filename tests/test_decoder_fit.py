@@ -74,3 +74,23 @@ def test_bad_widths_are_a_clear_error(tiny, tmp_path, capsys) -> None:
     assert main([*args, "-o", str(tmp_path / "x")]) == 2
     assert "--hidden" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_train_options_build_a_fourier_decoder_in_layer_blocks_for_stacking() -> None:
+    import argparse
+
+    from deepstruc_gui.cli import train as train_cli
+    from deepstruc_gui.model.dataset import LAYER_BLOCK_SLOTS
+
+    parser = argparse.ArgumentParser()
+    train_cli.add_arguments(parser)
+    base = ["--library", "x.h5"]
+    assert train_cli.architecture(parser.parse_args(base), "stacking") is None
+    args = parser.parse_args(
+        [*base, "--decoder-fourier", "64", "--decoder-fourier-scale", "4",
+         "--decoder-hidden", "512,1024"]
+    )  # fmt: skip
+    arch = train_cli.architecture(args, "stacking")
+    assert arch.max_atoms == LAYER_BLOCK_SLOTS and arch.decoder_fourier == 64
+    assert arch.decoder_fourier_scale == 4 and arch.decoder_hidden == (512, 1024)
+    assert train_cli.architecture(args, "mmnp").max_atoms == 200

@@ -40,6 +40,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="start the posterior's log σ here (e.g. -4) so the sampled z is not mostly "
         "noise at first (default: the network's own initialisation, log σ ≈ 0)",
     )
+    parser.add_argument(
+        "--decoder-fourier",
+        type=int,
+        default=0,
+        help="random Fourier features of z the decoder reads (0: z itself); give the same "
+        "decoder options again when resuming",
+    )
+    parser.add_argument("--decoder-fourier-scale", type=float, default=2.0)
+    parser.add_argument("--decoder-hidden", default=None, help="decoder widths, e.g. 512,1024,1024")
+
+
+def architecture(args: argparse.Namespace, kind: str):
+    """The default network for the library kind with the decoder the options ask for;
+    None when they ask for nothing (then training picks its default)."""
+    import dataclasses
+
+    from deepstruc_gui.model.dataset import LAYER_BLOCK_SLOTS
+    from deepstruc_gui.model.network import Architecture
+
+    if not args.decoder_fourier and not args.decoder_hidden:
+        return None
+    base = Architecture(max_atoms=LAYER_BLOCK_SLOTS) if kind == "stacking" else Architecture()
+    changes: dict = {
+        "decoder_fourier": args.decoder_fourier,
+        "decoder_fourier_scale": args.decoder_fourier_scale,
+    }
+    if args.decoder_hidden:
+        changes["decoder_hidden"] = tuple(int(w) for w in args.decoder_hidden.split(","))
+    return dataclasses.replace(base, **changes)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
         kind = Library.open(args.library).kind
     except LibraryError as exc:
         raise UserError(str(exc)) from exc
+    try:
+        arch = architecture(args, kind)
+    except ValueError:
+        raise UserError(
+            f"--decoder-hidden: give widths as integers separated by commas, "
+            f"not {args.decoder_hidden!r}"
+        ) from None
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -74,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         posterior_log_sigma_init=args.posterior_log_sigma_init,
     )
     run_dir = Path(args.output or f"runs/{kind}")
-    train(args.library, run_dir, config, resume=not args.no_resume)
+    train(args.library, run_dir, config, arch=arch, resume=not args.no_resume)
     print(f"refitting the prior on the last epoch's weights (epoch {adopt_last_epoch(run_dir)})")
     # the prior on bond-scaled input: a fresh encoder at lr 1e-3, then finer rounds
     for lr in (1e-3, 5e-4, 2.5e-4):
