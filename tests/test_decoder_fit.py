@@ -94,31 +94,3 @@ def test_train_options_build_a_fourier_decoder_in_layer_blocks_for_stacking() ->
     assert arch.max_atoms == LAYER_BLOCK_SLOTS and arch.decoder_fourier == 64
     assert arch.decoder_fourier_scale == 4 and arch.decoder_hidden == (512, 1024)
     assert train_cli.architecture(args, "mmnp").max_atoms == 200
-
-
-def test_remap_puts_a_shape_at_one_point_for_every_metal_and_refits_the_prior(tiny, tmp_path):
-    lib, bundle = tiny
-    out = tmp_path / "remap"
-    config = DecoderFitConfig(steps=200, remap=True, prior_steps=50, prior_variants=1)
-    figures = refit_decoder(bundle, lib, out, config, log=lambda *_: None)
-    assert figures["remap"] and figures["changed"]["posterior_reads_pdf"] is False
-    new = ModelBundle.load(out)
-    assert new.metadata["architecture"]["posterior_reads_pdf"] is False
-    assert "prior_fit" in new.metadata  # the prior was refitted to the new map
-    m = new.latent_map
-    # the library builds every shape for Pt and Cu; the new posterior reads the graph in
-    # bond units alone, so both land on one point
-    shape = ["_".join(n.split("_")[:-2]) for n in m.names]
-    by_shape: dict[str, list[int]] = {}
-    for k, key in enumerate(shape):
-        by_shape.setdefault(key, []).append(k)
-    pairs = [v for v in by_shape.values() if len(v) == 2]
-    assert len(pairs) > 5
-    spread = max(float(np.abs(m.mu[a] - m.mu[b]).max()) for a, b in pairs)
-    assert spread < 1e-3
-    # and the encoder's graph layers are the old ones
-    a, b = ModelBundle.load(bundle).load_network(), new.load_network()
-    for key, value in a.state_dict().items():
-        if key.startswith("graph_encoder."):
-            assert torch.equal(value, b.state_dict()[key]), key
-    assert len(Predictor(new).decode(m.mu[:3], bond=2.77)) == 3

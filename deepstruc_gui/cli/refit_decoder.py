@@ -6,8 +6,7 @@ import argparse
 
 HELP = (
     "refit a model's decoder alone on the posterior means of its training structures "
-    "(encoder, prior and map unchanged; or, with --remap, a new map and prior too); "
-    "optionally with another decoder shape"
+    "(encoder, prior and map unchanged); optionally with another decoder shape"
 )
 
 
@@ -40,15 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--slots", type=int, default=None, help="decoder slots (256: a block per layer)"
-    )
-    parser.add_argument(
-        "--remap",
-        action="store_true",
-        help="redraw the map too: a new posterior reading the frozen graph encoder alone, "
-        "trained with the decoder; the prior is then refitted to the new map",
-    )
-    parser.add_argument(
-        "--kl-weight", type=float, default=1e-3, help="weight of KL(q ‖ N(0, I)) with --remap"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
@@ -89,8 +79,6 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr,
         batch_size=args.batch_size,
         latent_noise=args.latent_noise,
-        remap=args.remap,
-        kl_weight=args.kl_weight,
         decoder=changes,
         seed=args.seed,
     )

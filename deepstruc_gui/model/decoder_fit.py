@@ -15,14 +15,6 @@ stacked clusters one block of slots per layer); if it keeps its shape it starts 
 the bundle's weights. The state kept is the one whose decoded *validation* posterior
 means are closest to their structures (Å² per atom), the inference path this step
 can change.
-
-``remap`` redraws the map as well: the graph encoder stays frozen, and a new
-posterior head that reads its embedding alone — not the PDF — is trained with the
-decoder (KL to N(0, I) sets the scale). The paper's posterior also reads the PDF; but
-a shape's graph in bond units is the same for every metal and its PDF is not, so
-that posterior put one stacking sequence at three points (one per metal) as far
-apart as other sequences, and no decoder could serve both. Then the prior is refitted
-to the new map (:func:`~deepstruc_gui.model.prior_fit.refit_measured_like`).
 """
 
 from __future__ import annotations
@@ -31,7 +23,6 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch_geometric.loader import DataLoader
@@ -39,15 +30,7 @@ from torch_geometric.loader import DataLoader
 from deepstruc_gui.model.bundle import ModelBundle, refit_metadata, save_bundle
 from deepstruc_gui.model.dataset import atom_order_description, build_graphs
 from deepstruc_gui.model.library import Library
-from deepstruc_gui.model.network import (
-    Architecture,
-    Decoder,
-    DeepStrucVAE,
-    GaussianHead,
-    gaussian_kl,
-)
-from deepstruc_gui.model.prior_fit import refit_measured_like
-from deepstruc_gui.model.training import latent_map_of
+from deepstruc_gui.model.network import Architecture, Decoder, DeepStrucVAE
 
 
 @dataclasses.dataclass
@@ -65,16 +48,6 @@ class DecoderFitConfig:
     #: decoder_hidden, max_atoms); empty: keep the decoder and fine-tune it
     decoder: dict = dataclasses.field(default_factory=dict)
     seed: int = 0
-    #: redraw the map too: a new posterior head reading the (frozen) graph embedding
-    #: alone, trained with the decoder; then the prior is refitted to the new map
-    remap: bool = False
-    #: weight of KL(posterior ‖ N(0, I)) while redrawing the map (sets its scale)
-    kl_weight: float = 1e-3
-    #: the prior refit that follows a new map: learning rate, steps, measured-like
-    #: variants of each training PDF
-    prior_lr: float = 1e-3
-    prior_steps: int = 6000
-    prior_variants: int = 8
 
 
 @dataclasses.dataclass
@@ -83,29 +56,24 @@ class _Targets:
     sigma: torch.Tensor  # (m, 2) posterior σ
     target: torch.Tensor  # (m, max_atoms, 4)
     bond: torch.Tensor  # (m,) Å
-    graph: torch.Tensor  # (m, graph_dim) the frozen graph encoder's embedding
 
 
 @torch.inference_mode()
 def _targets(net: DeepStrucVAE, library: Library, indices, scale: float, max_atoms: int):
     """Posterior of each structure under the (fixed) encoder, and its decoder target
     in ``max_atoms`` slots (which may differ from the network's current decoder)."""
-    means, sigmas, embeddings = [], [], []
+    means, sigmas = [], []
     net.eval()
     for batch in DataLoader(build_graphs(library, indices, scale, net.arch.max_atoms), 256):
         out = net(batch)
         means.append(out["post_mean"])
         sigmas.append(out["post_log_sigma"].exp())
-        embeddings.append(
-            net.graph_encoder(batch.x, batch.edge_index, batch.edge_attr, batch.batch)
-        )
     graphs = build_graphs(library, indices, scale, max_atoms)
     return _Targets(
         torch.cat(means),
         torch.cat(sigmas),
         torch.cat([g.target for g in graphs]),
         torch.cat([g.bond for g in graphs]),
-        torch.cat(embeddings),
     )
 
 
@@ -121,14 +89,10 @@ def _losses(decoded: torch.Tensor, t: _Targets, sel, scale: float):
 
 
 @torch.inference_mode()
-def posterior_decode_error(
-    decoder: Decoder, t: _Targets, scale: float, head: GaussianHead | None = None
-) -> dict[str, float]:
-    """Decode each posterior mean (the new head's, when redrawing the map): mean Å²
-    per atom and atom count within ±10 %."""
+def posterior_decode_error(decoder: Decoder, t: _Targets, scale: float) -> dict[str, float]:
+    """Decode each posterior mean: mean Å² per atom and atom count within ±10 %."""
     decoder.eval()
-    mean = t.mean if head is None else head.eval()(t.graph)[0]
-    sq, _, ok = _losses(decoder(mean), t, slice(None), scale)
+    sq, _, ok = _losses(decoder(t.mean), t, slice(None), scale)
     return {"coord": float(sq.mean()), "count_within_10pct": float(ok.float().mean())}
 
 
@@ -148,10 +112,8 @@ def refit_decoder(
     bundle = ModelBundle.load(bundle_path)
     net = bundle.load_network("cpu")
     scale = float(bundle.metadata["coordinate_scale"])
-    changes = {**config.decoder, **({"posterior_reads_pdf": False} if config.remap else {})}
-    arch = Architecture.from_dict({**net.arch.to_dict(), **changes})
+    arch = Architecture.from_dict({**net.arch.to_dict(), **config.decoder})
     decoder = Decoder(arch)
-    head = GaussianHead(arch.graph_dim, arch.cond_hidden // 2) if config.remap else None
     fine_tune = arch == net.arch
     if fine_tune:
         decoder.load_state_dict(net.decoder.state_dict())
@@ -171,70 +133,51 @@ def refit_decoder(
             net.decoder, train if same_slots else split("train", net.arch.max_atoms), scale
         )
     log(
-        f"{'fine-tuning' if fine_tune else 'new'} decoder{' and map' if head else ''}; "
-        "validation posterior decode "
+        f"{'fine-tuning' if fine_tune else 'new'} decoder; validation posterior decode "
         f"before: {before['coord']:.4f} Å², count ±10 % {before['count_within_10pct']:.3f}"
     )
-    trained = [decoder] if head is None else [decoder, head]
-    opt = torch.optim.Adam([p for m in trained for p in m.parameters()], lr=config.lr)
+    opt = torch.optim.Adam(decoder.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=config.lr, total_steps=max(config.steps, 1), pct_start=0.05
     )
     generator = torch.Generator().manual_seed(config.seed)
     best = posterior_decode_error(decoder, val, scale) if fine_tune else None
-
-    def snapshot() -> list[dict]:
-        return [{k: v.clone() for k, v in m.state_dict().items()} for m in trained]
-
-    best_state = snapshot()
+    best_state = {k: v.clone() for k, v in decoder.state_dict().items()}
     every = max(config.steps // 20, 1)
     for step in range(config.steps):
-        for m in trained:
-            m.train()
+        decoder.train()
         sel = torch.randint(0, len(train.mean), (config.batch_size,), generator=generator)
         noise = torch.randn(len(sel), 2, generator=generator)
-        if head is None:
-            mean, kl = train.mean[sel], torch.zeros(())
-            sigma = (train.sigma[sel] ** 2 + config.latent_noise**2).sqrt()
-        else:
-            mean, log_sigma = head(train.graph[sel])
-            kl = gaussian_kl(mean, log_sigma, torch.zeros_like(mean), torch.zeros_like(mean))
-            sigma = (log_sigma.exp() ** 2 + config.latent_noise**2).sqrt()
-        z = mean + noise * sigma
+        sigma = (train.sigma[sel] ** 2 + config.latent_noise**2).sqrt()
+        z = train.mean[sel] + noise * sigma
         sq, presence, _ = _losses(decoder(z), train, sel, scale)
-        loss = sq.mean() + config.presence_weight * presence + config.kl_weight * kl.mean()
+        loss = sq.mean() + config.presence_weight * presence
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
         if (step + 1) % every == 0 or step + 1 == config.steps:
-            figures = posterior_decode_error(decoder, val, scale, head)
+            figures = posterior_decode_error(decoder, val, scale)
             improved = best is None or figures["coord"] < best["coord"]
             if improved:
                 best = figures
-                best_state = snapshot()
+                best_state = {k: v.clone() for k, v in decoder.state_dict().items()}
             log(
                 f"step {step + 1}: train {sq.mean().item():.4f} Å², validation "
                 f"{figures['coord']:.4f} Å², count ±10 % {figures['count_within_10pct']:.3f}"
                 f"{' *' if improved else ''}"
             )
-    for m, state in zip(trained, best_state, strict=True):
-        m.load_state_dict(state)
-    train_figures = posterior_decode_error(decoder, train, scale, head)
+    decoder.load_state_dict(best_state)
+    train_figures = posterior_decode_error(decoder, train, scale)
     result = DeepStrucVAE(arch)
-    replaced = ("decoder.", "posterior.") if head else ("decoder.",)
-    state = {k: v for k, v in net.state_dict().items() if not k.startswith(replaced)}
+    state = {k: v for k, v in net.state_dict().items() if not k.startswith("decoder.")}
     state.update({f"decoder.{k}": v for k, v in decoder.state_dict().items()})
-    if head is not None:
-        state.update({f"posterior.{k}": v for k, v in head.state_dict().items()})
     result.load_state_dict(state)
-    result.eval()
     figures = {
         "steps": config.steps,
         "lr": config.lr,
         "latent_noise": config.latent_noise,
-        "changed": {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
-        "remap": config.remap,
+        "changed": dict(config.decoder),
         "fine_tuned": fine_tune,
         "validation_posterior_decode_before": _rounded(before),
         "validation_posterior_decode_after": _rounded(best),
@@ -247,24 +190,7 @@ def refit_decoder(
     )
     meta = refit_metadata(bundle, decoder_fit=figures)
     meta["atom_order"] = atom_order_description("stacking" if stacked else "", arch.max_atoms)
-    if head is None:
-        save_bundle(out_dir, result, meta, bundle.latent_map)
-        return figures
-    # a new map: drawn from the new posterior, and the prior refitted to it
-    with Library.open(library_path) as library:
-        indices = np.concatenate([library.indices("train"), library.indices("val")])
-        latent_map = latent_map_of(result, library, indices, scale)
-    save_bundle(out_dir, result, meta, latent_map)
-    log("refitting the prior to the new map")
-    refit_measured_like(
-        out_dir,
-        library_path,
-        out_dir,
-        steps=config.prior_steps,
-        lr=config.prior_lr,
-        n_variants=config.prior_variants,
-        log=log,
-    )
+    save_bundle(out_dir, result.eval(), meta, bundle.latent_map)
     return figures
 
 

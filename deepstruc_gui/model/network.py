@@ -55,10 +55,6 @@ class Architecture:
     decoder_fourier: int = 0
     #: standard deviation of those frequencies, in cycles per latent unit
     decoder_fourier_scale: float = 2.0
-    #: the posterior reads the PDF as well as the graph (the paper's). A shape's graph
-    #: in bond units is the same for every metal, its PDF is not, so a posterior that
-    #: reads the PDF puts one shape at one point per metal (set False by the map refit)
-    posterior_reads_pdf: bool = True
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -183,8 +179,7 @@ class DeepStrucVAE(nn.Module):
         self.prior = GaussianHead(self.arch.cond_dim, self.arch.cond_hidden // 2)
         self.graph_encoder = GraphEncoder(self.arch)
         self.posterior = GaussianHead(
-            self.arch.graph_dim + (self.arch.cond_dim if self.arch.posterior_reads_pdf else 0),
-            self.arch.cond_hidden // 2,
+            self.arch.graph_dim + self.arch.cond_dim, self.arch.cond_hidden // 2
         )
         self.decoder = Decoder(self.arch)
         a = self.arch
@@ -266,9 +261,7 @@ class DeepStrucVAE(nn.Module):
         )
         prior_mean, prior_log_sigma = self.prior(prior_features)
         graph = self.graph_encoder(data.x, data.edge_index, data.edge_attr, data.batch)
-        post_mean, post_log_sigma = self.posterior(
-            torch.cat([graph, cond], dim=1) if self.arch.posterior_reads_pdf else graph
-        )
+        post_mean, post_log_sigma = self.posterior(torch.cat([graph, cond], dim=1))
         if self.training:
             z = post_mean + torch.randn_like(post_mean) * post_log_sigma.exp()
         else:
