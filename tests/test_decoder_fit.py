@@ -74,6 +74,11 @@ def test_bad_widths_are_a_clear_error(tiny, tmp_path, capsys) -> None:
     assert main([*args, "-o", str(tmp_path / "x")]) == 2
     assert "--hidden" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+    # too few slots would cut atoms off the largest clusters without a word
+    args = ["refit-decoder", "--model", str(bundle), "--library", str(lib), "--slots", "10"]
+    assert main([*args, "-o", str(tmp_path / "y")]) == 2
+    assert "cannot hold the library's largest cluster" in capsys.readouterr().err
+    assert not (tmp_path / "y").exists()
 
 
 def test_train_options_build_a_fourier_decoder_in_layer_blocks_for_stacking() -> None:

@@ -119,6 +119,12 @@ def refit_decoder(
         decoder.load_state_dict(net.decoder.state_dict())
     with Library.open(library_path) as library:
         stacked = library.kind == "stacking"
+        largest = int(library.n_atoms.max())
+        if arch.max_atoms < largest:
+            raise ValueError(
+                f"a decoder of {arch.max_atoms} slots cannot hold the library's largest "
+                f"cluster ({largest} atoms)"
+            )
 
         def split(name: str, max_atoms: int) -> _Targets:
             return _targets(net, library, library.indices(name), scale, max_atoms)
