@@ -64,3 +64,25 @@ def read_data_file(path: str):
         return read_pdf(path)
     except PDFReadError as exc:
         raise UserError(str(exc)) from exc
+
+
+def add_refit_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model, --library and -o of the commands that refit part of a bundle."""
+    parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
+    parser.add_argument("--library", required=True, help="the library the model was trained on")
+    parser.add_argument(
+        "-o", "--output", default=None, help="bundle folder to write (default: in place)"
+    )
+
+
+def parse_widths(text: str, option: str) -> tuple[int, ...]:
+    """Layer widths given as ``512,1024,1024``; a clear error naming ``option`` else."""
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        widths = ()
+    if not widths or min(widths) < 1:
+        raise UserError(
+            f"{option}: give widths as positive integers separated by commas, not {text!r}"
+        )
+    return widths

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.common import add_refit_arguments, parse_widths
+
 HELP = (
     "refit a model's decoder alone on the posterior means of its training structures "
     "(encoder, prior and map unchanged); optionally with another decoder shape"
@@ -11,11 +13,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
-    parser.add_argument("--library", required=True, help="the library the model was trained on")
-    parser.add_argument(
-        "-o", "--output", default=None, help="bundle folder to write (default: in place)"
-    )
+    add_refit_arguments(parser)
     parser.add_argument("--steps", type=int, default=8000)
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     parser.add_argument("--batch-size", type=int, default=128)
@@ -52,7 +50,7 @@ def decoder_changes(args: argparse.Namespace) -> dict:
     if args.fourier_scale is not None:
         changes["decoder_fourier_scale"] = args.fourier_scale
     if args.hidden:
-        changes["decoder_hidden"] = tuple(int(w) for w in args.hidden.split(","))
+        changes["decoder_hidden"] = parse_widths(args.hidden, "--hidden")
     if args.slots is not None:
         changes["max_atoms"] = args.slots
     return changes
@@ -68,12 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
-        changes = decoder_changes(args)
-    except ValueError:
-        raise UserError(
-            f"--hidden: give widths as integers separated by commas, not {args.hidden!r}"
-        ) from None
+    changes = decoder_changes(args)
     config = DecoderFitConfig(
         steps=args.steps,
         lr=args.lr,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.common import add_refit_arguments
+
 HELP = (
     "refit a model's prior on measured-like variants of its training PDFs and calibrate "
     "its σ (decoder and map unchanged)"
@@ -11,11 +13,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
-    parser.add_argument("--library", required=True, help="the library the model was trained on")
-    parser.add_argument(
-        "-o", "--output", default=None, help="bundle folder to write (default: in place)"
-    )
+    add_refit_arguments(parser)
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument(

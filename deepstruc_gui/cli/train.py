@@ -56,6 +56,7 @@ def architecture(args: argparse.Namespace, kind: str):
     None when they ask for nothing (then training picks its default)."""
     import dataclasses
 
+    from deepstruc_gui.cli.common import parse_widths
     from deepstruc_gui.model.dataset import LAYER_BLOCK_SLOTS
     from deepstruc_gui.model.network import Architecture
 
@@ -67,7 +68,7 @@ def architecture(args: argparse.Namespace, kind: str):
         "decoder_fourier_scale": args.decoder_fourier_scale,
     }
     if args.decoder_hidden:
-        changes["decoder_hidden"] = tuple(int(w) for w in args.decoder_hidden.split(","))
+        changes["decoder_hidden"] = parse_widths(args.decoder_hidden, "--decoder-hidden")
     return dataclasses.replace(base, **changes)
 
 
@@ -88,13 +89,7 @@ def run(args: argparse.Namespace) -> int:
         kind = Library.open(args.library).kind
     except LibraryError as exc:
         raise UserError(str(exc)) from exc
-    try:
-        arch = architecture(args, kind)
-    except ValueError:
-        raise UserError(
-            f"--decoder-hidden: give widths as integers separated by commas, "
-            f"not {args.decoder_hidden!r}"
-        ) from None
+    arch = architecture(args, kind)
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
