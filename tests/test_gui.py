@@ -215,3 +215,13 @@ def test_about_names_version_device_model_and_citation(make_window) -> None:
     text = window.about_text()
     assert __version__ in text and window.device_name in text and "random" in text
     assert "10.1039/d2dd00086e" in text
+    # what the shipped model measured (its bundle's metrics) is stated too
+    from deepstruc_gui.model.bundle import ModelBundle, resolve_model
+
+    m = ModelBundle.load(resolve_model("mmnp")).metadata["metrics"]
+    window.bundle.metadata["metrics"] = m
+    text = window.about_text()
+    type_right = 100 * m["type_accuracy_best_of_n"]  # the best candidate's, as the table
+    assert f"On {m['n_test']} simulated test PDFs: structure type right {type_right:.1f} %" in text
+    mae, median = m["mae_best_of_n"][0], m["mae_best_of_n_median"]
+    assert f"best-of-100 xyz error {mae:.3f} Å (median {median:.3f} Å)" in text

@@ -626,10 +626,13 @@ class MainWindow(QMainWindow):
         ):
             m = meta.get(key)
             if m:
+                # the type of the best candidate is what the ranked table shows
+                type_right = m.get("type_accuracy_best_of_n", m["type_accuracy"])
                 lines.append(
                     f"<p>On {m.get('n_test', '?')} {inputs}: structure type right "
-                    f"{100 * m['type_accuracy']:.1f} %, best-of-{m.get('samples', '?')} "
-                    f"xyz error {m['mae_best_of_n'][0]:.3f} Å</p>"
+                    f"{100 * type_right:.1f} %, best-of-{m.get('samples', '?')} "
+                    f"xyz error {m['mae_best_of_n'][0]:.3f} Å "
+                    f"(median {m.get('mae_best_of_n_median', float('nan')):.3f} Å)</p>"
                 )
         cover = meta.get("prior_fit", {}).get("coverage_measured_like")
         if cover:
