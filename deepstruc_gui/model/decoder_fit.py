@@ -118,7 +118,7 @@ def refit_decoder(
     if fine_tune:
         decoder.load_state_dict(net.decoder.state_dict())
     with Library.open(library_path) as library:
-        stacked = library.kind == "stacking"
+        kind = library.kind
         largest = int(library.n_atoms.max())
         if arch.max_atoms < largest:
             raise ValueError(
@@ -173,6 +173,8 @@ def refit_decoder(
                 f"{figures['coord']:.4f} Å², count ±10 % {figures['count_within_10pct']:.3f}"
                 f"{' *' if improved else ''}"
             )
+    if best is None:  # a new decoder and no steps
+        best = posterior_decode_error(decoder, val, scale)
     decoder.load_state_dict(best_state)
     train_figures = posterior_decode_error(decoder, train, scale)
     result = DeepStrucVAE(arch)
@@ -195,7 +197,7 @@ def refit_decoder(
         f"training {train_figures['coord']:.4f} Å²"
     )
     meta = refit_metadata(bundle, decoder_fit=figures)
-    meta["atom_order"] = atom_order_description("stacking" if stacked else "", arch.max_atoms)
+    meta["atom_order"] = atom_order_description(kind, arch.max_atoms)
     save_bundle(out_dir, result.eval(), meta, bundle.latent_map)
     return figures
 
