@@ -307,3 +307,12 @@ def test_predict_whole_map_fits_every_map_point(random_bundle, tmp_path) -> None
     data = json.loads(summary.read_text())
     n_map = len(np.unique(np.round(ModelBundle.load(random_bundle).latent_map.mu, 4), axis=0))
     assert data["whole_map"] and data["samples"] == n_map
+
+
+def test_a_candidate_takes_the_type_of_the_map_structure_it_sits_on(random_bundle) -> None:
+    predictor = Predictor(ModelBundle.load(random_bundle))
+    # an fcc point amid faulted ones, as on the stacking map
+    predictor._map_mu = np.array([[0.0, 0.0], [0.01, 0], [-0.01, 0], [0, 0.01], [0, -0.01]])
+    predictor._map_types = np.array(["fcc", "faulted", "faulted", "faulted", "faulted"])
+    assert predictor.nearest_type(np.zeros(2)) == ["faulted"]  # the majority of five
+    assert predictor.candidate_type(np.array([[0.0, 0.0], [0.011, 0]])) == ["fcc", "faulted"]

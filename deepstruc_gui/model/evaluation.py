@@ -7,7 +7,7 @@ For every test structure, from its PDF alone:
   reports), atom count within ±10 %, type of the nearest training structures;
 * best of N: the N points the app searches within 3σ of the prior (training-map
   points inside the region, then uniform samples), fit all, keep the lowest Rw; the
-  same three measures for it (its type: that of the map structures nearest to it,
+  same three measures for it (its type: that of the map structure nearest to it,
   which is what the app's ranked table shows).
 The same on measured-like inputs (``measured_like``): the test structures' G(r)
 simulated again under other experimental conditions, with correlated noise — how
@@ -53,7 +53,7 @@ class StructureResult:
     predicted_type: str
     best_rw: float
     best_mae: float
-    #: type of the map structures nearest the best candidate: what the ranked table shows
+    #: type of the map structure nearest the best candidate: what the ranked table shows
     best_type: str
     n_best: int
 
@@ -111,7 +111,7 @@ def evaluate_structures(
                 predicted_type=predictor.nearest_type(mean)[0],
                 best_rw=float(fit.rw[best]),
                 best_mae=matched_mae(pred_best, true),
-                best_type=predictor.nearest_type(z[best])[0],
+                best_type=predictor.candidate_type(z[best])[0],
                 n_best=len(pred_best),
             )
         )

@@ -127,6 +127,18 @@ class Predictor:
             out.append(str(next(t for t in self._map_types[idx] if t in best)))
         return out
 
+    def candidate_type(self, z: np.ndarray) -> list[str]:
+        """Type of the training structure nearest each latent point: a decoded
+        candidate's label.
+
+        The 5-neighbour majority of :meth:`nearest_type` suits a PDF's prior mean; for
+        candidates, which the search mostly takes at map points, it let the many
+        faulted neighbours outvote an fcc or hcp point on the stacking map (type of the
+        best of 100 right for 88.0 % of test PDFs with 5, 99.0 % with 1; seven-type
+        model 99.5 % either way).
+        """
+        return self.nearest_type(z, k=1)
+
     def nearest_structures(self, z: np.ndarray, k: int = 1) -> np.ndarray:
         """Indices into the latent map of the k nearest training structures."""
         z = np.asarray(z, dtype=np.float64).reshape(-1, 2)

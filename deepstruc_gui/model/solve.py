@@ -95,7 +95,7 @@ def evaluate_points(
     result = fit_candidates(
         clusters, data.r, data.g, fit_config, device=predictor.device, cancel=cancel
     )
-    return candidates_from_fit(z, clusters, result, predictor.nearest_type(z))
+    return candidates_from_fit(z, clusters, result, predictor.candidate_type(z))
 
 
 def solve(
