@@ -316,3 +316,24 @@ def test_a_candidate_takes_the_type_of_the_map_structure_it_sits_on(random_bundl
     predictor._map_types = np.array(["fcc", "faulted", "faulted", "faulted", "faulted"])
     assert predictor.nearest_type(np.zeros(2)) == ["faulted"]  # the majority of five
     assert predictor.candidate_type(np.array([[0.0, 0.0], [0.011, 0]])) == ["fcc", "faulted"]
+
+
+def test_a_region_far_wider_than_the_map_is_sampled_where_the_map_is() -> None:
+    from deepstruc_gui.model.solve import map_box, region_points, sample_region
+
+    map_mu = np.random.default_rng(2).uniform(0, 1, (40, 2))
+    lo, hi = map_box(map_mu)
+    assert np.allclose(lo, map_mu.min(0) - 0.25 * np.ptp(map_mu, axis=0))
+    # a prior σ at its clamps (20, 0.001): 3σ spans 120 units along z1
+    z = region_points(
+        map_mu, np.array([0.5, 0.5]), np.array([60.0, 0.003]), 200, np.random.default_rng(0)
+    )
+    assert len(z) == 200 and (z >= lo).all() and (z <= hi).all()
+    # a region inside the map is sampled exactly as before
+    inside = region_points(
+        np.array([[5.0, 5.0], [-5, -5]]), np.zeros(2), 0.5, 20, np.random.default_rng(3)
+    )
+    assert np.allclose(inside, sample_region(np.zeros(2), 0.5, 20, np.random.default_rng(3)))
+    # a region that misses the map entirely still gets its points
+    far = region_points(map_mu, np.array([50.0, 50.0]), 1.0, 10, np.random.default_rng(4))
+    assert len(far) == 10 and (np.hypot(*(far - 50).T) <= 1 + 1e-9).all()
