@@ -6,8 +6,8 @@
 * ``GraphEncoder`` — graph attention over atoms (positions as node features, bond
   lengths as edge features) with attentional pooling; with the conditioning vector
   it gives the posterior q(z | structure, PDF).
-* ``Decoder`` — a latent point → coordinates and a presence logit for each of up to
-  ``max_atoms`` slots.
+* ``Decoder`` — a latent point (optionally through random Fourier features) →
+  coordinates and a presence logit for each of up to ``max_atoms`` slots.
 
 One deliberate change from the paper: the decoder sees only z, not the PDF. The app
 decodes points the user drags across the map, with or without data loaded; a decoder
