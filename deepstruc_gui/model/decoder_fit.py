@@ -25,12 +25,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch_geometric.loader import DataLoader
 
 from deepstruc_gui.model.bundle import ModelBundle, refit_metadata, save_bundle
 from deepstruc_gui.model.dataset import atom_order_description, build_graphs
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.network import Architecture, Decoder, DeepStrucVAE
+from deepstruc_gui.model.training import posteriors
 
 
 @dataclasses.dataclass
@@ -58,23 +58,18 @@ class _Targets:
     bond: torch.Tensor  # (m,) Å
 
 
-@torch.inference_mode()
-def _targets(net: DeepStrucVAE, library: Library, indices, scale: float, max_atoms: int):
-    """Posterior of each structure under the (fixed) encoder, and its decoder target
-    in ``max_atoms`` slots (which may differ from the network's current decoder)."""
-    means, sigmas = [], []
-    net.eval()
-    for batch in DataLoader(build_graphs(library, indices, scale, net.arch.max_atoms), 256):
-        out = net(batch)
-        means.append(out["post_mean"])
-        sigmas.append(out["post_log_sigma"].exp())
-    graphs = build_graphs(library, indices, scale, max_atoms)
-    return _Targets(
-        torch.cat(means),
-        torch.cat(sigmas),
-        torch.cat([g.target for g in graphs]),
-        torch.cat([g.bond for g in graphs]),
-    )
+def _targets(
+    net: DeepStrucVAE, library: Library, indices, scale: float, max_atoms: int
+) -> tuple[_Targets, torch.Tensor]:
+    """Posterior of each structure under the (fixed) encoder and its decoder target in
+    ``max_atoms`` slots; also the target in the network's own slots (its decoder's
+    error before the refit is measured on those)."""
+    post = posteriors(net, build_graphs(library, indices, scale, net.arch.max_atoms))
+    target = post["target"]
+    if max_atoms != net.arch.max_atoms:
+        target = torch.cat([g.target for g in build_graphs(library, indices, scale, max_atoms)])
+    t = _Targets(post["mean"], post["log_sigma"].exp(), target, post["bond"])
+    return t, post["target"]
 
 
 def _losses(decoded: torch.Tensor, t: _Targets, sel, scale: float):
@@ -126,18 +121,13 @@ def refit_decoder(
                 f"cluster ({largest} atoms)"
             )
 
-        def split(name: str, max_atoms: int) -> _Targets:
-            return _targets(net, library, library.indices(name), scale, max_atoms)
-
-        train, val = split("train", arch.max_atoms), split("val", arch.max_atoms)
-        same_slots = arch.max_atoms == net.arch.max_atoms
-        # the old decoder measured on its own slot layout
-        before = posterior_decode_error(
-            net.decoder, val if same_slots else split("val", net.arch.max_atoms), scale
-        )
-        train_before = posterior_decode_error(
-            net.decoder, train if same_slots else split("train", net.arch.max_atoms), scale
-        )
+        train, train_own = _targets(net, library, library.indices("train"), scale, arch.max_atoms)
+        val, val_own = _targets(net, library, library.indices("val"), scale, arch.max_atoms)
+    # the old decoder measured on its own slot layout
+    before = posterior_decode_error(net.decoder, dataclasses.replace(val, target=val_own), scale)
+    train_before = posterior_decode_error(
+        net.decoder, dataclasses.replace(train, target=train_own), scale
+    )
     log(
         f"{'fine-tuning' if fine_tune else 'new'} decoder; validation posterior decode "
         f"before: {before['coord']:.4f} Å², count ±10 % {before['count_within_10pct']:.3f}"

@@ -26,14 +26,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch_geometric.loader import DataLoader
 
 from deepstruc_gui.model.bundle import ModelBundle, refit_metadata, save_bundle
 from deepstruc_gui.model.dataset import build_graphs
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.measured_like import MeasurementRanges, measured_like_pdfs
 from deepstruc_gui.model.network import LATENT_DIM, DeepStrucVAE, gaussian_kl
-from deepstruc_gui.model.training import augment_pdf
+from deepstruc_gui.model.training import augment_pdf, posteriors
 
 #: median of a χ² with two degrees of freedom (2 ln 2)
 CHI2_2_MEDIAN = 2 * math.log(2)
@@ -51,19 +50,6 @@ class _Split:
     true_bond: torch.Tensor  # (m,)
 
 
-@torch.inference_mode()
-def _posteriors(net: DeepStrucVAE, graphs) -> dict[str, torch.Tensor]:
-    out = {"pdf": [], "mean": [], "log_sigma": [], "target": [], "bond": []}
-    for batch in DataLoader(graphs, batch_size=256):
-        o = net(batch)
-        out["pdf"].append(batch.pdf)
-        out["mean"].append(o["post_mean"])
-        out["log_sigma"].append(o["post_log_sigma"])
-        out["target"].append(batch.target)
-        out["bond"].append(batch.bond)
-    return {k: torch.cat(v) for k, v in out.items()}
-
-
 def _split_inputs(
     net: DeepStrucVAE,
     library: Library,
@@ -74,7 +60,7 @@ def _split_inputs(
     ranges: MeasurementRanges,
 ) -> tuple[_Split, _Split]:
     """(clean, measured-like) inputs of the given library entries."""
-    post = _posteriors(net, build_graphs(library, indices, scale, net.arch.max_atoms))
+    post = posteriors(net, build_graphs(library, indices, scale, net.arch.max_atoms))
     clean = _Split(
         post["pdf"], post["bond"], post["mean"], post["log_sigma"], post["target"], post["bond"]
     )

@@ -29,7 +29,6 @@ from deepstruc_gui.model.dataset import (
     atom_order_description,
     build_graphs,
     coordinate_scale,
-    order_for,
 )
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.network import LATENT_DIM, Architecture, DeepStrucVAE, gaussian_kl
@@ -149,6 +148,14 @@ def validate(net: DeepStrucVAE, loader, scale: float, device) -> dict[str, float
     return {k: v / n for k, v in totals.items()}
 
 
+def default_architecture(library_kind: str) -> Architecture:
+    """The network a library kind trains with: stacked clusters get one block of
+    decoder slots per layer (see dataset.layer_block_slots)."""
+    if library_kind == "stacking":
+        return Architecture(max_atoms=LAYER_BLOCK_SLOTS)
+    return Architecture()
+
+
 def train(
     library_path: str | Path,
     out_dir: str | Path,
@@ -165,10 +172,7 @@ def train(
     device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     set_seed(config.seed)
     library = Library.open(library_path)
-    if arch is None:
-        # stacked clusters: one block of slots per layer (see dataset.layer_block_slots)
-        stacked = order_for(library) == "layers"
-        arch = Architecture(max_atoms=LAYER_BLOCK_SLOTS) if stacked else Architecture()
+    arch = arch or default_architecture(library.kind)
     train_idx, val_idx = library.indices("train"), library.indices("val")
     scale = coordinate_scale(library, np.concatenate([train_idx, val_idx]))
     if config.init_from:
@@ -288,23 +292,31 @@ def train(
 
 
 @torch.inference_mode()
+def posteriors(net: DeepStrucVAE, graphs, device=None) -> dict[str, torch.Tensor]:
+    """Each graph's posterior (``mean``, ``log_sigma``) under ``net``, with its
+    ``pdf``, decoder ``target`` and ``bond`` length, concatenated on the CPU."""
+    device = device or torch.device("cpu")
+    out: dict[str, list] = {"pdf": [], "mean": [], "log_sigma": [], "target": [], "bond": []}
+    net.eval()
+    for batch in DataLoader(graphs, batch_size=256):
+        o = net(batch.to(device))
+        out["mean"].append(o["post_mean"].cpu())
+        out["log_sigma"].append(o["post_log_sigma"].cpu())
+        for key in ("pdf", "target", "bond"):
+            out[key].append(batch[key].cpu())
+    return {k: torch.cat(v) for k, v in out.items()}
+
+
+@torch.inference_mode()
 def latent_map_of(
     net: DeepStrucVAE, library: Library, indices: np.ndarray, scale: float, device=None
 ) -> LatentMap:
     """Posterior mean and σ of each structure: where it lives on the map."""
-    device = device or torch.device("cpu")
-    graphs = build_graphs(library, indices, scale, net.arch.max_atoms)
-    mus, sigmas = [], []
-    net.eval()
-    for batch in DataLoader(graphs, batch_size=256):
-        batch = batch.to(device)
-        out = net(batch)
-        mus.append(out["post_mean"].cpu().numpy())
-        sigmas.append(out["post_log_sigma"].exp().cpu().numpy())
+    post = posteriors(net, build_graphs(library, indices, scale, net.arch.max_atoms), device)
     split_names = ("train", "val", "test")
     return LatentMap(
-        mu=np.concatenate(mus),
-        sigma=np.concatenate(sigmas),
+        mu=post["mean"].numpy(),
+        sigma=post["log_sigma"].exp().numpy(),
         types=[str(library.types[i]) for i in indices],
         n_atoms=library.n_atoms[indices].astype(int),
         metals=[str(library.metals[i]) for i in indices],
