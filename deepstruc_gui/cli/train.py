@@ -57,12 +57,11 @@ def architecture(args: argparse.Namespace, kind: str):
     import dataclasses
 
     from deepstruc_gui.cli.common import parse_widths
-    from deepstruc_gui.model.dataset import LAYER_BLOCK_SLOTS
-    from deepstruc_gui.model.network import Architecture
+    from deepstruc_gui.model.training import default_architecture
 
     if not args.decoder_fourier and not args.decoder_hidden:
         return None
-    base = Architecture(max_atoms=LAYER_BLOCK_SLOTS) if kind == "stacking" else Architecture()
+    base = default_architecture(kind)
     changes: dict = {
         "decoder_fourier": args.decoder_fourier,
         "decoder_fourier_scale": args.decoder_fourier_scale,
