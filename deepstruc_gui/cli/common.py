@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 
 from deepstruc_gui.cli.main import UserError
 from deepstruc_gui.science.debye import TRAINING_PARAMETERS, PDFParameters
@@ -67,12 +69,35 @@ def read_data_file(path: str):
 
 
 def add_refit_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model, --library and -o of the commands that refit part of a bundle."""
+    """--model, --library, -o, --seed and --threads of the commands that refit part of
+    a bundle (see :func:`run_refit`)."""
     parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
     parser.add_argument("--library", required=True, help="the library the model was trained on")
     parser.add_argument(
         "-o", "--output", default=None, help="bundle folder to write (default: in place)"
     )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+
+
+def run_refit(args: argparse.Namespace, refit: Callable[[Path, str, Path], object]) -> int:
+    """Resolve the bundle, run ``refit(source, library, output)`` on ``--threads``
+    threads, and turn a bad bundle, library or setting into one clear error."""
+    import torch
+
+    from deepstruc_gui.model.bundle import BundleError, resolve_model
+    from deepstruc_gui.model.library import LibraryError
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        source = resolve_model(args.model)
+        output = Path(args.output) if args.output else source
+        refit(source, args.library, output)
+    except (BundleError, LibraryError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    print(f"wrote model bundle {output}")
+    return 0
 
 
 def parse_widths(text: str, option: str) -> tuple[int, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepstruc_gui.cli.common import add_refit_arguments, parse_widths
+from deepstruc_gui.cli.common import add_refit_arguments, parse_widths, run_refit
 
 HELP = (
     "refit a model's decoder alone on the posterior means of its training structures "
@@ -38,8 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--slots", type=int, default=None, help="decoder slots (256: a block per layer)"
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None)
 
 
 def decoder_changes(args: argparse.Namespace) -> dict:
@@ -57,28 +55,16 @@ def decoder_changes(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from deepstruc_gui.cli.main import UserError
-    from deepstruc_gui.model.bundle import BundleError, resolve_model
     from deepstruc_gui.model.decoder_fit import DecoderFitConfig, refit_decoder
-    from deepstruc_gui.model.library import LibraryError
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    changes = decoder_changes(args)
     config = DecoderFitConfig(
         steps=args.steps,
         lr=args.lr,
         batch_size=args.batch_size,
         latent_noise=args.latent_noise,
-        decoder=changes,
+        decoder=decoder_changes(args),
         seed=args.seed,
     )
-    try:
-        source = resolve_model(args.model)
-        refit_decoder(source, args.library, args.output or source, config)
-    except (BundleError, LibraryError, ValueError) as exc:
-        raise UserError(str(exc)) from exc
-    print(f"wrote model bundle {args.output or source}")
-    return 0
+    return run_refit(
+        args, lambda source, library, output: refit_decoder(source, library, output, config)
+    )
