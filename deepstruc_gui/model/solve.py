@@ -55,7 +55,7 @@ def sample_region_on_map(
 
     A prior can meet data unlike its training PDFs with a σ at its upper clamp (the
     stacking prior gives JQ_S1 σ = (20, 0.001) on a map 8 units wide): a 3σ region
-    60 units across, nearly all of it where no training structure lies and the decoder
+    120 units long, nearly all of it where no training structure lies and the decoder
     only extrapolates. An ellipse inside the box is sampled as before (same points);
     one reaching past it by rejection, and as before when it misses the box almost
     entirely.
