@@ -45,6 +45,22 @@ def test_fine_tuning_lowers_the_posterior_decode_error_and_keeps_the_rest(tiny, 
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_keep_last_stores_the_state_at_the_end_of_the_schedule(tiny, tmp_path) -> None:
+    lib, bundle = tiny
+    lines: list[str] = []
+    config = DecoderFitConfig(steps=40, lr=1e-3, keep="last")
+    figures = refit_decoder(bundle, lib, tmp_path / "last", config, log=lines.append)
+    assert figures["kept"] == "last"
+    # the last logged step is the one kept, whatever the validation figure did before
+    last = next(line for line in reversed(lines) if line.startswith("step 40:"))
+    assert last.endswith("*")
+    kept = figures["validation_posterior_decode_after"]["coord"]
+    assert f"validation {kept:.4f}" in last
+    with pytest.raises(ValueError, match="keep"):
+        refit_decoder(bundle, lib, tmp_path / "bad", DecoderFitConfig(keep="best"))
+    assert not (tmp_path / "bad").exists()
+
+
 def test_a_fourier_decoder_of_another_shape_loads_and_decodes(tiny, tmp_path) -> None:
     lib, bundle = tiny
     out = tmp_path / "fourier"

@@ -24,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra noise on the latent points (map units), so a shape owns its neighbourhood",
     )
     parser.add_argument(
+        "--keep",
+        choices=("validation", "last"),
+        default="validation",
+        help="keep the state with the lowest validation error, or the last one",
+    )
+    parser.add_argument(
         "--fourier",
         type=int,
         default=None,
@@ -63,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         latent_noise=args.latent_noise,
         decoder=decoder_changes(args),
+        keep=args.keep,
         seed=args.seed,
     )
     return run_refit(
