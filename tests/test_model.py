@@ -282,6 +282,16 @@ def test_evaluate_cli(trained, tmp_path, capsys) -> None:
     m = json.loads(metrics.read_text())
     assert m["n_test"] == 3 and m["mae_prior_mean"][0] >= 0
     assert 0 <= m["type_accuracy"] <= 1 and "knn_type_accuracy" in m["map"]
+    # the test structures split by whether training holds their shape at another metal
+    from deepstruc_gui.model.library import Library, shape_label
+
+    with Library.open(lib) as library:
+        trained = {shape_label(str(library.names[i])) for i in library.indices("train")}
+        tested = [shape_label(str(library.names[i])) for i in library.indices("test")[:3]]
+    seen = sum(s in trained for s in tested)
+    assert {k: g["n"] for k, g in m["by_shape"].items()} == {
+        k: n for k, n in (("in_training", seen), ("not_in_training", 3 - seen)) if n
+    }
 
 
 def test_search_points_start_with_the_map_inside_the_region() -> None:

@@ -89,6 +89,18 @@ class LibraryEntry:
 # ---------------------------------------------------------------------------- entries
 
 
+def entry_name(shape: str, metal: str, nn: float) -> str:
+    """An entry's name: its shape's label, the metal it is named after, its bond length."""
+    return f"{shape}_{metal}_{nn:.2f}"
+
+
+def shape_label(name: str) -> str:
+    """The shape an entry's name (:func:`entry_name`) stands for, the same for every
+    bond length: the split is by entry, so a test cluster's shape is usually in the
+    training split at another metal, and evaluation reports the two cases apart."""
+    return name.rsplit("_", 2)[0]
+
+
 def _metal_groups(metals: Sequence[str] | None, default: Sequence[str]) -> dict[float, list[str]]:
     """Requested metals grouped by bond length (unknown names raise ValueError)."""
     from deepstruc_gui.science.elements import metals_by_distance
@@ -132,7 +144,7 @@ def mmnp_entries(
                     metals=_stands_for(nn),
                     nn_distance=nn,
                     size_params=dict(shape.params),
-                    name=f"{shape.label}_{group[0]}_{nn:.2f}",
+                    name=entry_name(shape.label, group[0], nn),
                 )
             )
     return entries
@@ -163,7 +175,7 @@ def stacking_entries(
                     metals=_stands_for(nn),
                     nn_distance=nn,
                     size_params=shape.params,
-                    name=f"{shape.label}_{group[0]}_{nn:.2f}",
+                    name=entry_name(shape.label, group[0], nn),
                     sequence=shape.sequence,
                     fcc_fraction=shape.fcc_fraction,
                 )
