@@ -18,14 +18,28 @@ $DS train --library data/stacking.h5 -o runs/stacking --max-minutes "$STACK_MIN"
   --threads 1 --epochs 600 --init-from runs/mmnp --bundle resources/models/stacking --name stacking
 # the prior on measured-like PDFs, σ calibrated (decoder and map unchanged; ~1.5 min)
 $DS refit-prior --model resources/models/mmnp --library data/mmnp.h5
-# the decoder alone, fine-tuned on the fixed map (~4 min)
+# the decoder alone, fine-tuned on the fixed map with less and less latent noise, so it
+# becomes precise at the training points where a search finds a shape (~4 + 6 + 6 + 9 + 9 min)
 $DS refit-decoder --model resources/models/mmnp --library data/mmnp.h5 --steps 6000 \
   --lr 3e-4 --latent-noise 0.02 --threads 1
+$DS refit-decoder --model resources/models/mmnp --library data/mmnp.h5 --steps 8000 \
+  --lr 3e-4 --latent-noise 0.01 --threads 1
+$DS refit-decoder --model resources/models/mmnp --library data/mmnp.h5 --steps 8000 \
+  --lr 2e-4 --latent-noise 0.005 --keep last --threads 1
+$DS refit-decoder --model resources/models/mmnp --library data/mmnp.h5 --steps 12000 \
+  --lr 1.5e-4 --latent-noise 0.005 --keep last --threads 1
+$DS refit-decoder --model resources/models/mmnp --library data/mmnp.h5 --steps 16000 \
+  --lr 1e-4 --latent-noise 0.0025 --keep last --threads 1
 # stacking: a new decoder (Fourier features of z, a block of slots per layer; ~7 min),
+# fine-tuned twice (~25 min),
 # then σ calibrated on measured-like validation PDFs without refitting the prior
 $DS refit-decoder --model resources/models/stacking --library data/stacking.h5 \
   --steps 10000 --lr 1e-3 --fourier 64 --fourier-scale 4 --hidden 512,1024,1024 \
   --slots 256 --threads 1
+$DS refit-decoder --model resources/models/stacking --library data/stacking.h5 \
+  --steps 10000 --lr 3e-4 --keep last --threads 1
+$DS refit-decoder --model resources/models/stacking --library data/stacking.h5 \
+  --steps 15000 --lr 3e-4 --keep last --threads 1
 $DS refit-prior --model resources/models/stacking --library data/stacking.h5 --steps 0 \
   --variants 1
 $DS evaluate --model resources/models/mmnp --library data/mmnp.h5 --samples 100 --store
