@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -51,7 +52,7 @@ class DecoderFitConfig:
     #: "last" (the end of the one-cycle schedule). The validation figure is a mean over
     #: other metals' posterior means and barely moves once the decoder is sharp at the
     #: training points, which is where a search finds a shape; see docs/MODEL.md.
-    keep: str = "validation"
+    keep: Literal["validation", "last"] = "validation"
     seed: int = 0
 
 
