@@ -102,7 +102,7 @@ def coordinate_scale(library: Library, indices: np.ndarray) -> float:
 
 def atom_order_description(library_kind: str, max_atoms: int) -> str:
     """The slot order in words, as the bundle states it."""
-    if library_kind != "stacking":
+    if order_for(library_kind) == "radial":
         return "by distance from the centroid (0.01 units), then z, y, x"
     if max_atoms >= LAYER_BLOCK_SLOTS:
         return (
@@ -112,8 +112,9 @@ def atom_order_description(library_kind: str, max_atoms: int) -> str:
     return "by height along the stacking axis (0.1 units), then in-plane radius and angle"
 
 
-def order_for(library: Library) -> str:
-    return "layers" if library.kind == "stacking" else "radial"
+def order_for(library_kind: str) -> str:
+    """The slot order a library kind trains with (one of ``ORDERS``)."""
+    return "layers" if library_kind == "stacking" else "radial"
 
 
 def build_graphs(library: Library, indices: np.ndarray, scale: float, max_atoms: int) -> list[Data]:
@@ -121,7 +122,7 @@ def build_graphs(library: Library, indices: np.ndarray, scale: float, max_atoms:
 
     ``bond`` holds the nearest-neighbour distance (Å) that maps the target back to Å.
     """
-    order = order_for(library)
+    order = order_for(library.kind)
     graphs = []
     for i in indices:
         e = library.entry(int(i))

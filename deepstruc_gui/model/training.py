@@ -29,6 +29,7 @@ from deepstruc_gui.model.dataset import (
     atom_order_description,
     build_graphs,
     coordinate_scale,
+    order_for,
 )
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.network import LATENT_DIM, Architecture, DeepStrucVAE, gaussian_kl
@@ -151,7 +152,7 @@ def validate(net: DeepStrucVAE, loader, scale: float, device) -> dict[str, float
 def default_architecture(library_kind: str) -> Architecture:
     """The network a library kind trains with: stacked clusters get one block of
     decoder slots per layer (see dataset.layer_block_slots)."""
-    if library_kind == "stacking":
+    if order_for(library_kind) == "layers":
         return Architecture(max_atoms=LAYER_BLOCK_SLOTS)
     return Architecture()
 
