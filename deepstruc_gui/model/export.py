@@ -63,7 +63,7 @@ def provenance(
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     if data is not None:
-        out["data_file"] = str(data.path) if data.path is not None else data.name
+        out["data_file"] = str(data.path.resolve()) if data.path is not None else data.name
     if model is not None:
         out["model"] = str(model)
     if fit_config is not None:
