@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 #: structure file suffix -> ase format
 STRUCTURE_FORMATS = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif"}
-#: fit file suffixes
-FIT_FORMATS = (".csv", ".fgr")
 #: columns of the ranked table CSV
 TABLE_COLUMNS = (
     "rank", "Rw", "atoms", "type", "scale", "expansion", "Biso", "qdamp", "delta2", "z1", "z2"
