@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from deepstruc_gui.gui.requests import Batch, Decode
 from deepstruc_gui.state.session import Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +66,9 @@ def test_load_drag_select_export_close(make_window, qtbot, tmp_path) -> None:
     offset = np.array(window.session.region_radius()) * 0.8
     scene_end = vb.mapViewToScene(QPointF(*(start_center + offset)))
     decoded = []
-    window.worker.decoded.connect(lambda *a: decoded.append(a))
+    window.worker.delivered.connect(
+        lambda request, result: decoded.append(result) if isinstance(request, Decode) else None
+    )
     drag(
         m, m.mapFromScene(scene_start).toPointF(), m.mapFromScene(scene_end).toPointF(), qtbot=qtbot
     )
@@ -134,7 +137,9 @@ def test_cancel_and_stale_results_never_appear(make_window, qtbot) -> None:
     window.open_file(EXAMPLES / "JQ_S1.gr")
     qtbot.waitUntil(lambda: window.session.prior_mean is not None, timeout=20000)
     seen_ids = []
-    window.worker.batch_ready.connect(lambda rid, *a: seen_ids.append(rid))
+    window.worker.delivered.connect(
+        lambda request, result: seen_ids.append(request.id) if isinstance(result, Batch) else None
+    )
     # a big search, replaced at once by a small one: only the newest is shown
     window.session.update_query(n_samples=5000)
     window.start_solve()

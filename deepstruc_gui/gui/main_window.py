@@ -24,6 +24,19 @@ from PySide6.QtWidgets import (
 
 from deepstruc_gui import CITATION, __version__
 from deepstruc_gui.gui.exporting import export_fit, export_plot, export_structure, export_table
+from deepstruc_gui.gui.requests import (
+    Batch,
+    Decode,
+    Decoded,
+    Done,
+    Failed,
+    LoadModel,
+    ModelLoaded,
+    Prior,
+    PriorReady,
+    Request,
+    Solve,
+)
 from deepstruc_gui.gui.views.candidates_table import CandidatesTable
 from deepstruc_gui.gui.views.controls import ControlsPanel
 from deepstruc_gui.gui.views.latent_map import LatentMapView
@@ -63,7 +76,7 @@ class MainWindow(QMainWindow):
         self.models = models if models is not None else available_models()
         self.bundle: ModelBundle | None = None
         self.device_name = "loading model…"
-        self._latest = {"prior": -1, "decode": -1, "solve": -1, "load_model": -1}
+        self._latest = {"prior": -1, "decode": -1, "solve": -1, "model": -1}
         self._solve_done = -1  # request id of the last search whose final batch arrived
         self._solve_whole_map = False  # the newest search covers the whole map
         self._autosaves = ThreadPoolExecutor(1, thread_name_prefix="deepstruc-autosave")
@@ -205,13 +218,21 @@ class MainWindow(QMainWindow):
         c.whole_map_clicked.connect(self.search_whole_map)
 
     def _connect_worker(self) -> None:
-        w = self.worker
-        w.model_loaded.connect(self._on_model_loaded)
-        w.prior_ready.connect(self._on_prior_ready)
-        w.decoded.connect(self._on_decoded)
-        w.batch_ready.connect(self._on_batch)
-        w.finished.connect(self._on_finished)
-        w.failed.connect(self._on_failed)
+        self.worker.delivered.connect(self._on_delivered)
+
+    def _on_delivered(self, request: Request, result) -> None:
+        if isinstance(result, ModelLoaded):
+            self._on_model_loaded(request.id, {"bundle": result.bundle, "device": result.device})
+        elif isinstance(result, PriorReady):
+            self._on_prior_ready(request.id, (result.mean, result.sigma, result.bond_length))
+        elif isinstance(result, Decoded):
+            self._on_decoded(request.id, result.candidate)
+        elif isinstance(result, Batch):
+            self._on_batch(request.id, result.ranked, result.done, result.total)
+        elif isinstance(result, Done):
+            self._on_finished(request.id, request.lane)
+        elif isinstance(result, Failed):
+            self._on_failed(request.id, request.lane, result.message)
 
     # --- user intent -------------------
     def open_dialog(self) -> None:
@@ -244,17 +265,18 @@ class MainWindow(QMainWindow):
             if whole_map
             else q.n_samples
         )
+        radius = s.region_radius()
         self._latest["solve"] = self.worker.submit(
-            "solve",
-            data=s.data,
-            center=np.array(q.center),
-            radius=s.region_radius(),
-            n_samples=q.n_samples,
-            fit_config=self._fit_config(),
-            seed=None,
-            batch_size=max(50, min(250, total // 4)),
-            whole_map=whole_map,
-        )
+            Solve(
+                data=s.data,
+                fit_config=self._fit_config(),
+                center=(float(q.center[0]), float(q.center[1])),
+                semi_axes=(float(radius[0]), float(radius[1])),
+                n_samples=q.n_samples,
+                whole_map=whole_map,
+                batch_size=max(50, min(250, total // 4)),
+            )
+        ).id
         self._solve_whole_map = whole_map
         self.controls.suggest_whole_map(False)
         self.session.clear_candidates()
@@ -311,7 +333,7 @@ class MainWindow(QMainWindow):
 
     def _load_model(self, name: str) -> None:
         self.status_device.setText(f"loading model {name}…")
-        self._latest["load_model"] = self.worker.submit("load_model", path=self.models[name])
+        self._latest["model"] = self.worker.submit(LoadModel(path=self.models[name])).id
 
     def _fit_config(self) -> FitConfig:
         q, s = self.session.query, self.session
@@ -362,16 +384,19 @@ class MainWindow(QMainWindow):
         if self.bundle is None or self.session.data is None:
             return
         self._preview_title = title
+        z = np.asarray(z, float)
         self._latest["decode"] = self.worker.submit(
-            "decode",
-            data=self.session.data,
-            z=np.asarray(z, float)[None],
-            fit_config=self._fit_config(),
-        )
+            Decode(
+                data=self.session.data,
+                z=(float(z[0]), float(z[1])),
+                fit_config=self._fit_config(),
+                label=title,
+            )
+        ).id
 
     # --- worker results (GUI thread) ------------------------------------------------------
     def _on_model_loaded(self, request_id: int, info: dict) -> None:
-        if request_id != self._latest["load_model"]:
+        if request_id != self._latest["model"]:
             return
         self.bundle = info["bundle"]
         self.device_name = info["device"]
@@ -381,7 +406,7 @@ class MainWindow(QMainWindow):
             self._request_prior()
 
     def _request_prior(self) -> None:
-        self._latest["prior"] = self.worker.submit("prior", data=self.session.data)
+        self._latest["prior"] = self.worker.submit(Prior(data=self.session.data)).id
 
     def _on_prior_ready(self, request_id: int, result) -> None:
         if request_id != self._latest["prior"]:
@@ -429,7 +454,7 @@ class MainWindow(QMainWindow):
         if request_id != self._latest.get(kind, -1):
             return
         self._hide_progress()
-        if kind == "load_model":
+        if kind == "model":
             self.status_device.setText("model failed to load")
             self.show_error("Cannot load the model", message)
         elif kind != "decode":
