@@ -143,10 +143,10 @@ def test_cancel_and_stale_results_never_appear(make_window, qtbot) -> None:
     # a big search, replaced at once by a small one: only the newest is shown
     window.session.update_query(n_samples=5000)
     window.start_solve()
-    first = window._latest["solve"]
+    first = window.presenter.latest["solve"].id
     window.session.update_query(n_samples=60)
     window.start_solve()
-    second = window._latest["solve"]
+    second = window.presenter.latest["solve"].id
     wait_for_solve(qtbot, window)
     assert len(window.session.candidates) == 60
     qtbot.wait(200)
