@@ -47,6 +47,7 @@ class Jobs(Protocol):
 
     def submit(self, request: Request) -> Request: ...
     def cancel(self, lane: str | None = None) -> None: ...
+    def is_current(self, request: Request) -> bool: ...
     @property
     def busy(self) -> bool: ...
 
@@ -88,6 +89,8 @@ class SearchPresenter:
         self.preview_label = ""  # what the shown preview is (set with each preview)
         self._solve_done: Request | None = None  # the newest search whose Done arrived
         self._bond_note = ""
+        self._live: Decode | None = None  # the live decode in flight while dragging
+        self._live_next: tuple[float, float] | None = None  # the newest move since
         session.data_changed.connect(self.request_prior)
 
     # --- questions ------------------------------------------------------------------
@@ -134,6 +137,7 @@ class SearchPresenter:
 
     def load_model(self, name: str) -> None:
         self.view.show_device(f"loading model {name}…")
+        self._live = None  # a running decode is cancelled by the new model
         self._send(LoadModel(path=self.models[name]))
 
     def choose_model(self, name: str) -> None:
@@ -225,8 +229,18 @@ class SearchPresenter:
             self.view.hide_progress()
 
     def preview(self, x: float, y: float) -> None:
-        """A rate-limited move of the marker: decode the point under it."""
-        self.decode_point((x, y), "live ")
+        """A rate-limited move of the marker: decode the point under it.
+
+        One live decode at a time: moves that arrive while one runs collapse into one
+        follow-up, sent when it is done. (Cancelling the running decode at every move
+        would show nothing at all while dragging whenever a decode takes longer than
+        the interval between moves.)
+        """
+        if self._live is not None and self.jobs.is_current(self._live):
+            self._live_next = (x, y)
+            return
+        self._live_next = None
+        self._live = self.decode_point((x, y), "live ")
 
     def release(self, x: float, y: float) -> None:
         self.session.move_center(x, y)
@@ -237,11 +251,11 @@ class SearchPresenter:
             m = self.bundle.latent_map
             self.decode_point(m.mu[index], f"{m.names[index]} ({m.types[index]}): ")
 
-    def decode_point(self, z, label: str) -> None:
+    def decode_point(self, z, label: str) -> Decode | None:
         if self.bundle is None or self.session.data is None:
-            return
+            return None
         z = np.asarray(z, float)
-        self._send(
+        return self._send(
             Decode(
                 data=self.session.data,
                 z=(float(z[0]), float(z[1])),
@@ -262,6 +276,10 @@ class SearchPresenter:
         elif isinstance(result, Decoded) and isinstance(request, Decode):
             self.preview_label = request.label
             self.session.set_preview(result.candidate)
+        elif isinstance(result, Done | Failed) and request is self._live:
+            self._live = None
+            if self._live_next is not None:
+                self.preview(*self._live_next)
         elif isinstance(result, Batch) and isinstance(request, Solve):
             self.session.set_candidates(result.ranked)
             self.view.show_progress(result.done, result.total)

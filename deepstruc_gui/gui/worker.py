@@ -141,6 +141,8 @@ class Worker(QObject):
                 and running.lane in (request.lane, *request.supersedes)
             ):
                 lanes.token.cancel()
+                if lanes.newest.get(running.lane) == running.id:  # its results: old state
+                    lanes.newest[running.lane] = -1
         self._wake.emit()
         return request
 
