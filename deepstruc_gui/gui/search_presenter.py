@@ -85,6 +85,7 @@ class SearchPresenter:
         self.models = models
         self.bundle = None  # the ModelBundle the worker has loaded
         self.device_name = "loading model…"
+        self.model_requested: str | None = None  # the newest model asked of the worker
         self.latest: dict[str, Request] = {}  # newest request sent per lane
         self.preview_label = ""  # what the shown preview is (set with each preview)
         self._solve_done: Request | None = None  # the newest search whose Done arrived
@@ -136,18 +137,21 @@ class SearchPresenter:
             self.view.show_device("no model installed")
 
     def load_model(self, name: str) -> None:
+        self.model_requested = name
         self.view.show_device(f"loading model {name}…")
         self._live = None  # a running decode is cancelled by the new model
         self._send(LoadModel(path=self.models[name]))
 
     def choose_model(self, name: str) -> None:
-        if name in self.models and name != (self.bundle.name if self.bundle else None):
+        """The user picked a model (compared with the newest asked for, not the loaded
+        one: picking A, then B, then A again before B loads must end with A)."""
+        if name in self.models and name != self.model_requested:
             self.session.set_model(name)
             self.load_model(name)
 
     def use_model(self, name: str | None) -> None:
         """A session was opened with this model: load it if it is installed and new."""
-        if name in self.models and (self.bundle is None or self.bundle.name != name):
+        if name in self.models and name != self.model_requested:
             self.view.show_models(list(self.models), name)
             self.load_model(name)
 
