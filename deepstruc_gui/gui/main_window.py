@@ -8,15 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QStackedWidget,
 )
@@ -28,6 +26,7 @@ from deepstruc_gui.gui.views.candidates_table import CandidatesTable
 from deepstruc_gui.gui.views.controls import ControlsPanel
 from deepstruc_gui.gui.views.latent_map import LatentMapView
 from deepstruc_gui.gui.views.pdf_panel import PDFPanel
+from deepstruc_gui.gui.views.search_status import SearchStatus
 from deepstruc_gui.gui.views.structure_view import StructureView
 from deepstruc_gui.gui.worker import WorkerThread
 from deepstruc_gui.model.bundle import available_models
@@ -113,16 +112,9 @@ class MainWindow(QMainWindow):
             dock.setObjectName(f"dock_{title}")
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
-        self.status_device = QLabel("loading model…")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        for widget in (self.progress, self.cancel_button, self.status_device):
-            self.statusBar().addPermanentWidget(widget)
-        self._progress_timer = QTimer(self, singleShot=True, interval=PROGRESS_DELAY_MS)
-        self._progress_timer.timeout.connect(self._progress_due)
+        self.search_status = SearchStatus(lambda: self.presenter.searching, PROGRESS_DELAY_MS)
+        self.progress = self.search_status.progress
+        self.statusBar().addPermanentWidget(self.search_status)
 
     def _build_menus(self) -> None:
         p, f = self.presenter, self.files
@@ -199,7 +191,7 @@ class MainWindow(QMainWindow):
         c.solve_clicked.connect(p.start_solve)
         c.back_to_prior_clicked.connect(p.back_to_prior)
         c.whole_map_clicked.connect(p.search_whole_map)
-        self.cancel_button.clicked.connect(p.cancel)
+        self.search_status.cancel_clicked.connect(p.cancel)
 
     def _on_release(self, x: float, y: float) -> None:
         self._drag_proxy.flush()  # the last position's preview goes out before the search
@@ -211,7 +203,7 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, message)
 
     def show_device(self, text: str) -> None:
-        self.status_device.setText(text)
+        self.search_status.show_device(text)
 
     def show_latent_map(self, latent_map) -> None:
         self.map_view.set_latent_map(latent_map)
@@ -226,24 +218,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, timeout_ms)
 
     def start_progress(self, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(0)
-        self._progress_timer.start()
+        self.search_status.start(total)
 
     def show_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
+        self.search_status.update_progress(done, total)
 
     def hide_progress(self) -> None:
-        self._progress_timer.stop()
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
+        self.search_status.stop()
         self.statusBar().clearMessage()
-
-    def _progress_due(self) -> None:
-        if self.presenter.searching:
-            self.progress.setVisible(True)
-            self.cancel_button.setVisible(True)
 
     def suggest_whole_map(self, suggest: bool) -> None:
         self.controls.suggest_whole_map(suggest)
