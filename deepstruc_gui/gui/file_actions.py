@@ -14,11 +14,21 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from deepstruc_gui.gui.exporting import export_fit, export_plot, export_structure, export_table
+from deepstruc_gui.gui.exporting import (
+    export_fit,
+    export_plot,
+    export_structure,
+    export_structures,
+    export_table,
+)
+from deepstruc_gui.model.export import provenance
+from deepstruc_gui.science.parameters import FitConfig
 from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
 from deepstruc_gui.state.session import Session
 
 MAX_RECENT = 8
+#: candidates in the multi-frame export, best first (as ``predict --out`` writes)
+TOP_N = 10
 PDF_FILTER = "PDF data (*.gr *.dat *.txt *.csv *.xy);;All files (*)"
 SESSION_FILTER = "DeepStruc session (*.dsession.json)"
 
@@ -33,7 +43,8 @@ class FileActions:
     """One per window. ``window`` parents the dialogs and shows errors
     (``window.show_error(title, message)``, looked up at each call so tests can
     replace it); ``on_model(name)`` is told the model a session was saved with;
-    ``autosave_path()`` says where the autosave goes."""
+    ``autosave_path()`` says where the autosave goes; ``fit_config()`` is the fit the
+    exports rest on (written into their headers with the data file and model)."""
 
     def __init__(
         self,
@@ -42,14 +53,22 @@ class FileActions:
         settings: QSettings,
         on_model: Callable[[str | None], None],
         autosave_path: Callable[[], Path] = default_autosave_path,
+        fit_config: Callable[[], FitConfig | None] = lambda: None,
     ) -> None:
         self.window = window
         self.session = session
         self.settings = settings
         self.on_model = on_model
         self.autosave_path = autosave_path
+        self.fit_config = fit_config
         self.recent_menu: QMenu | None = None
         self._autosaves = ThreadPoolExecutor(1, thread_name_prefix="deepstruc-autosave")
+
+    def provenance(self) -> dict:
+        """What an export rests on: program, date, data file, model, fit range and
+        simulation parameters (:func:`deepstruc_gui.model.export.provenance`)."""
+        s = self.session
+        return provenance(s.data, s.model_name, self.fit_config())
 
     def _error(self, title: str, message: str) -> None:
         self.window.show_error(title, message)
@@ -127,15 +146,33 @@ class FileActions:
             f"candidate_{self.session.selected + 1}_{element}{c.n_atoms}.xyz",
         )
         if path:
-            self.guarded("export the structure", lambda: export_structure(path, c, element))
+            self.guarded(
+                "export the structure",
+                lambda: export_structure(path, c, element, self.provenance()),
+            )
+
+    def export_top_dialog(self) -> None:
+        """The best ``TOP_N`` candidates as one multi-frame extxyz (ase gui, OVITO)."""
+        cands = self.session.candidates[:TOP_N]
+        if not cands:
+            return self._error("Nothing to export", "No candidates yet.")
+        element = self.session.element or "Pt"
+        path = self._save_name(
+            "Export top candidates", "Extended XYZ (*.extxyz)", f"top{len(cands)}.extxyz"
+        )
+        if path:
+            self.guarded(
+                "export the candidates",
+                lambda: export_structures(path, cands, element, self.provenance()),
+            )
 
     def export_fit_dialog(self) -> None:
         c, data = self.session.selected_candidate, self.session.data
         if c is None or data is None:
             return self._error("Nothing to export", "Select a candidate first.")
-        path = self._save_name("Export fit", "CSV (*.csv)", "fit.csv")
+        path = self._save_name("Export fit", "CSV (*.csv);;PDFgui fit (*.fgr)", "fit.csv")
         if path:
-            self.guarded("export the fit", lambda: export_fit(path, c, data))
+            self.guarded("export the fit", lambda: export_fit(path, c, data, self.provenance()))
 
     def export_table_dialog(self) -> None:
         cands = self.session.candidates
@@ -143,7 +180,7 @@ class FileActions:
             return self._error("Nothing to export", "No candidates yet.")
         path = self._save_name("Export candidates", "CSV (*.csv)", "candidates.csv")
         if path:
-            self.guarded("export the table", lambda: export_table(path, cands))
+            self.guarded("export the table", lambda: export_table(path, cands, self.provenance()))
 
     def export_plot_dialog(self, plot_widget, name: str) -> None:
         """A pyqtgraph ``PlotWidget`` as PNG or SVG; ``name`` is the default file stem."""

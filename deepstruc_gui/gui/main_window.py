@@ -74,7 +74,12 @@ class MainWindow(QMainWindow):
         models = models if models is not None else available_models()
         self.presenter = SearchPresenter(self.session, self.worker, self, models)
         self.files = FileActions(
-            self, self.session, self.settings, self.presenter.use_model, self.autosave_path
+            self,
+            self.session,
+            self.settings,
+            self.presenter.use_model,
+            self.autosave_path,
+            self.presenter.fit_config,
         )
         self._build_menus()
         self._connect()
@@ -127,14 +132,16 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Save Session…", f.save_session_dialog, save)
         export = file_menu.addMenu("&Export")
         self._action(export, "Selected Structure (xyz, extxyz, cif)…", f.export_structure_dialog)
-        self._action(export, "Selected Fit (CSV)…", f.export_fit_dialog)
+        self._action(export, "Top Candidates (multi-frame extxyz)…", f.export_top_dialog)
+        self._action(export, "Selected Fit (CSV, PDFgui fgr)…", f.export_fit_dialog)
         self._action(export, "Candidates Table (CSV)…", f.export_table_dialog)
-        self._action(
-            export, "Latent Map (PNG, SVG)…", lambda: f.export_plot_dialog(self.map_view, "map")
-        )
-        self._action(
-            export, "PDF Plot (PNG, SVG)…", lambda: f.export_plot_dialog(self.pdf_panel, "pdf")
-        )
+        for title, plot, name in (
+            ("Latent Map", self.map_view, "map"),
+            ("PDF Plot", self.pdf_panel, "pdf"),
+        ):
+            self._action(
+                export, f"{title} (PNG, SVG)…", lambda p=plot, n=name: f.export_plot_dialog(p, n)
+            )
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = self.menuBar().addMenu("&Edit")
@@ -306,14 +313,8 @@ class MainWindow(QMainWindow):
     def cancel_job(self) -> None:
         self.presenter.cancel()
 
-    def back_to_prior(self) -> None:
-        self.presenter.back_to_prior()
-
     def undo(self) -> None:
         self.presenter.undo()
-
-    def redo(self) -> None:
-        self.presenter.redo()
 
     @staticmethod
     def autosave_path() -> Path:
