@@ -14,15 +14,16 @@ modelled as::
 
     a(r)² = (A0 · exp(−(Qdamp·r)²/2) · γ0(r; D))² + c²
 
-with ``c`` the noise floor, and ``A0``, ``D``, ``c`` (and Qdamp, when the header does
-not give it) are fitted by least squares over 5 Å … the end of the data. Where the
+with ``c`` the noise floor, and ``A0``, ``D``, ``c`` are fitted by least squares over
+5 Å … the end of the data (Qdamp from the header, else the training value; fitting it
+too is degenerate with D). Where the
 envelope falls into the noise tells D; the curvature of γ0 lets the fit extrapolate
 when the particle is longer than the data.
 
 What D means, measured (``tests/test_particle_size.py`` and the report in
 docs/WARNINGS.md): for single-crystal fcc particles (octahedra, truncated octahedra,
 cuboctahedra, Wulff-like ``FaceCenteredCubic``) of 200–2,300 atoms, simulated with
-the training parameters, D is 1.00–1.07 × the diameter of the sphere of equal volume
+the training parameters, D is 0.96–1.02 × the diameter of the sphere of equal volume
 (``volume_equivalent_diameter``) after the 1/1.07 bias correction below. In multiply
 twinned particles (icosahedra, decahedra) the peaks lose their coherence across the
 twin boundaries, so the PDF sees a smaller *coherent* size: D is then a lower bound
@@ -69,8 +70,11 @@ class SizeEstimate(tuple):
     """``(diameter, uncertainty)`` in Å, with the fit's extras as attributes.
 
     A tuple so ``d, err = estimate_diameter(r, g)`` reads naturally; ``qdamp`` is the
-    Q damping used (given or fitted), ``noise`` the fitted noise floor relative to the
-    envelope's amplitude at ``FIT_RMIN``, ``r_max`` the end of the data (Å), and
+    Q damping used (given, or ``DEFAULT_QDAMP``; ``qdamp_given`` says which),
+    ``tail_exponent`` the k of a second fit with an extra factor ``(FIT_RMIN/r)^k``
+    (0 for compact single crystals; 0.3–1.5 for plates and rods, whose envelope falls
+    like 1/r or 1/r², and for multiply twinned particles), ``noise`` the fitted noise
+    floor relative to the envelope's largest amplitude, ``r_max`` the end of the data (Å), and
     ``extrapolated`` is True when D lies beyond the end of the data (then it rests on
     the shape of the envelope, not on seeing it end).
     """
@@ -118,27 +122,32 @@ def _envelope(r: np.ndarray, g: np.ndarray, window: float) -> np.ndarray:
     return np.sqrt(uniform_filter1d((g - baseline) ** 2, n, mode="nearest"))
 
 
-def _fit_envelope(x: np.ndarray, a: np.ndarray, qdamp: float) -> tuple[float, float, float]:
-    """Fit ``a(x)`` (normalised envelope) for fixed Qdamp: raw D, its σ, noise floor."""
+def _fit_envelope(
+    x: np.ndarray, a: np.ndarray, qdamp: float, free_exponent: bool = False
+) -> tuple[float, float, float, float]:
+    """Fit ``a(x)`` (normalised envelope) for fixed Qdamp: raw D, its σ, noise floor and
+    the tail exponent k (0 unless ``free_exponent``) of the factor ``(FIT_RMIN/r)^k``."""
 
     def residual(p: np.ndarray) -> np.ndarray:
-        a0, diameter, floor = p
+        a0, diameter, floor = p[:3]
+        k = p[3] if free_exponent else 0.0
         signal = a0 * np.exp(-0.5 * (qdamp * x) ** 2) * spherical_shape_function(x, diameter)
-        return np.sqrt(signal**2 + floor**2) - a
+        return np.sqrt((signal * (FIT_RMIN / x) ** k) ** 2 + floor**2) - a
 
+    lo = [0.0, _D_BOUNDS[0], 0.0] + ([0.0] if free_exponent else [])
+    hi = [np.inf, _D_BOUNDS[1], 1.0] + ([3.0] if free_exponent else [])
     best = None
     for d0 in (15.0, 30.0, 60.0, 120.0):  # the kink of γ0 at r = D makes it multimodal
-        fit = least_squares(
-            residual,
-            [1.5, d0, 0.01],
-            bounds=([0.0, _D_BOUNDS[0], 0.0], [np.inf, _D_BOUNDS[1], 1.0]),
-        )
-        if best is None or fit.cost < best.cost:
-            best = fit
+        for k0 in (0.0, 1.0) if free_exponent else (None,):
+            p0 = [1.5, d0, 0.01] + ([k0] if free_exponent else [])
+            fit = least_squares(residual, p0, bounds=(lo, hi))
+            if best is None or fit.cost < best.cost:
+                best = fit
     assert best is not None
-    sigma2 = 2 * best.cost / max(1, x.size - 3)
+    sigma2 = 2 * best.cost / max(1, x.size - len(lo))
     cov = np.linalg.pinv(best.jac.T @ best.jac) * sigma2
-    return float(best.x[1]), float(math.sqrt(max(cov[1, 1], 0.0))), float(best.x[2])
+    k = float(best.x[3]) if free_exponent else 0.0
+    return float(best.x[1]), float(math.sqrt(max(cov[1, 1], 0.0))), float(best.x[2]), k
 
 
 def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) -> SizeEstimate:
@@ -183,7 +192,8 @@ def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) ->
     a = a / scale
     given = qdamp is not None
     q = float(qdamp) if given else DEFAULT_QDAMP
-    raw, fit_err, floor = _fit_envelope(x, a, q)
+    raw, fit_err, floor, _ = _fit_envelope(x, a, q)
+    tail_exponent = _fit_envelope(x, a, q, free_exponent=True)[3]
     # samples are correlated over a window: inflate the fit's error accordingly
     fit_err *= math.sqrt(ENVELOPE_WINDOW / (sample * step))
     spread = 0.0
@@ -198,6 +208,7 @@ def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) ->
         qdamp=q,
         qdamp_given=given,
         noise=floor,
+        tail_exponent=tail_exponent,
         r_max=float(r_arr[-1]),
         extrapolated=bool(raw > r_arr[-1]),
     )
