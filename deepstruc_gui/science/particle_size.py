@@ -74,7 +74,8 @@ class SizeEstimate(tuple):
     ``tail_exponent`` the k of a second fit with an extra factor ``(FIT_RMIN/r)^k``
     (0 for compact single crystals; 0.3–1.5 for plates and rods, whose envelope falls
     like 1/r or 1/r², and for multiply twinned particles), ``noise`` the fitted noise
-    floor relative to the envelope's largest amplitude, ``r_max`` the end of the data (Å), and
+    floor relative to the envelope's largest amplitude (``noise_rms``: the same in the
+    units of G), ``r_max`` the end of the data (Å), and
     ``extrapolated`` is True when D lies beyond the end of the data (then it rests on
     the shape of the envelope, not on seeing it end).
     """
@@ -208,6 +209,7 @@ def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) ->
         qdamp=q,
         qdamp_given=given,
         noise=floor,
+        noise_rms=floor * scale,
         tail_exponent=tail_exponent,
         r_max=float(r_arr[-1]),
         extrapolated=bool(raw > r_arr[-1]),
