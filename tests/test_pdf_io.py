@@ -172,7 +172,7 @@ def test_third_column_named_dr_is_not_dg(tmp_path: Path) -> None:
 
 
 def test_more_than_four_columns_uses_the_first_two(tmp_path: Path) -> None:
-    path = write_text(tmp_path / "fit.fgr", "2.0 1.0 0.9 0.1 7 8\n2.1 0.5 0.4 0.1 7 8\n")
+    path = write_text(tmp_path / "wide.dat", "2.0 1.0 0.9 0.1 7 8\n2.1 0.5 0.4 0.1 7 8\n")
     data = read_pdf(path)
     np.testing.assert_array_equal(data.g, [1.0, 0.5])
     assert data.dg is None
@@ -420,10 +420,15 @@ def test_errors_are_value_errors_and_survive_pickling(tmp_path: Path) -> None:
     assert (copy.path, copy.line, copy.problem) == (err.path, err.line, err.problem)
 
 
-def test_model_input_error_names_the_file(tmp_path: Path) -> None:
+def test_all_negative_g_is_refused_naming_the_file(tmp_path: Path) -> None:
     path = write_text(tmp_path / "negative.gr", "2.0 -1.0\n3.0 -0.5\n")
-    data = read_pdf(path)
-    with pytest.raises(PDFReadError, match=r"negative\.gr: .*maximum"):
+    with pytest.raises(PDFReadError, match=r"negative\.gr: .*no positive peak"):
+        read_pdf(path)
+
+
+def test_model_input_error_names_the_file() -> None:
+    data = PDFData(Path("outside.gr"), np.array([31.0, 32.0]), np.array([1.0, 0.5]))
+    with pytest.raises(PDFReadError, match=r"outside\.gr: .*overlap"):
         data.model_input()
 
 
