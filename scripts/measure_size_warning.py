@@ -95,8 +95,8 @@ def main() -> None:
     single = [h for t, h in hits if not t]
     twin = [h for t, h in hits if t]
     print(
-        f"single crystals: ratio {min(ratios):.2f}–{max(ratios):.2f}, warned {sum(single)}/{len(single)}; "
-        f"twinned: warned {sum(twin)}/{len(twin)}"
+        f"single crystals: ratio {min(ratios):.2f}–{max(ratios):.2f}, "
+        f"warned {sum(single)}/{len(single)}; twinned: warned {sum(twin)}/{len(twin)}"
     )
 
     from deepstruc_gui.science.clusters import unique_shapes
