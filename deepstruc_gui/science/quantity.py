@@ -48,7 +48,7 @@ QUANTITY_NAMES = {
     "fit": "a PDFgui fit (.fgr): r, Gcalc, dr, dGcalc, Gdiff",
 }
 
-_OUTPUT_TYPES = {"gr": "G", "fq": "F", "sq": "S", "iq": "I", "rdf": "R", "g(r)": "g"}
+_OUTPUT_TYPES = {"gr": "G", "fq": "F", "sq": "S", "iq": "I", "rdf": "R"}
 _EXTENSIONS = {".fq": "F", ".sq": "S", ".iq": "I", ".chi": "I", ".xye": "I", ".fgr": "fit"}
 _R_EXTENSIONS = (".gr", ".rdf", ".pdf", ".grc")
 _Q_X = re.compile(r"^(q|q_?\(.*\)|q\[.*\]|q_?(a|nm|1/a|1/nm|inv.*)?)$", re.IGNORECASE)
@@ -147,7 +147,8 @@ def recognise(
     for key in ("outputtype", "pdftype", "datatype", "type"):
         value = metadata.get(key)
         if isinstance(value, str) and value.strip():
-            q = _OUTPUT_TYPES.get(value.strip().lower()) or _label_quantity(value, None)
+            # case matters: PDFType = g(r) is not G(r)
+            q = _label_quantity(value, None) or _OUTPUT_TYPES.get(value.strip().lower())
             if q is not None:
                 evidence = f"header key {key} = {value.strip()}"
                 x_unit = unit or ("Q" if q in "FSI" else "Å")
@@ -212,36 +213,32 @@ def _from_data(
     span = float(np.max(np.abs(y))) or 1.0
     positive = float(np.min(y)) >= -0.02 * span
     upper = x >= x[0] + 0.5 * (x[-1] - x[0])
+    q_like_axis = not r_space and 10 <= x[-1] <= 60 and x[0] > 0.05
+    x_unit, why_unit = (unit, "") if unit is not None else unit_from_data(x, y, "G")
+    r = x * (10.0 if x_unit == "nm" else 1.0)
+    if positive and np.sum(upper) > 5:
+        hi, rr = y[upper], r[upper]
+        # R(r): never negative, growing like r² (correlation with r² on the upper half)
+        grows = np.std(hi) > 0 and np.corrcoef(rr**2, hi)[0, 1] > 0.9
+        if grows and np.mean(hi) > 3 * max(np.mean(np.abs(y[~upper])), 1e-12):
+            return Recognition("R", x_unit, "the data: never negative and growing like r²", True)
+        median = float(np.median(hi))
+        if 0.6 < median < 1.4 and float(np.max(y)) > 1.3 * median:
+            about = f"never negative and oscillating about {median:.2f} at high x"
+            if q_like_axis and x[0] >= 0.3:  # S(Q) starts at Qmin, g(r) at r ≈ 0
+                return Recognition("S", "Q", f"the data: {about}, starting at {x[0]:g}", True)
+            return Recognition("g", x_unit, f"the data: {about}", True)
     # reciprocal space: an axis ending at Qmax, its strongest feature well past the
     # 2.2–3.3 Å of a first r-space peak, nothing at r = 0
     x_max_abs = float(x[np.argmax(np.abs(y))])
-    if not r_space and 10 <= x[-1] <= 60 and x[0] > 0.05 and x_max_abs > 4.5:
-        kind = "S" if positive and abs(np.median(y[upper]) - 1) < 0.3 else "F"
+    if q_like_axis and x_max_abs > 4.5:
         return Recognition(
-            kind,
+            "I" if positive else "F",
             "Q",
             f"the data: the axis ends at {x[-1]:g} and the strongest feature is at "
             f"{x_max_abs:.2f}, where no G(r) has one (a Q axis ending at Qmax)",
             True,
         )
-    x_unit, why_unit = (unit, "") if unit is not None else unit_from_data(x, y, "G")
-    scale = 10.0 if x_unit == "nm" else 1.0
-    r = x * scale
-    if positive and np.any(upper):
-        hi = y[upper]
-        rr = r[upper]
-        # R(r): grows like r² (correlation of y with r² on the upper half)
-        grows = hi.size > 5 and np.std(hi) > 0 and np.corrcoef(rr**2, hi)[0, 1] > 0.9
-        if grows and np.mean(hi) > 3 * max(np.mean(np.abs(y[~upper])), 1e-12):
-            return Recognition("R", x_unit, "the data: never negative and growing like r²", True)
-        median = float(np.median(hi))
-        if 0.6 < median < 1.4 and float(np.max(y)) > 1.3 * median:
-            return Recognition(
-                "g",
-                x_unit,
-                f"the data: never negative and oscillating about {median:.2f} at high r",
-                True,
-            )
     evidence = "the data: oscillating about 0" + (f"; {why_unit}" if why_unit else "")
     return Recognition("G", x_unit, evidence, True)
 
