@@ -137,13 +137,22 @@ def _fit_envelope(
 
     lo = [0.0, _D_BOUNDS[0], 0.0] + ([0.0] if free_exponent else [])
     hi = [np.inf, _D_BOUNDS[1], 1.0] + ([3.0] if free_exponent else [])
+    # the kink of γ0 at r = D makes the fit multimodal: start from the best D of a
+    # coarse grid (amplitude by linear least squares, no floor)
+    damping = np.exp(-0.5 * (qdamp * x) ** 2)
+    grid = np.geomspace(_D_BOUNDS[0] * 1.5, 400.0, 48)
+    shapes = damping[None, :] * spherical_shape_function(x[None, :], grid[:, None])
+    norms = np.maximum(np.einsum("ij,ij->i", shapes, shapes), 1e-300)
+    amplitudes = shapes @ a / norms
+    costs = np.sum((amplitudes[:, None] * shapes - a[None, :]) ** 2, axis=1)
+    k_best = int(np.argmin(costs))
+    d0, a0 = float(grid[k_best]), max(float(amplitudes[k_best]), 1e-3)
     best = None
-    for d0 in (15.0, 30.0, 60.0, 120.0):  # the kink of γ0 at r = D makes it multimodal
-        for k0 in (0.0, 1.0) if free_exponent else (None,):
-            p0 = [1.5, d0, 0.01] + ([k0] if free_exponent else [])
-            fit = least_squares(residual, p0, bounds=(lo, hi))
-            if best is None or fit.cost < best.cost:
-                best = fit
+    for k0 in (0.0, 1.0) if free_exponent else (None,):
+        p0 = [a0, d0, 0.01] + ([k0] if free_exponent else [])
+        fit = least_squares(residual, p0, bounds=(lo, hi))
+        if best is None or fit.cost < best.cost:
+            best = fit
     assert best is not None
     sigma2 = 2 * best.cost / max(1, x.size - len(lo))
     cov = np.linalg.pinv(best.jac.T @ best.jac) * sigma2
