@@ -294,14 +294,16 @@ def diagnose_result(
     *,
     top: int = 10,
     data_warnings: Iterable[Diagnostic] = (),
+    fit_range: tuple[float, float] = (2.0, 30.0),
 ) -> list[Diagnostic]:
     """Warnings about an answer: ``candidates`` ranked best first (objects with
     ``.rw`` and ``.positions`` (n, 3) Å, e.g. ``Candidate``); the ``top`` best are
     checked for close atoms. ``data_warnings``: :func:`diagnose_data`'s list, so the
-    poor-fit advice can name a known cause."""
+    poor-fit advice can name a known cause. ``fit_range``: (rmin, rmax) Å of the fit,
+    over which the data's own noise Rw is measured."""
     out: list[Diagnostic] = []
     if candidates:
-        poor = _poor_fit(data, candidates[0].rw, bundle_metadata, list(data_warnings))
+        poor = _poor_fit(data, candidates[0].rw, bundle_metadata, list(data_warnings), fit_range)
         if poor is not None:
             out.append(poor)
     flagged = []
@@ -346,13 +348,17 @@ def noise_rw(data: PDFData, rmin: float = 2.0, rmax: float = 30.0) -> float | No
 
 
 def _poor_fit(
-    data: PDFData, rw: float, meta: Mapping[str, Any] | None, known: list[Diagnostic]
+    data: PDFData,
+    rw: float,
+    meta: Mapping[str, Any] | None,
+    known: list[Diagnostic],
+    fit_range: tuple[float, float] = (2.0, 30.0),
 ) -> Diagnostic | None:
     if not math.isfinite(rw):
         return Diagnostic(
             "poor-fit", "the fit gave no finite Rw: nothing can be concluded from it."
         )
-    floor = noise_rw(data)
+    floor = noise_rw(data, *fit_range)
     threshold = max(POOR_RW, 1.5 * floor) if floor is not None else POOR_RW
     if rw <= threshold:
         return None
