@@ -144,7 +144,7 @@ def recognise(
     label_evidence = f"column labels {' '.join(names[:5])!r}" if names else ""
 
     # 1. header keys
-    for key in ("outputtype", "pdftype", "datatype", "type"):
+    for key in ("outputtype", "pdftype", "datatype"):
         value = metadata.get(key)
         if isinstance(value, str) and value.strip():
             # case matters: PDFType = g(r) is not G(r)
@@ -168,7 +168,7 @@ def recognise(
             q = _label_quantity(m.group(1), None)
             if q is not None:
                 x_unit = unit or ("Q" if q in "FSI" else unit_from_data(x, y, q)[0])
-                return Recognition(q, x_unit, f"the title line {t[:40]!r}")
+                return Recognition(q, x_unit, f"the title line {title.strip()[:40]!r}")
     # 3. column labels
     if space in ("Q", "angle"):
         q = label_q if label_q in ("F", "S", "I") else ("I" if space == "angle" else "F")
