@@ -149,8 +149,9 @@ def _size_warning(data: PDFData, meta: Mapping[str, Any] | None) -> Diagnostic |
         return None  # too short or no peak: other checks speak for these data
     limits = size_limits(meta, bond)
     d, err = estimate
+    cautious = estimate.lowest  # without a header Qdamp: the smallest D it could be
     compact = estimate.tail_exponent < COMPACT_EXPONENT
-    if not (d > limits.any_shape or (compact and d > limits.compact)):
+    if not (cautious > limits.any_shape or (compact and cautious > limits.compact)):
         return None
     n_est = atoms_in_sphere(d, bond)
     n_lo = atoms_in_sphere(max(d - err, 0.0), bond)

@@ -71,6 +71,8 @@ class SizeEstimate(tuple):
 
     A tuple so ``d, err = estimate_diameter(r, g)`` reads naturally; ``qdamp`` is the
     Q damping used (given, or ``DEFAULT_QDAMP``; ``qdamp_given`` says which),
+    ``lowest`` the smallest D over the typical Qdamp range when Qdamp was not given
+    (else D: a cautious value to compare against limits),
     ``tail_exponent`` the k of a second fit with an extra factor ``(FIT_RMIN/r)^k``
     (0 for compact single crystals; 0.3–1.5 for plates and rods, whose envelope falls
     like 1/r or 1/r², and for multiply twinned particles), ``noise`` the fitted noise
@@ -206,9 +208,11 @@ def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) ->
     tail_exponent = _fit_envelope(x, a, q, free_exponent=True)[3]
     # samples are correlated over a window: inflate the fit's error accordingly
     fit_err *= math.sqrt(ENVELOPE_WINDOW / (sample * step))
-    spread = 0.0
+    spread, lowest = 0.0, raw
     if not given:  # Qdamp unknown: the spread over typical instruments is part of the error
-        spread = max(abs(_fit_envelope(x, a, qq)[0] - raw) for qq in _QDAMP_TYPICAL)
+        others = [_fit_envelope(x, a, qq)[0] for qq in _QDAMP_TYPICAL]
+        spread = max(abs(d - raw) for d in others)
+        lowest = min([raw, *others])
     diameter = raw / BIAS
     uncertainty = math.sqrt(fit_err**2 + spread**2) / BIAS
     uncertainty = math.hypot(uncertainty, SYSTEMATIC * diameter)
@@ -217,6 +221,7 @@ def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) ->
         uncertainty,
         qdamp=q,
         qdamp_given=given,
+        lowest=lowest / BIAS,
         noise=floor,
         noise_rms=floor * scale,
         tail_exponent=tail_exponent,
