@@ -54,11 +54,14 @@ CLOSE_FACTOR = 0.6
 #: 0.135–0.19, docs/WARNINGS.md), raised when the data's own noise is larger
 POOR_RW = 0.35
 #: size-warning margins measured on the training libraries (scripts/measure_size_warning.py):
-#: the largest envelope diameter of any *compact* (tail exponent < COMPACT_EXPONENT)
-#: training shape is the volume-equivalent diameter of the largest cluster in the
-#: loosest training packing; plates and rods reach further, up to ANY_SHAPE_LIMIT
-#: bond lengths (mmnp: hcp s1=1 sheets, 8.75 d)
+#: the largest envelope diameter of any *compact* (tail exponent < COMPACT_EXPONENT,
+#: envelope ratio ≥ COMPACT_RATIO) training shape is the volume-equivalent diameter of
+#: the largest cluster in the loosest training packing; plates and rods reach further,
+#: up to ANY_SHAPE_LIMIT bond lengths (mmnp: hcp s1=1 sheets, 8.75 d)
 COMPACT_EXPONENT = 0.15
+#: ... and whose envelope beyond 5 Å reaches this fraction of the largest |G| (compact
+#: clusters 0.25–0.35, the library's flat sheets 0.10: noise hides their 1/r tail, not this)
+COMPACT_RATIO = 0.2
 ANY_SHAPE_LIMIT = {"mmnp": 9.0, "stacking": 9.0}
 _LOOSE_PACKING = {"sc": 2 ** (1 / 6), "bcc": (3 * math.sqrt(6) / 8) ** (-1 / 3)}
 
@@ -150,7 +153,7 @@ def _size_warning(data: PDFData, meta: Mapping[str, Any] | None) -> Diagnostic |
     limits = size_limits(meta, bond)
     d, err = estimate
     cautious = estimate.lowest  # without a header Qdamp: the smallest D it could be
-    compact = estimate.tail_exponent < COMPACT_EXPONENT
+    compact = estimate.tail_exponent < COMPACT_EXPONENT and estimate.envelope_ratio >= COMPACT_RATIO
     if not (cautious > limits.any_shape or (compact and cautious > limits.compact)):
         return None
     n_est = atoms_in_sphere(d, bond)
