@@ -174,6 +174,13 @@ def _plain(q: str, unit: str, x, y) -> str:
     return _rows(x, y)
 
 
+def _powder_xy(q: str, unit: str, x, y) -> str:
+    """I(2θ) as a diffractometer writes it: 2θ in degrees for λ = 1.5406 Å."""
+    two_theta = np.degrees(2 * np.arcsin(np.clip(x * 1.5406 / (4 * np.pi), 0, 1)))
+    keep = two_theta < 150
+    return _rows(two_theta[keep], y[keep])
+
+
 def _plain_comma(q: str, unit: str, x, y) -> str:
     return _rows(x, y, sep="   ", comma=True)
 
@@ -203,7 +210,8 @@ LAYOUTS = {
     "csv": (_csv, "comma", "GgRFSI", ("Å", "nm"), ".csv"),
     "csv-semicolon": (_csv_semicolon, "semicolon+decimal comma", "GgRF", ("Å", "nm"), ".csv"),
     "spreadsheet-tab": (_tab_comma, "tab+decimal comma", "GgRF", ("Å", "nm"), ".txt"),
-    "bare": (_plain, "space", "GgRFS", ("Å", "nm"), ".dat"),
+    "bare": (_plain, "space", "GgRFSI", ("Å", "nm"), ".dat"),
+    "powder-xy": (_powder_xy, "space", "I", ("Q",), ".xy"),
     "bare-decimal-comma": (_plain_comma, "space+decimal comma", "GgR", ("Å", "nm"), ".txt"),
     "pdfgui-fit": (_pdfgui_fit, "space", "G", ("Å",), ".fgr"),
 }

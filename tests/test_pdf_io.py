@@ -574,3 +574,10 @@ def test_spaces_with_decimal_commas(tmp_path: Path) -> None:
     )
     data = read_pdf(write_text(tmp_path / "comma.txt", text))
     np.testing.assert_allclose(data.g, np.round(peaked(r), 6))
+
+
+def test_powder_pattern_is_not_read_as_g_of_r(tmp_path: Path) -> None:
+    two_theta = np.round(np.arange(500, 12001) * 0.01, 2)
+    counts = 200 + 5000 * np.exp(-(((two_theta - 39.8) / 0.2) ** 2)) + 30 * np.cos(two_theta)
+    path = write_text(tmp_path / "sample.xy", rows(two_theta, counts))
+    assert_error(path, None, "intensity", "never below zero")

@@ -228,6 +228,16 @@ def _from_data(
             if q_like_axis and x[0] >= 0.3:  # S(Q) starts at Qmin, g(r) at r ≈ 0
                 return Recognition("S", "Q", f"the data: {about}, starting at {x[0]:g}", True)
             return Recognition("g", x_unit, f"the data: {about}", True)
+    floor, top = float(np.min(y)), float(np.max(y))
+    if y.size >= 50 and 0 < floor < top and (x[-1] > 60 or q_like_axis or floor > 0.1 * top):
+        # a G(r) oscillates about 0; counts on a Q or 2θ axis never go below zero
+        return Recognition(
+            "I",
+            "angle" if x[-1] > 60 else "Q",
+            f"the data: never below zero (minimum {floor:.3g}) on an axis from {x[0]:g} to "
+            f"{x[-1]:g}, like an intensity (G(r) oscillates about 0)",
+            True,
+        )
     # reciprocal space: an axis ending at Qmax, its strongest feature well past the
     # 2.2–3.3 Å of a first r-space peak, nothing at r = 0
     x_max_abs = float(x[np.argmax(np.abs(y))])
