@@ -66,9 +66,28 @@ def large_clusters():
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="one bond length, no stacking")
+    parser.add_argument(
+        "--only", choices=("large", "mmnp", "stacking"), default=None, help="one part only"
+    )
+    parser.add_argument("--bonds", type=float, nargs="+", default=[2.50, 2.77, 2.88])
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     params = TRAINING_PARAMETERS
+    if args.only in (None, "large"):
+        measure_large(params, rng)
+    from deepstruc_gui.science.clusters import unique_shapes
+    from deepstruc_gui.science.stacking import stacked_shapes
+
+    kinds = [("mmnp", lambda: [s.positions for s in unique_shapes(5, 200)])]
+    if not args.quick:
+        kinds.append(("stacking", lambda: [s.positions for s in stacked_shapes()]))
+    for kind, build in kinds:
+        if args.only not in (None, kind):
+            continue
+        measure_library(kind, build, (2.77,) if args.quick else args.bonds, params, rng)
+
+
+def measure_large(params, rng) -> None:
     print("== large particles (Pt), training parameters, header Qdamp given")
     print(
         f"{'cluster':28s} {'atoms':>5s} {'true Å':>7s} {'est Å':>6s} {'±':>5s} {'ratio':>5s} warn"
@@ -99,33 +118,29 @@ def main() -> None:
         f"warned {sum(single)}/{len(single)}; twinned: warned {sum(twin)}/{len(twin)}"
     )
 
-    from deepstruc_gui.science.clusters import unique_shapes
-    from deepstruc_gui.science.stacking import stacked_shapes
 
-    kinds = [("mmnp", lambda: [s.positions for s in unique_shapes(5, 200)])]
-    if not args.quick:
-        kinds.append(("stacking", lambda: [s.positions for s in stacked_shapes()]))
-    for kind, build in kinds:
-        t0 = time.perf_counter()
-        shapes = build()
-        meta = ModelBundle.load(resolve_model(kind)).metadata
-        print(f"== {kind}: {len(shapes)} shapes built in {time.perf_counter() - t0:.0f} s")
-        total = alarms = 0
-        worst = []
-        for bond in (2.77,) if args.quick else (2.50, 2.77, 2.88):
-            for qdamp, noise in ((0.04, 0.0), (0.04, 0.02), (0.03, 0.0), (0.05, 0.02)):
-                p = params.replace(qdamp=qdamp)
-                curves = simulate_pdfs([s * bond for s in shapes], p)
-                for i, g in enumerate(curves):
-                    gn = g + noise * np.abs(g).max() * rng.standard_normal(g.size)
-                    hit, message = flagged(p.r_grid, gn, meta, qdamp)
-                    total += 1
-                    alarms += hit
-                    if hit:
-                        worst.append((len(shapes[i]), bond, qdamp, noise, message[:90]))
-        print(f"false alarms: {alarms}/{total} = {100 * alarms / total:.2f} %")
-        for w in worst[:10]:
-            print("  ", w)
+def measure_library(kind, build, bonds, params, rng) -> None:
+    t0 = time.perf_counter()
+    shapes = build()
+    meta = ModelBundle.load(resolve_model(kind)).metadata
+    print(f"== {kind}: {len(shapes)} shapes built in {time.perf_counter() - t0:.0f} s")
+    total = alarms = 0
+    worst = []
+    for bond in bonds:
+        for qdamp, noise in ((0.04, 0.0), (0.04, 0.02), (0.03, 0.0), (0.05, 0.02)):
+            p = params.replace(qdamp=qdamp)
+            curves = simulate_pdfs([s * bond for s in shapes], p)
+            for i, g in enumerate(curves):
+                gn = g + noise * np.abs(g).max() * rng.standard_normal(g.size)
+                hit, message = flagged(p.r_grid, gn, meta, qdamp)
+                total += 1
+                alarms += hit
+                if hit:
+                    worst.append((len(shapes[i]), bond, qdamp, noise, message[:90]))
+            print(f"  bond {bond} Qdamp {qdamp} noise {noise}: {alarms}/{total} so far", flush=True)
+    print(f"false alarms: {alarms}/{total} = {100 * alarms / total:.2f} %")
+    for w in worst[:10]:
+        print("  ", w)
 
 
 if __name__ == "__main__":
