@@ -8,10 +8,22 @@ program wrote a file):
   lines, then columns. After that marker every non-comment line must be numeric.
 * Plain whitespace columns, with or without ``#`` comments or a header.
 * CSV with ``,`` or ``;`` separators and an optional header row of column names;
-  with ``;`` a decimal comma (``1,25;0,5``) is accepted too.
+  with ``;`` a decimal comma (``1,25;0,5``) is accepted too, as it is in tab-separated
+  and space-separated spreadsheet exports (``0,01<TAB>0,0014``).
+* RMCProfile files (a first line with the number of points, then a title line).
 * 2, 3 or 4 columns. Following PDFgui: 3 columns are r, G, dG and 4 columns are
   r, G, dr, dG (a 3rd column named ``dr…`` in a header row is taken as dr instead).
   More columns: r and G are the first two, the rest is ignored.
+
+What the file holds: PDF programs write F(Q), S(Q), I(Q), g(r), R(r) and fit curves
+with the same layouts. ``science.quantity.recognise`` decides from the header keys,
+titles, column labels, extension and finally the data; only G(r) is returned.
+Conversions are made only where exact and complete: r in nm → Å with G nm⁻² → Å⁻²,
+and a PDFgui fit file's measured curve rebuilt as Gcalc + Gdiff
+(``PDFData.conversions`` lists them, ``PDFData.recognised_from`` says what decided).
+Everything else, and a G(r) that is all zero, constant or without a positive value on
+2–30 Å, is refused with a ``PDFReadError`` that says what the file appears to hold, the
+signal that said so and what to do (docs/WARNINGS.md).
 
 Header metadata: every ``key = value`` line before the data (``#`` prefixes allowed)
 goes into ``PDFData.metadata``; keys are lower-cased, values that parse as numbers
