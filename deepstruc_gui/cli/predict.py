@@ -159,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
             f"{k:>4} {c.rw:7.4f} {c.n_atoms:>5} {c.nearest_type:<12} {c.scale:8.4g} "
             f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}"
         )
+    for warning in result.warnings:
+        print(f"{warning.severity} [{warning.code}]: {warning.message}")
     if args.out:
         from deepstruc_gui.model.export import write_result
 

@@ -199,8 +199,9 @@ class SolveResult:
     ``radius``: (2,) the searched ellipse (map units); ``bond_length``: the
     nearest-neighbour distance read from the data (Å); ``search``: ``"region"``,
     ``"whole map"`` or ``"region, then whole map"``; ``parameter_sources``: see
-    :func:`fit_config_for`; ``warnings``: objects with ``.code`` and ``.message`` about
-    the data or the answer; ``notes``: plain sentences about the search;
+    :func:`fit_config_for`; ``warnings``: ``Diagnostic`` objects (``.code``,
+    ``.message``, ``.severity``; model/diagnostics.py, docs/WARNINGS.md) about the
+    data and the answer; ``notes``: plain sentences about the search;
     ``seconds``: wall time of the search.
     """
 
@@ -266,12 +267,13 @@ class SolveResult:
 
 
 def warning_dict(warning) -> dict[str, str]:
-    """``{"code", "message"}`` of a warning object (or of a plain string)."""
+    """``{"code", "message", "severity"}`` of a warning object (or of a plain string)."""
     if isinstance(warning, str):
-        return {"code": "note", "message": warning}
+        return {"code": "note", "message": warning, "severity": "info"}
     return {
         "code": str(getattr(warning, "code", type(warning).__name__)),
         "message": str(getattr(warning, "message", warning)),
+        "severity": str(getattr(warning, "severity", "warning")),
     }
 
 
@@ -375,6 +377,13 @@ def run_solve(
     seconds = time.perf_counter() - t0
     for c in ranked:
         c.element = element
+    from deepstruc_gui.model.diagnostics import diagnose_data, diagnose_result
+
+    meta = predictor.bundle.metadata
+    data_warnings = diagnose_data(data, meta)
+    warnings = data_warnings + diagnose_result(
+        data, ranked, meta, data_warnings=data_warnings, fit_range=(config.rmin, config.rmax)
+    )
     return SolveResult(
         data_path=str(data.path) if data.path is not None else None,
         model=predictor.bundle.name,
@@ -390,6 +399,7 @@ def run_solve(
         parameter_sources=sources,
         settings=settings,
         element=element,
+        warnings=warnings,
         notes=notes,
         seconds=seconds,
     )
