@@ -117,9 +117,12 @@ class FrameTracker:
     ``settle`` (s): how long size and mtime must stay unchanged, timed by ``clock`` from
     when this tracker first saw them (a file server's clock may differ from ours); for
     files there at the start, from their modification time, so a finished series is
-    read at once. ``give_up`` (s): a stable file that still does not parse is reported with the
-    reader's error after this long (a writer may pause between chunks); a later change
-    to it makes it a new version, tracked again. ``clock``: seconds, wall time (it is
+    read at once. A settled file is complete when, besides, it ends with a line end and
+    :func:`read_pdf` parses it without it changing during the read. ``give_up`` (s): a
+    settled file that does not end a line is read anyway, and one that does not parse
+    is reported with the reader's error, once it has been unchanged this long (a writer
+    may pause between chunks); a later change makes it a new version, tracked again.
+    ``clock``: seconds, wall time (it is
     compared with file modification times).
     """
 
@@ -179,6 +182,8 @@ class FrameTracker:
         return out
 
     def _read(self, path: Path, stamp: Stamp, age: float) -> Ready | None:
+        if age < self.give_up and not _ends_with_newline(path):
+            return None  # a writer's buffer ends mid-line: the rest is on its way
         try:
             data = read_pdf(path)
             error = None
@@ -189,6 +194,17 @@ class FrameTracker:
         if error is not None and age < self.give_up:
             return None  # perhaps a writer that paused; ask again later
         return Ready(path, stamp, data, error)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    """True when the file's last byte is a line end, as every line-based PDF writer
+    leaves it; a flush in the middle of a line does not."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) in (b"\n", b"\r")
+    except OSError:  # empty, or vanished
+        return False
 
 
 class FolderWatcher:
