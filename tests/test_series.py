@@ -121,7 +121,8 @@ def test_watch_solves_each_complete_frame_once_in_order_and_stops_on_sigint(tmp_
     truth = write_series(staging, 4)  # decahedral, decahedral, icosahedral, icosahedral
     jsonl, csv_path = tmp_path / "series.jsonl", tmp_path / "series.csv"
     cmd = [sys.executable, "-m", "deepstruc_gui", "series", str(folder), "--watch", *FAST,
-           "--settle", "0.6", "--give-up", "2", "--jsonl", str(jsonl), "--csv", str(csv_path)]  # fmt: skip
+           "--settle", "0.6", "--give-up", "2", "--jsonl", str(jsonl),
+           "--csv", str(csv_path)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     lines: queue.Queue[str] = queue.Queue()
@@ -186,7 +187,10 @@ def test_a_restarted_series_gives_identical_results(tmp_path, capsys):
     assert main(["series", str(folder), *FAST, "--jsonl", str(first)]) == 0
     out = capsys.readouterr().out
     assert "3 frames (0 unreadable)" in out
-    assert main(["series", str(folder), *FAST, "--jsonl", str(second), "--out", str(tmp_path / "o")]) == 0
+    assert (
+        main(["series", str(folder), *FAST, "--jsonl", str(second), "--out", str(tmp_path / "o")])
+        == 0
+    )
 
     def answers(path):
         return [{k: v for k, v in r.items() if k != "seconds"} for r in read_jsonl(path)]
