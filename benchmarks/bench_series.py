@@ -78,13 +78,13 @@ def main() -> None:
     parser.add_argument("--device", default=None)
     args = parser.parse_args()
 
-    from deepstruc_gui.model.bundle import ModelBundle, resolve_model
-    from deepstruc_gui.model.inference import Predictor
+    from deepstruc_gui.model.pipeline import SolveSettings, load_predictor
     from deepstruc_gui.model.series import SeriesSettings, SeriesSolver
     from deepstruc_gui.model.series_watch import iter_ready
 
-    predictor = Predictor(ModelBundle.load(resolve_model(args.model)), args.device)
-    settings = SeriesSettings(samples=args.samples, warm_samples=args.warm_samples)
+    predictor = load_predictor(args.model, args.device)
+    search = SolveSettings(samples=args.samples, seed=0)
+    settings = SeriesSettings(search=search, warm_samples=args.warm_samples)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
@@ -98,7 +98,7 @@ def main() -> None:
             for k, ready in enumerate(iter_ready(folder, settle=0.0), 1)
         ]
         series_s = time.perf_counter() - t0
-        reference = SeriesSolver(predictor, SeriesSettings(samples=args.samples, warm=False))
+        reference = SeriesSolver(predictor, SeriesSettings(search=search, warm=False))
         checked = agree = right = 0
         ref_s = 0.0
         for k, (path, kind, n) in enumerate(truth):

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.args import SEED, integer, number
+
+#: the pipeline's limit (not imported: --help stays fast)
+MAX_SAMPLES = 100_000
+
 HELP = "solve every PDF in a folder in name order; with --watch, each new one as it lands"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     parser.add_argument("folder", help="folder the reduction program writes G(r) files into")
     parser.add_argument("--watch", action="store_true", help="keep solving new files until Ctrl+C")
     parser.add_argument("--pattern", default="*.gr", help="file names to take (shell pattern)")
     parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
-    parser.add_argument("--samples", type=int, default=1000, help="latent points of a full search")
+    parser.add_argument(
+        "--samples",
+        type=integer(1, MAX_SAMPLES),
+        default=1000,
+        help="latent points of a full search",
+    )
     parser.add_argument(
         "--warm-samples",
-        type=int,
+        type=integer(1, MAX_SAMPLES),
         default=24,
         help="latent points around the previous frame's best (the warm start)",
     )
@@ -30,18 +39,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "series.csv/series.jsonl unless --csv/--jsonl say otherwise",
     )
     parser.add_argument("--element", default=None, help="element of the written structures")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rmin", type=float, default=2.0, help="fit range start (Å)")
-    parser.add_argument("--rmax", type=float, default=30.0, help="fit range end (Å)")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of every search")
+    parser.add_argument("--rmin", type=number(0.0, 200.0), default=2.0, help="fit range start (Å)")
+    parser.add_argument(
+        "--rmax", type=number(0.0, 200.0, above=True), default=30.0, help="fit range end (Å)"
+    )
     parser.add_argument(
         "--settle",
-        type=float,
+        type=number(0.0, 3600.0),
         default=1.0,
         help="seconds a file's size and time must stay unchanged before it is read",
     )
     parser.add_argument(
         "--give-up",
-        type=float,
+        type=number(0.0, 86400.0),
         default=10.0,
         help="seconds after its last change an unreadable file is reported as an error",
     )
@@ -58,6 +69,7 @@ def _validate(args: argparse.Namespace):
 
     from ase.data import atomic_numbers
 
+    from deepstruc_gui.cli.args import check_fit_range
     from deepstruc_gui.cli.main import UserError
 
     folder = Path(args.folder)
@@ -67,16 +79,11 @@ def _validate(args: argparse.Namespace):
         raise UserError(f"{folder}: not a folder (give the folder the PDFs are written to)")
     if not args.pattern.strip() or "/" in args.pattern:
         raise UserError(f"--pattern {args.pattern!r}: give a file-name pattern such as '*.gr'")
-    if args.samples < 1 or args.warm_samples < 1:
-        raise UserError("--samples and --warm-samples must be at least 1")
     if args.warm_samples > args.samples:
         raise UserError(f"--warm-samples {args.warm_samples} is above --samples {args.samples}")
-    if not 0 <= args.rmin < args.rmax:
-        raise UserError(f"the fit range needs 0 ≤ --rmin < --rmax, not {args.rmin}, {args.rmax}")
-    if not 0 <= args.settle <= args.give_up:
-        raise UserError("need 0 ≤ --settle ≤ --give-up")
-    if args.seed < 0:
-        raise UserError("--seed must be ≥ 0")
+    check_fit_range(args.rmin, args.rmax)
+    if args.settle > args.give_up:
+        raise UserError(f"--settle {args.settle:g} must not be above --give-up {args.give_up:g}")
     if args.element and args.element not in atomic_numbers:
         raise UserError(f"--element {args.element}: not a chemical element")
     out = Path(args.out) if args.out else None
@@ -125,22 +132,25 @@ def run(args: argparse.Namespace) -> int:
     import threading
 
     from deepstruc_gui.cli.main import UserError
-    from deepstruc_gui.model.bundle import BundleError, ModelBundle, resolve_model
-    from deepstruc_gui.model.inference import Predictor
+    from deepstruc_gui.model.bundle import BundleError
+    from deepstruc_gui.model.pipeline import SolveSettings, load_predictor
     from deepstruc_gui.model.series import SeriesSettings, SeriesSolver, SeriesWriter
     from deepstruc_gui.model.series_watch import iter_ready
 
     folder, out, csv_path, jsonl_path = _validate(args)
     try:
-        predictor = Predictor(ModelBundle.load(resolve_model(args.model)), args.device)
         settings = SeriesSettings(
-            samples=args.samples,
+            search=SolveSettings(
+                rmin=args.rmin,
+                rmax=args.rmax,
+                samples=args.samples,
+                seed=args.seed,
+                element=args.element,
+            ),
             warm_samples=args.warm_samples,
             warm=not args.no_warm,
-            rmin=args.rmin,
-            rmax=args.rmax,
-            seed=args.seed,
         )
+        predictor = load_predictor(args.model, args.device)
     except (BundleError, ValueError) as exc:
         raise UserError(str(exc)) from exc
     solver = SeriesSolver(predictor, settings)
@@ -163,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
                       scale="scale", expansion="expand", biso="Biso", z1="z1", z2="z2",
                       search="search", seconds="s", notes="warnings"), flush=True)  # fmt: skip
     done = errors = 0
+    told = False
     try:
         with SeriesWriter(csv_path, jsonl_path) as writer:
             frames = iter_ready(
@@ -172,8 +183,15 @@ def run(args: argparse.Namespace) -> int:
             for ready in frames:
                 record = solver.solve_frame(done + 1, ready.path, ready.data, ready.error or "")
                 writer.write(record)
-                if out is not None and record.ok:
+                wrote = (
                     _write_frame(out, ready, record, args.element)
+                    if (out is not None and record.ok)
+                    else True
+                )
+                if not wrote and not told:
+                    told = True
+                    print(f"{ready.path.name}: no composition in the header; give "
+                          "--element SYMBOL to write structures", file=sys.stderr)  # fmt: skip
                 print(_line(record, ready.path.name), flush=True)
                 done += 1
                 errors += not record.ok
@@ -183,6 +201,10 @@ def run(args: argparse.Namespace) -> int:
         print("interrupted", file=sys.stderr)
     except (FileNotFoundError, NotADirectoryError) as exc:
         raise UserError(str(exc)) from exc
+    except OSError as exc:  # an output that cannot be written
+        raise UserError(
+            f"cannot write {exc.filename or 'an output'}: {exc.strerror or exc}"
+        ) from exc
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -190,23 +212,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_frame(out, ready, record, element: str | None) -> None:
-    """The frame's best structure (xyz, its metal or ``X`` when no header names one)
-    and its fit (r, Gobs, Gcalc, diff) into ``out``."""
-    import numpy as np
-    from ase import Atoms
+def _write_frame(out, ready, record, element: str | None) -> bool:
+    """The frame's best structure (``STEM_best.xyz``, extended XYZ with Rw, parameters
+    and provenance) and its fit (``STEM_fit.csv``) into ``out``; False when no element
+    is known for the structure (the fit is written all the same)."""
+    from deepstruc_gui.model.export import result_provenance, write_fit_csv, write_structure
 
-    from deepstruc_gui.util.atomic import atomic_write
-
-    c = record.candidate
-    symbol = element or ready.data.main_element or "X"
-    stem = ready.path.stem
-    atoms = Atoms(f"{symbol}{c.n_atoms}", positions=c.positions)
-    atoms.info.update(rw=c.rw, type=c.nearest_type, source=str(ready.path))
-    with atomic_write(out / f"{stem}_best.xyz") as fh:
-        atoms.write(fh, format="extxyz")
-    gobs = np.interp(c.r, ready.data.r, ready.data.g)
-    with atomic_write(out / f"{stem}_fit.csv") as fh:
-        fh.write("r,Gobs,Gcalc,diff\n")
-        np.savetxt(fh, np.column_stack([c.r, gobs, c.gcalc, gobs - c.gcalc]), delimiter=",",
-                   fmt="%.6g")  # fmt: skip
+    result, stem = record.result, ready.path.stem
+    info = result_provenance(result, ready.data)
+    write_fit_csv(out / f"{stem}_fit.csv", record.candidate, ready.data, info)
+    symbol = element or result.element
+    if not symbol:
+        return False
+    write_structure(out / f"{stem}_best.xyz", record.candidate, symbol, info)
+    return True

@@ -25,14 +25,14 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from deepstruc_gui.model.candidate import POOR_FIT_RW, Candidate
-from deepstruc_gui.science.parameters import FitConfig, PDFParameters, parameters_from_metadata
+from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.model.pipeline import SolveResult, SolveSettings, run_solve, warning_dict
 from deepstruc_gui.science.pdf_io import PDFData, PDFReadError
 
 #: columns of the series table (CSV and the window's table), in order
@@ -53,7 +53,8 @@ class FrameRecord:
     from the data times that factor (Å); ``biso``: refined B (Å²); ``z1``, ``z2``: its
     latent point; ``search``: ``"warm"`` (around the previous frame's best) or the full
     search's description; ``warnings``: ``{"code", "message"}`` dicts.
-    ``candidate``: the best :class:`Candidate` (not written to files).
+    ``candidate``: the best :class:`Candidate`, ``result``: the whole
+    :class:`~deepstruc_gui.model.pipeline.SolveResult` (neither written to files).
     """
 
     frame: int
@@ -74,6 +75,7 @@ class FrameRecord:
     warnings: list[dict[str, str]] = field(default_factory=list)
     error: str = ""
     candidate: Candidate | None = field(default=None, repr=False, compare=False)
+    result: SolveResult | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -127,21 +129,17 @@ def file_time(path: Path) -> str:
 class SeriesSettings:
     """How each frame is searched.
 
-    ``samples``: latent points of the full search (as ``predict --samples``);
-    ``warm_samples``: points around the previous best; ``warm_radius``: that region's
-    radius in latent units, or None for ``warm_sigma`` × the frame's prior σ (capped
-    at the full region); ``tolerance``: the warm start is kept while its best Rw is at
-    most ``ref·(1 + tolerance.rel) + tolerance.abs`` for the Rw ``ref`` of the last full
-    search; ``warm``: False runs the full search on every frame. ``seed``: of every
-    search, so a restarted series gives the same answers.
+    ``search``: the full single-file search (the settings ``predict`` takes: fit range,
+    samples, region, seed, fallback, element); ``warm``: False runs it on every frame.
+    ``warm_samples``: latent points of the warm start, drawn around the previous
+    frame's best point in a region of ``warm_sigma`` × the previous prior's σ, or of
+    radius ``warm_radius`` (latent units) when given. The warm start is kept while its
+    best Rw is at most ``ref·(1 + rel_tolerance) + abs_tolerance``, ``ref`` the best Rw
+    of the last full search; otherwise the frame gets the full search. The search's
+    seed makes a restarted series give the same answers.
     """
 
-    samples: int = 1000
-    sigma: float = 3.0
-    rmin: float = 2.0
-    rmax: float = 30.0
-    seed: int = 0
-    fallback: bool = True
+    search: SolveSettings = field(default_factory=SolveSettings)
     warm: bool = True
     warm_samples: int = 24
     warm_sigma: float = 0.5
@@ -151,49 +149,43 @@ class SeriesSettings:
 
     def __post_init__(self) -> None:
         problems = []
-        if not 1 <= self.samples <= 100_000:
-            problems.append(f"samples must be 1–100000, not {self.samples}")
-        if not 1 <= self.warm_samples <= self.samples:
-            problems.append(f"warm samples must be 1–{self.samples}, not {self.warm_samples}")
-        if not 0 <= self.rmin < self.rmax:
-            problems.append(f"the fit range needs 0 ≤ rmin < rmax, not {self.rmin}, {self.rmax}")
-        if self.seed < 0:
-            problems.append(f"seed must be ≥ 0, not {self.seed}")
+        if not 1 <= self.warm_samples <= self.search.samples:
+            problems.append(
+                f"warm samples must be 1–{self.search.samples} (the full search's), "
+                f"not {self.warm_samples}"
+            )
+        if not (self.warm_sigma > 0 and (self.warm_radius is None or self.warm_radius > 0)):
+            problems.append("the warm region must have a positive size")
+        if not (self.rel_tolerance >= 0 and self.abs_tolerance >= 0):
+            problems.append("the warm start's tolerances must not be negative")
+        if self.search.whole_map or self.search.center is not None:
+            problems.append("a series searches around each frame's prior: no whole map, no centre")
         if problems:
             raise ValueError("; ".join(problems))
-
-
-@dataclass
-class _Outcome:
-    """What one search of one frame gave (the pipeline's result, reduced)."""
-
-    candidates: list[Candidate]
-    search: str
-    bond_length: float
-    prior_mean: np.ndarray
-    prior_sigma: np.ndarray
-    warnings: list[dict[str, str]] = field(default_factory=list)
 
 
 class SeriesSolver:
     """Solves frames in order, warm-starting each from the last (see module docstring).
 
-    ``predictor``: a loaded :class:`~deepstruc_gui.model.inference.Predictor`.
+    ``predictor``: a loaded :class:`~deepstruc_gui.model.inference.Predictor`. Every
+    search goes through :func:`~deepstruc_gui.model.pipeline.run_solve`, so a frame's
+    candidates, warnings and fit are those the window and ``predict`` give.
     :meth:`solve_frame` never raises for a bad file: it returns an error record.
+    ``cancel``: checked between batches (``Cancelled`` propagates).
     """
 
-    def __init__(self, predictor, settings: SeriesSettings | None = None) -> None:
+    def __init__(self, predictor, settings: SeriesSettings | None = None, cancel=None) -> None:
         self.predictor = predictor
         self.settings = settings or SeriesSettings()
-        self.base = PDFParameters.from_dict(predictor.bundle.metadata["pdf_parameters"])
-        self._best: Candidate | None = None  # previous frame's best
+        self.cancel = cancel
+        self._last: SolveResult | None = None  # previous frame's result
         self._reference_rw: float | None = None  # best Rw of the last full search
         self.full_searches = 0
         self.frames = 0
 
     def reset(self) -> None:
         """Forget the previous frame: the next one gets the full search."""
-        self._best = None
+        self._last = None
         self._reference_rw = None
 
     def solve_frame(
@@ -206,15 +198,15 @@ class SeriesSolver:
             return FrameRecord.failed(frame, path, error or f"{path}: unreadable", stamp_time)
         t0 = time.perf_counter()
         try:
-            outcome = self._search(data)
+            result = self.search(data)
         except (PDFReadError, ValueError) as exc:
             message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
             return FrameRecord.failed(frame, path, message, stamp_time)
-        if not outcome.candidates:
+        best = result.best
+        if best is None:
             return FrameRecord.failed(
                 frame, path, f"{path}: the search gave no candidates", stamp_time
             )
-        best = outcome.candidates[0]
         return FrameRecord(
             frame=frame,
             file=str(path),
@@ -225,61 +217,47 @@ class SeriesSolver:
             scale=float(best.scale),
             expansion=float(best.expansion),
             biso=float(best.biso),
-            bond_length=float(outcome.bond_length * best.expansion),
+            bond_length=float(result.bond_length * best.expansion),
             z1=float(best.latent[0]),
             z2=float(best.latent[1]),
-            search=outcome.search,
+            search=result.search,
             seconds=time.perf_counter() - t0,
-            warnings=outcome.warnings,
+            warnings=[warning_dict(w) for w in result.warnings],
             candidate=best,
+            result=result,
         )
 
-    # --- the searches --------------------------------------------------------------
-    def _search(self, data: PDFData) -> _Outcome:
+    def search(self, data: PDFData) -> SolveResult:
+        """The warm start when it holds, else the full search; ``result.search`` is
+        ``"warm"`` or the full search's own description."""
         s = self.settings
-        config = FitConfig(
-            rmin=s.rmin, rmax=s.rmax, params=parameters_from_metadata(data.metadata, self.base)
-        )
-        if s.warm and self._best is not None and self._reference_rw is not None:
-            warm = self._warm(data, config)
-            best = warm.candidates[0] if warm.candidates else None
+        last = self._last
+        if s.warm and last is not None and last.best is not None and self._reference_rw:
+            radius = s.warm_radius
+            if radius is None:  # never wider than the full search's region
+                radius = min(s.warm_sigma, s.search.sigma) * np.asarray(last.prior_sigma)
+            warm = run_solve(
+                data,
+                self.predictor,
+                replace(
+                    s.search,
+                    center=tuple(np.asarray(last.best.latent, float)),
+                    radius=tuple(np.broadcast_to(np.asarray(radius, float), (2,))),
+                    samples=s.warm_samples,
+                    fallback=False,
+                ),
+                cancel=self.cancel,
+            )
             limit = self._reference_rw * (1 + s.rel_tolerance) + s.abs_tolerance
-            if best is not None and best.rw <= limit:
-                self._best = best
+            if warm.best is not None and warm.best.rw <= limit:
+                warm.search = "warm"
+                self._last = warm
                 return warm
-        full = self._full(data, config)
+        full = run_solve(data, self.predictor, s.search, cancel=self.cancel)
         self.full_searches += 1
-        if full.candidates:
-            self._best = full.candidates[0]
-            self._reference_rw = float(full.candidates[0].rw)
+        self._last = full
+        self._reference_rw = float(full.best.rw) if full.best is not None else None
         return full
-
-    def _warm(self, data: PDFData, config: FitConfig) -> _Outcome:
-        from deepstruc_gui.model.solve import solve
-
-        s = self.settings
-        model_input = data.model_input()
-        mean, sigma = self.predictor.prior(model_input)
-        radius = s.warm_radius
-        if radius is None:
-            radius = np.minimum(s.warm_sigma * sigma, s.sigma * sigma)
-        center = np.asarray(self._best.latent, float)
-        ranked = solve(data, self.predictor, center, radius, s.warm_samples, config, seed=s.seed)
-        return _Outcome(ranked, "warm", self.predictor.bond_length(model_input), mean, sigma)
-
-    def _full(self, data: PDFData, config: FitConfig) -> _Outcome:
-        from deepstruc_gui.model.solve import solve, solve_points, whole_map_points
-
-        s = self.settings
-        model_input = data.model_input()
-        mean, sigma = self.predictor.prior(model_input)
-        ranked = solve(data, self.predictor, mean, s.sigma * sigma, s.samples, config, seed=s.seed)
-        search = "region"
-        if ranked and ranked[0].rw > POOR_FIT_RW and s.fallback:
-            search = "region, then whole map"
-            more = solve_points(data, self.predictor, whole_map_points(self.predictor), config)
-            ranked = sorted(ranked + more, key=lambda c: c.rw)
-        return _Outcome(ranked, search, self.predictor.bond_length(model_input), mean, sigma)
 
 
 class SeriesWriter:
