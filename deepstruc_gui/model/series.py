@@ -54,7 +54,8 @@ class FrameRecord:
     latent point; ``search``: ``"warm"`` (around the previous frame's best) or the full
     search's description; ``warnings``: ``{"code", "message"}`` dicts.
     ``candidate``: the best :class:`Candidate`, ``result``: the whole
-    :class:`~deepstruc_gui.model.pipeline.SolveResult` (neither written to files).
+    :class:`~deepstruc_gui.model.pipeline.SolveResult`, ``data``: the frame's G(r)
+    (none of these three is written to files).
     """
 
     frame: int
@@ -76,6 +77,7 @@ class FrameRecord:
     error: str = ""
     candidate: Candidate | None = field(default=None, repr=False, compare=False)
     result: SolveResult | None = field(default=None, repr=False, compare=False)
+    data: PDFData | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -225,6 +227,7 @@ class SeriesSolver:
             warnings=[warning_dict(w) for w in result.warnings],
             candidate=best,
             result=result,
+            data=data,
         )
 
     def search(self, data: PDFData) -> SolveResult:
