@@ -92,24 +92,27 @@ def main() -> None:
         print(f"wrote {len(truth)} frames in {time.perf_counter() - t0:.1f} s "
               f"({BEFORE[0]} → {AFTER[0]}) on {predictor.device_name}")  # fmt: skip
         solver = SeriesSolver(predictor, settings)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         records = [
             solver.solve_frame(k, ready.path, ready.data, ready.error or "")
             for k, ready in enumerate(iter_ready(folder, settle=0.0), 1)
         ]
         series_s = time.perf_counter() - t0
+        series_cpu = time.process_time() - c0
         reference = SeriesSolver(predictor, SeriesSettings(search=search, warm=False))
         checked = agree = right = 0
-        ref_s = 0.0
+        ref_s = ref_cpu = 0.0
         for k, (path, kind, n) in enumerate(truth):
             right += records[k].type == kind and records[k].n_atoms == n
             if k % args.reference_every:
                 continue
             from deepstruc_gui.science.pdf_io import read_pdf
 
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             ref = reference.solve_frame(k + 1, path, read_pdf(path))
             ref_s += time.perf_counter() - t1
+            ref_cpu += time.process_time() - c1
             checked += 1
             same = (ref.type, ref.n_atoms) == (records[k].type, records[k].n_atoms)
             agree += same
@@ -120,8 +123,11 @@ def main() -> None:
     n = len(records)
     per_frame = series_s / n
     ref_per_frame = ref_s / max(checked, 1)
-    print(f"series: {n} frames in {series_s:.1f} s = {n / series_s:.2f} frames/s "
+    print(f"series: {n} frames in {series_s:.1f} s = {n / series_s:.2f} frames/s wall, "
+          f"{n / series_cpu:.2f} frames per CPU-second of this process "
           f"({solver.full_searches} full searches, {n - solver.full_searches} warm)")  # fmt: skip
+    print(f"predict per file: {ref_cpu / max(checked, 1):.2f} CPU-s; CPU ratio series/predict "
+          f"= {(series_cpu / n) / (ref_cpu / max(checked, 1)):.3f}")  # fmt: skip
     print(f"predict per file: {ref_per_frame:.2f} s over {checked} frames; "
           f"ratio series/predict per frame = {per_frame / ref_per_frame:.3f} "
           f"(speed-up ×{ref_per_frame / per_frame:.1f})")  # fmt: skip

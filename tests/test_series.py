@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from deepstruc_gui.cli.main import main
-from deepstruc_gui.model.series_watch import FrameTracker, list_frames, natural_key
+from deepstruc_gui.model import series_watch
+from deepstruc_gui.model.series_watch import FolderWatcher, FrameTracker, list_frames, natural_key
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -108,6 +109,29 @@ def test_a_file_that_stays_malformed_gets_its_error(tmp_path):
     now[0] += 1.5
     (ready,) = tracker.poll()
     assert ready.data is None and "bad.gr:3" in ready.error
+
+
+@pytest.mark.parametrize("polling", [False, True])
+def test_the_watcher_reports_new_matching_files(tmp_path, polling):
+    """watchdog's native observer, and its PollingObserver (network file systems)."""
+    with FolderWatcher(tmp_path, "*.gr", polling=polling, interval=0.1) as watcher:
+        assert watcher.polling is polling
+        (tmp_path / "notes.txt").write_text("x")
+        (tmp_path / "frame_1.gr").write_text("1 2\n")
+        got: set[Path] = set()
+        end = time.monotonic() + 10
+        while not got and time.monotonic() < end:
+            got |= watcher.changes(timeout=0.5)
+    assert got == {tmp_path / "frame_1.gr"}
+
+
+def test_network_file_systems_are_polled(tmp_path, monkeypatch):
+    assert isinstance(series_watch.filesystem_type(tmp_path), str)  # read from /proc/mounts
+    monkeypatch.setattr(series_watch, "filesystem_type", lambda _path: "nfs4")
+    assert series_watch.needs_polling(tmp_path)
+    assert FolderWatcher(tmp_path).polling
+    monkeypatch.setattr(series_watch, "filesystem_type", lambda _path: "ext4")
+    assert not FolderWatcher(tmp_path).polling
 
 
 # --- the command --------------------------------------------------------------------
