@@ -30,8 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="latent points around the previous frame's best (the warm start)",
     )
     parser.add_argument("--no-warm", action="store_true", help="run the full search on every frame")
-    parser.add_argument("--csv", default=None, help="append one row per frame to this CSV")
-    parser.add_argument("--jsonl", default=None, help="append one JSON line per frame here")
+    parser.add_argument(
+        "--csv",
+        default=None,
+        help="write one row per frame here as each finishes (replaces the file)",
+    )
+    parser.add_argument(
+        "--jsonl",
+        default=None,
+        help="write one JSON line per frame here as each finishes (replaces the file)",
+    )
     parser.add_argument(
         "--out",
         default=None,
