@@ -139,9 +139,3 @@ class Predictor:
         model 99.5 % either way).
         """
         return self.nearest_type(z, k=1)
-
-    def nearest_structures(self, z: np.ndarray, k: int = 1) -> np.ndarray:
-        """Indices into the latent map of the k nearest training structures."""
-        z = np.asarray(z, dtype=np.float64).reshape(-1, 2)
-        d2 = ((z[:, None, :] - self._map_mu[None, :, :]) ** 2).sum(-1)
-        return np.argsort(d2, axis=1)[:, :k]

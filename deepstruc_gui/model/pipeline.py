@@ -42,8 +42,6 @@ if TYPE_CHECKING:  # torch is imported only when a search runs
 
 #: the simulation parameters a fit configuration takes from header, user or model
 PARAMETER_NAMES = ("qmin", "qmax", "qdamp", "delta2", "biso")
-#: the values :func:`fit_config_for` writes into its sources dict
-SOURCES = ("header", "user", "model default")
 #: settings beyond these are refused: they would run for hours or mean nothing
 MAX_SAMPLES = 100_000
 MAX_SIGMA = 50.0
