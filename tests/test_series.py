@@ -134,6 +134,63 @@ def test_network_file_systems_are_polled(tmp_path, monkeypatch):
     assert not FolderWatcher(tmp_path).polling
 
 
+# --- the warm start ------------------------------------------------------------------
+def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_not(
+    tmp_path, monkeypatch
+):
+    """The decision alone, with a stand-in for the pipeline: frame 1 full; warm while
+    its Rw stays within the tolerance of the last full search; full when it gets worse;
+    a full search that fits worse than the warm start keeps the warm answer."""
+    from types import SimpleNamespace
+
+    from deepstruc_gui.model import series
+    from deepstruc_gui.model.candidate import Candidate
+    from deepstruc_gui.model.pipeline import SolveSettings
+
+    def cand(rw, kind, z):
+        return Candidate(np.array(z, float), np.zeros((2, 3)), 2, rw, 1.0, 1.0, 0.3, 0.0, 0.0,
+                         kind, np.zeros(3), np.zeros(3))  # fmt: skip
+
+    script = iter([
+        ("full", [cand(0.10, "fcc", (1, 1))]),
+        ("warm", [cand(0.105, "fcc", (1, 1))]),  # within 0.10·1.1 + 0.01: kept
+        ("warm", [cand(0.30, "fcc", (1, 1))]),  # worse: the full search runs
+        ("full", [cand(0.12, "ico", (5, 5))]),
+        ("warm", [cand(0.40, "ico", (5, 5))]),  # worse again
+        ("full", [cand(0.50, "bcc", (0, 0))]),  # and the full search is worse still
+    ])  # fmt: skip
+    calls = []
+
+    def fake_run_solve(data, predictor, settings, cancel=None):
+        kind, candidates = next(script)
+        assert (settings.center is None) == (kind == "full")
+        calls.append((kind, settings.center, settings.samples))
+        return FakeResult(candidates, "region", np.array([0.2, 0.4]), 2.77, [])
+
+    class FakeResult(SimpleNamespace):
+        def __init__(self, candidates, search, prior_sigma, bond_length, warnings):
+            super().__init__(candidates=candidates, search=search, prior_sigma=prior_sigma,
+                             bond_length=bond_length, warnings=warnings)  # fmt: skip
+
+        @property
+        def best(self):  # as SolveResult.best
+            return self.candidates[0]
+
+    monkeypatch.setattr(series, "run_solve", fake_run_solve)
+    solver = series.SeriesSolver(
+        predictor=None,
+        settings=series.SeriesSettings(search=SolveSettings(samples=100), warm_samples=10),
+    )
+    data = SimpleNamespace()
+    got = [solver.solve_frame(k, tmp_path / f"f{k}.gr", data) for k in range(1, 5)]
+    assert [(r.search, r.type) for r in got] == [
+        ("region", "fcc"), ("warm", "fcc"), ("region", "ico"),
+        ("region, and the warm start fitted better", "ico"),
+    ]  # fmt: skip
+    assert calls[1] == ("warm", (1.0, 1.0), 10) and calls[4][1] == (5.0, 5.0)
+    assert solver.full_searches == 3 and got[3].rw == pytest.approx(0.40)
+
+
 # --- the command --------------------------------------------------------------------
 def test_watch_solves_each_complete_frame_once_in_order_and_stops_on_sigint(tmp_path):
     """Files land one by one (one in chunks with pauses, one malformed) while

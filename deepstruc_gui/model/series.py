@@ -232,9 +232,12 @@ class SeriesSolver:
 
     def search(self, data: PDFData) -> SolveResult:
         """The warm start when it holds, else the full search; ``result.search`` is
-        ``"warm"`` or the full search's own description."""
+        ``"warm"`` or the full search's own description. When the full search's best
+        fits worse than the rejected warm start's, the warm candidates join the ranking
+        (the best structure found wins; ``search`` says so)."""
         s = self.settings
         last = self._last
+        warm = None
         if s.warm and last is not None and last.best is not None and self._reference_rw:
             radius = s.warm_radius
             if radius is None:  # never wider than the full search's region
@@ -258,6 +261,15 @@ class SeriesSolver:
                 return warm
         full = run_solve(data, self.predictor, s.search, cancel=self.cancel)
         self.full_searches += 1
+        # the full search can miss what the warm start found: the best found wins
+        if (
+            warm is not None
+            and warm.best is not None
+            and full.best is not None
+            and (warm.best.rw < full.best.rw)
+        ):
+            full.candidates = sorted(full.candidates + warm.candidates, key=lambda c: c.rw)
+            full.search += ", and the warm start fitted better"
         self._last = full
         self._reference_rw = float(full.best.rw) if full.best is not None else None
         return full
