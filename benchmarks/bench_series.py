@@ -23,6 +23,7 @@ file in the same process as the reference:
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -123,6 +124,9 @@ def main() -> None:
                       f"{ref.n_atoms} (Rw {ref.rw:.4f})")  # fmt: skip
     n = len(records)
     per_frame = series_s / n
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {os.cpu_count()} cores, load average {load:.1f} at the end (wall-clock "
+          "figures shrink when other work shares the cores; CPU-time figures do not)")
     ref_per_frame = ref_s / max(checked, 1)
     print(f"series: {n} frames in {series_s:.1f} s = {n / series_s:.2f} frames/s wall, "
           f"{n / series_cpu:.2f} frames per CPU-second of this process "
