@@ -69,12 +69,24 @@ def write_series(
     return out
 
 
+def cluster_arg(text: str | None, default: tuple[str, dict]) -> tuple[str, dict]:
+    """``type:key=value,…`` (the size parameters of ``science.clusters.build_cluster``)."""
+    if not text:
+        return default
+    kind, _, rest = text.partition(":")
+    return kind, {k: int(v) for k, v in (item.split("=") for item in rest.split(",") if item)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--warm-samples", type=int, default=24)
     parser.add_argument("--reference-every", type=int, default=20)
+    parser.add_argument(
+        "--before", default=None, help="cluster before the transition, e.g. fcc:h=3,k=6,l=6"
+    )
+    parser.add_argument("--after", default=None, help="cluster after it, e.g. hcp:s1=3,s2=5,s3=6")
     parser.add_argument("--model", default=None)
     parser.add_argument("--device", default=None)
     args = parser.parse_args()
@@ -89,9 +101,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        truth = write_series(folder, args.frames)
+        before, after = cluster_arg(args.before, BEFORE), cluster_arg(args.after, AFTER)
+        truth = write_series(folder, args.frames, before=before, after=after)
         print(f"wrote {len(truth)} frames in {time.perf_counter() - t0:.1f} s "
-              f"({BEFORE[0]} → {AFTER[0]}) on {predictor.device_name}")  # fmt: skip
+              f"({truth[0][1]} {truth[0][2]} atoms → {truth[-1][1]} {truth[-1][2]} atoms) "
+              f"on {predictor.device_name}")  # fmt: skip
         solver = SeriesSolver(predictor, settings)
         c0 = time.process_time()
         t0 = time.perf_counter()
@@ -125,8 +139,10 @@ def main() -> None:
     n = len(records)
     per_frame = series_s / n
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {os.cpu_count()} cores, load average {load:.1f} at the end (wall-clock "
-          "figures shrink when other work shares the cores; CPU-time figures do not)")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load:.1f} at the end (wall-clock "
+        "figures shrink when other work shares the cores; CPU-time figures do not)"
+    )
     ref_per_frame = ref_s / max(checked, 1)
     print(f"series: {n} frames in {series_s:.1f} s = {n / series_s:.2f} frames/s wall, "
           f"{n / series_cpu:.2f} frames per CPU-second of this process "
