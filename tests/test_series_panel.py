@@ -103,6 +103,14 @@ def test_panel_follows_a_real_folder_and_stops_in_one_click(qtbot, tmp_path):
     x, y = panel.curves["rw"].getData()
     assert x.tolist() == [1, 2, 3] and np.all(y > 0)
     assert len(panel.path_item.points) == 3
+    from deepstruc_gui.gui.views.latent_map import LatentMapView
+
+    latent_map = LatentMapView()  # the window's map takes the path as one item
+    qtbot.addWidget(latent_map)
+    latent_map.addItem(panel.path_item)
+    latent_map.autoRange()
+    (x0, x1), _ = latent_map.viewRange()
+    assert x0 <= panel.path_item.points[:, 0].min() and panel.path_item.points[:, 0].max() <= x1
     assert set(threads) == {threading.main_thread()}  # the view changed on the GUI thread
 
     with qtbot.waitSignal(panel.frame_selected, timeout=5000) as chosen:
