@@ -318,4 +318,7 @@ def test_bad_folders_and_outputs_into_the_folder_are_refused(tmp_path, capsys):
     assert main(["series", str(tmp_path), "--out", str(tmp_path)]) == 2
     assert main(["series", str(tmp_path), "--csv", str(tmp_path / "s.csv")]) == 2
     assert "outside the watched folder" in capsys.readouterr().err
+    same = str(tmp_path.parent / "s.out")
+    assert main(["series", str(tmp_path), "--csv", same, "--jsonl", same]) == 2
+    assert "same file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.gr"]

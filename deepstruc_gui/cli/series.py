@@ -97,6 +97,12 @@ def _validate(args: argparse.Namespace):
     out = Path(args.out) if args.out else None
     csv_path = Path(args.csv) if args.csv else (out / "series.csv" if out else None)
     jsonl_path = Path(args.jsonl) if args.jsonl else (out / "series.jsonl" if out else None)
+    if (
+        csv_path is not None
+        and jsonl_path is not None
+        and csv_path.resolve() == jsonl_path.resolve()
+    ):
+        raise UserError(f"--csv and --jsonl name the same file {csv_path}")
     here = folder.resolve()
     if out is not None and out.resolve() == here:
         raise UserError("--out must not be the watched folder: its files are never written")
