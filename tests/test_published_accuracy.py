@@ -1,0 +1,274 @@
+"""Known answers for every accuracy figure the project publishes (``evaluate``,
+docs/MODEL.md, README): each test builds a case whose right figure is known by
+construction, so a wrong pairing, a wrong best-of-N choice, a missing expansion or a
+miscounted vote changes the number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deepstruc_gui.model.bundle import LatentMap
+from deepstruc_gui.model.evaluation import (
+    evaluate_structures,
+    map_quality,
+    matched_mae,
+    summarise,
+)
+from deepstruc_gui.science.debye import TRAINING_PARAMETERS, simulate_pdf
+
+PT_BOND = 2.77
+
+
+def _truth() -> np.ndarray:
+    """A Pt fcc cluster (lattice points within 1.5 bonds of an atom), centred, Å."""
+    a = PT_BOND * np.sqrt(2)
+    grid = np.array(
+        [[i, j, k] for i in range(-2, 3) for j in range(-2, 3) for k in range(-2, 3)], float
+    )
+    basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    pts = (grid[:, None, :] + basis[None]).reshape(-1, 3) * a
+    pts = np.unique(np.round(pts, 6), axis=0)
+    pts = pts[np.linalg.norm(pts, axis=1) <= 1.5 * PT_BOND + 1e-6]
+    return pts - pts.mean(axis=0)
+
+
+# --- matched_mae: atoms paired one-to-one ------------------------------------------
+
+
+def test_a_permuted_copy_has_zero_mae() -> None:
+    truth = _truth()
+    perm = np.random.default_rng(1).permutation(len(truth))
+    assert matched_mae(truth[perm], truth) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_mae_is_the_per_coordinate_mean_over_hungarian_pairs() -> None:
+    # two atoms, swapped and one shifted by (0.3, 0, 0): pairs by position, not by index
+    true = np.array([[0.0, 0.0, 0.0], [5.0, 0.0, 0.0]])
+    pred = np.array([[5.3, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    # per coordinate: |0.3| once among 2 atoms × 3 coordinates
+    assert matched_mae(pred, true) == pytest.approx(0.3 / 6)
+    # greedy nearest-neighbour pairing would use one true atom twice; Hungarian cannot
+    true = np.array([[0.0, 0, 0], [1.0, 0, 0]])
+    pred = np.array([[0.6, 0, 0], [0.4, 0, 0]])
+    assert matched_mae(pred, true) == pytest.approx((0.4 + 0.4) / 6)
+
+
+def test_unpaired_atoms_are_left_out_of_the_mae() -> None:
+    truth = _truth()
+    extra = np.vstack([truth, [[40.0, 40.0, 40.0]]])
+    assert matched_mae(extra, truth) == pytest.approx(0.0, abs=1e-12)
+    assert matched_mae(truth, extra) == pytest.approx(0.0, abs=1e-12)
+
+
+# --- map_quality: leave-one-out k-NN vote --------------------------------------------
+
+
+def _map(mu, types, n_atoms=None) -> LatentMap:
+    n = len(types)
+    return LatentMap(
+        mu=np.asarray(mu, float),
+        sigma=np.full((n, 2), 0.05),
+        types=list(types),
+        n_atoms=np.asarray(n_atoms if n_atoms is not None else np.full(n, 10)),
+        metals=["Pt"] * n,
+        names=[f"{t}_{i}" for i, t in enumerate(types)],
+        split=["train"] * n,
+        fcc_fraction=np.full(n, np.nan),
+    )
+
+
+def test_a_hand_built_map_has_its_known_leave_one_out_accuracy() -> None:
+    # two tight clusters of 6 points each; one "hcp" planted inside the fcc cluster.
+    # Leave-one-out, 5 nearest: every fcc point sees 4 fcc + the intruder → fcc (right);
+    # the intruder sees 5 fcc → fcc (wrong); every hcp point sees its 5 hcp → right.
+    rng = np.random.default_rng(0)
+    fcc = rng.normal(scale=0.1, size=(6, 2))
+    hcp = rng.normal(scale=0.1, size=(6, 2)) + [10.0, 0.0]
+    intruder = np.array([[0.0, 0.0]])
+    mu = np.vstack([fcc, intruder, hcp])
+    types = ["fcc"] * 6 + ["hcp"] + ["hcp"] * 6
+    out = map_quality(_map(mu, types), k=5)
+    assert out["knn_type_accuracy"] == pytest.approx(12 / 13)
+
+
+def test_a_point_is_never_its_own_neighbour() -> None:
+    # on a line, 1 nearest neighbour: fcc at 0, 1, 2; hcp at 10, 11 and one at 2.4.
+    # 0→1 right, 1→0 right, 2→2.4 wrong, 2.4→2 wrong, 10→11 right, 11→10 right: 4/6.
+    # Counting a point as its own neighbour would make every vote right (6/6).
+    mu = np.array([[0.0, 0], [1, 0], [2, 0], [10, 0], [11, 0], [2.4, 0]])
+    types = ["fcc", "fcc", "fcc", "hcp", "hcp", "hcp"]
+    assert map_quality(_map(mu, types), k=1)["knn_type_accuracy"] == pytest.approx(4 / 6)
+
+
+def test_map_size_r2_is_one_for_a_linear_size_map_and_low_for_noise() -> None:
+    rng = np.random.default_rng(0)
+    mu = rng.uniform(-1, 1, size=(40, 2))
+    linear = np.round(50 + 20 * mu[:, 0] - 10 * mu[:, 1], 6)
+    out = map_quality(_map(mu, ["fcc"] * 40, linear * 1000))
+    assert out["size_r2_by_type"]["fcc"] == pytest.approx(1.0, abs=1e-9)
+    noise = rng.integers(5, 200, size=40)
+    assert map_quality(_map(mu, ["fcc"] * 40, noise))["size_r2_by_type"]["fcc"] < 0.5
+
+
+# --- evaluate_structures: the search with a known truth ------------------------------
+
+
+class _Bundle:
+    metadata = {"pdf_parameters": TRAINING_PARAMETERS.to_dict()}
+
+
+class _Predictor:
+    """Decodes point k of every search to the truth shrunk by 1/1.05 (atoms permuted),
+    every other point to a decoy: the truth with 0.25 Å noise per coordinate. The
+    prior mean is point 0."""
+
+    bundle = _Bundle()
+    device = "cpu"
+
+    def __init__(self, truth: np.ndarray, truth_at: int, expansion: float = 1.05) -> None:
+        self.truth, self.truth_at, self.expansion = truth, truth_at, expansion
+        self.map_mu = np.random.default_rng(0).uniform(-1, 1, size=(30, 2))
+        self.decoded: list[np.ndarray] = []
+
+    def prior(self, g):
+        return np.array([0.1, -0.2]), np.array([0.3, 0.3])
+
+    def bond_length(self, g) -> float:
+        return PT_BOND
+
+    def decode(self, z, bond):
+        rng = np.random.default_rng(5)
+        out = []
+        for k in range(len(z)):
+            if k == self.truth_at:
+                p = self.truth[rng.permutation(len(self.truth))] / self.expansion
+            else:
+                p = self.truth + rng.normal(scale=0.25, size=self.truth.shape)
+            out.append(p)
+        self.decoded, self.z = out, np.asarray(z, float).reshape(-1, 2)
+        return out
+
+    def nearest_type(self, z):
+        return ["prior-type"]
+
+    def candidate_type(self, z):
+        """'typeK' for the K-th point of the last decoded search."""
+        z = np.asarray(z, float).reshape(-1, 2)
+        return [f"type{int(np.argmin(((self.z - p) ** 2).sum(1)))}" for p in z]
+
+
+class _Library:
+    def __init__(self, truth: np.ndarray) -> None:
+        _, g = simulate_pdf(truth, TRAINING_PARAMETERS)
+        self.pdfs = np.array([g])
+        self.types = np.array(["fcc"])
+        self.names = np.array(["fcc_x_Pt_2.77"])
+        # shifted: evaluate_structures must centre the truth itself
+        self._structure = truth + [3.0, -1.0, 2.0]
+
+    def structure(self, i):
+        return self._structure
+
+    def indices(self, split):
+        return np.array([0])
+
+
+@pytest.mark.parametrize("truth_at", [0, 7])
+def test_the_search_reports_the_truth_as_best_and_applies_the_expansion(truth_at) -> None:
+    truth = _truth()
+    predictor = _Predictor(truth, truth_at)
+    (res,) = evaluate_structures(predictor, _Library(truth), np.array([0]), samples=10)
+    assert len(predictor.decoded) == 11  # the prior mean and 10 search points
+    # the truth is found by lowest Rw, and its refined expansion (1.05) applied:
+    # without it every coordinate is 5 % short, ≈ 0.1 Å MAE on this cluster
+    assert res.best_rw < 0.01
+    assert res.best_mae < 0.005
+    assert res.best_type == f"type{truth_at}"
+    assert res.n_best == res.n_true == len(truth)
+    assert res.type == "fcc" and res.predicted_type == "prior-type"
+    if truth_at == 0:  # the prior mean's MAE carries the expansion too
+        assert res.mae < 0.005 and res.rw == pytest.approx(res.best_rw)
+    else:
+        decoy_rw = res.rw
+        assert decoy_rw > 10 * res.best_rw
+        assert res.mae > 0.1
+
+
+def test_a_wrong_expansion_shows_in_the_mae() -> None:
+    """Control: shrink the truth by 5 % and do NOT expand it back → MAE ≈ 5 % of
+    the mean |coordinate|. This is the size of error the test above rules out."""
+    truth = _truth()
+    shrunk = truth / 1.05
+    expected = np.abs(truth - shrunk).mean()
+    assert expected > 0.05
+    assert matched_mae(shrunk, truth) == pytest.approx(expected)
+
+
+def test_summarise_of_a_known_search_gives_the_published_keys() -> None:
+    truth = _truth()
+    res = evaluate_structures(_Predictor(truth, 3), _Library(truth), np.array([0]), samples=6)
+    m = summarise(res)
+    assert m["n_test"] == 1
+    assert m["mae_best_of_n"][0] < 0.005 and m["mae_best_of_n"][1] == 0.0
+    assert m["mae_prior_mean"][0] > 0.1
+    assert m["atom_count_within_10pct_best_of_n"] == 1.0
+    assert m["type_accuracy"] == 0.0  # "prior-type" is not "fcc"
+    assert m["rw_best_of_n_median"] < 0.01 < m["rw_prior_mean_median"]
+
+
+# --- model/solve: what the app's search returns --------------------------------------
+
+
+def _data(truth: np.ndarray):
+    from deepstruc_gui.science.pdf_io import PDFData
+
+    r, g = simulate_pdf(truth, TRAINING_PARAMETERS)
+    return PDFData(None, r, g)
+
+
+def test_returned_coordinates_carry_the_refined_expansion() -> None:
+    """A decoded cluster 1/1.05 the true size: the fit refines expansion 1.05 and the
+    candidate's positions (what the 3-D view shows and exports write) are the truth."""
+    from deepstruc_gui.model.solve import evaluate_points
+    from deepstruc_gui.science.parameters import FitConfig
+
+    truth = _truth()
+    predictor = _Predictor(truth, truth_at=1)
+    z = np.array([[0.0, 0.0], [0.5, 0.5], [1.0, -1.0]])
+    cands = evaluate_points(_data(truth), predictor, z, FitConfig())
+    assert [c.nearest_type for c in cands] == ["type0", "type1", "type2"]  # input order
+    best = cands[1]
+    assert best.expansion == pytest.approx(1.05, abs=2e-3)
+    assert np.allclose(best.positions, predictor.decoded[1] * best.expansion)
+    assert matched_mae(best.positions, truth) < 0.005
+    assert np.array_equal(best.latent, z[1]) and best.n_atoms == len(truth)
+    assert best.rw < 0.01 and best.gcalc.shape == best.r.shape
+    # the decoys keep their own expansion and Rw, in input order
+    for k in (0, 2):
+        assert np.allclose(cands[k].positions, predictor.decoded[k] * cands[k].expansion)
+        assert cands[k].rw > 10 * best.rw
+
+
+def test_the_search_ranks_every_batch_best_first_and_keeps_the_truth_on_top() -> None:
+    from deepstruc_gui.model.solve import solve_points
+    from deepstruc_gui.science.parameters import FitConfig
+
+    truth = _truth()
+    predictor = _Predictor(truth, truth_at=1)  # the second point of the SECOND batch
+    z = np.random.default_rng(3).uniform(-1, 1, size=(7, 2))
+    seen = []
+    ranked = solve_points(
+        _data(truth), predictor, z, FitConfig(), on_batch=seen.append, batch_size=3
+    )
+    assert [len(b) for b in seen] == [3, 6, 7]
+    for batch in seen:
+        rws = [c.rw for c in batch]
+        assert rws == sorted(rws)
+    assert len(ranked) == 7 and ranked is seen[-1]
+    # each batch is decoded apart, so the truth is decoded at batch index 1 each time:
+    # points 1, 4 — both are the truth and both come first
+    assert {tuple(c.latent) for c in ranked[:2]} == {tuple(z[1]), tuple(z[4])}
+    assert matched_mae(ranked[0].positions, truth) < 0.005
+    assert ranked[2].rw > 10 * ranked[0].rw
