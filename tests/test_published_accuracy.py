@@ -85,7 +85,7 @@ def test_a_hand_built_map_has_its_known_leave_one_out_accuracy() -> None:
     # the intruder sees 5 fcc → fcc (wrong); every hcp point sees its 5 hcp → right.
     rng = np.random.default_rng(0)
     fcc = rng.normal(scale=0.1, size=(6, 2))
-    hcp = rng.normal(scale=0.1, size=(6, 2)) + [10.0, 0.0]
+    hcp = rng.normal(scale=0.1, size=(6, 2)) + np.array([10.0, 0.0])
     intruder = np.array([[0.0, 0.0]])
     mu = np.vstack([fcc, intruder, hcp])
     types = ["fcc"] * 6 + ["hcp"] + ["hcp"] * 6
@@ -116,7 +116,8 @@ def test_map_size_r2_is_one_for_a_linear_size_map_and_low_for_noise() -> None:
 
 
 class _Bundle:
-    metadata = {"pdf_parameters": TRAINING_PARAMETERS.to_dict()}
+    def __init__(self) -> None:
+        self.metadata = {"pdf_parameters": TRAINING_PARAMETERS.to_dict()}
 
 
 class _Predictor:
@@ -124,11 +125,11 @@ class _Predictor:
     every other point to a decoy: the truth with 0.25 Å noise per coordinate. The
     prior mean is point 0."""
 
-    bundle = _Bundle()
     device = "cpu"
 
     def __init__(self, truth: np.ndarray, truth_at: int, expansion: float = 1.05) -> None:
         self.truth, self.truth_at, self.expansion = truth, truth_at, expansion
+        self.bundle = _Bundle()
         self.map_mu = np.random.default_rng(0).uniform(-1, 1, size=(30, 2))
         self.decoded: list[np.ndarray] = []
 
@@ -166,7 +167,7 @@ class _Library:
         self.types = np.array(["fcc"])
         self.names = np.array(["fcc_x_Pt_2.77"])
         # shifted: evaluate_structures must centre the truth itself
-        self._structure = truth + [3.0, -1.0, 2.0]
+        self._structure = truth + np.array([3.0, -1.0, 2.0])
 
     def structure(self, i):
         return self._structure
