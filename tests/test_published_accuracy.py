@@ -273,3 +273,116 @@ def test_the_search_ranks_every_batch_best_first_and_keeps_the_truth_on_top() ->
     assert {tuple(c.latent) for c in ranked[:2]} == {tuple(z[1]), tuple(z[4])}
     assert matched_mae(ranked[0].positions, truth) < 0.005
     assert ranked[2].rw > 10 * ranked[0].rw
+
+
+# --- the search's sampling and plumbing (mutation survivors) ---------------------------
+
+
+def test_region_samples_fill_the_ellipse_uniformly() -> None:
+    from deepstruc_gui.model.solve import sample_region
+
+    center, axes = np.array([1.0, 2.0]), np.array([3.0, 0.5])
+    z = sample_region(center, axes, 8000, np.random.default_rng(0))
+    u = (z - center) / axes  # the unit disc
+    rho = np.hypot(*u.T)
+    assert z.shape == (8000, 2) and rho.max() <= 1 + 1e-12 and rho.max() > 0.99
+    # uniform over the area: a quarter of the points inside half the radius
+    assert np.mean(rho < 0.5) == pytest.approx(0.25, abs=0.02)
+    # every direction equally: each quadrant a quarter, centred on the centre
+    for sx in (1, -1):
+        for sy in (1, -1):
+            assert np.mean((sx * u[:, 0] > 0) & (sy * u[:, 1] > 0)) == pytest.approx(0.25, abs=0.02)
+    np.testing.assert_allclose(z.mean(axis=0), center, atol=0.05)
+    # a scalar radius is a circle
+    c = sample_region(np.zeros(2), 2.0, 4000, np.random.default_rng(1))
+    assert np.hypot(*c.T).max() == pytest.approx(2.0, abs=0.02)
+    assert np.ptp(c[:, 0]) == pytest.approx(np.ptp(c[:, 1]), rel=0.02)
+
+
+def test_whole_map_points_are_the_distinct_map_points() -> None:
+    from deepstruc_gui.model.solve import whole_map_points
+
+    class P:
+        map_mu = np.array([[0.1, 0.2], [0.10001, 0.2], [0.1, 0.2001], [1.0, 1.0]])
+
+    z = whole_map_points(P())
+    # 1e-5 apart is one point (4 decimals), 1e-4 apart is two
+    assert z.shape == (3, 2)
+    assert {tuple(p) for p in np.round(z, 4)} == {(0.1, 0.2), (0.1, 0.2001), (1.0, 1.0)}
+
+
+def test_candidates_from_fit_copies_every_refined_parameter() -> None:
+    from deepstruc_gui.model.solve import candidates_from_fit
+    from deepstruc_gui.science.fitting import FitResult
+
+    r = np.linspace(2, 10, 9)
+    result = FitResult(
+        rw=np.array([0.3, 0.1]), scale=np.array([1.5, 2.5]), expansion=np.array([1.02, 0.97]),
+        biso=np.array([0.4, 0.6]), qdamp=np.array([0.03, 0.05]), delta2=np.array([1.0, 3.0]),
+        r=r, gcalc=np.vstack([np.sin(r), np.cos(r)]), gobs=np.sin(r),
+    )  # fmt: skip
+    clusters = [np.ones((3, 3)), np.full((5, 3), 2.0)]
+    z = np.array([[0.1, 0.2], [0.3, 0.4]])
+    cands = candidates_from_fit(z, clusters, result, ["fcc", "hcp"])
+    for i, c in enumerate(cands):
+        np.testing.assert_array_equal(c.latent, z[i])
+        np.testing.assert_allclose(c.positions, clusters[i] * result.expansion[i])
+        assert c.n_atoms == len(clusters[i]) and c.nearest_type == ["fcc", "hcp"][i]
+        for name in ("rw", "scale", "expansion", "biso", "qdamp", "delta2"):
+            assert getattr(c, name) == getattr(result, name)[i], name
+        np.testing.assert_array_equal(c.r, r)
+        np.testing.assert_array_equal(c.gcalc, result.gcalc[i])
+
+
+class _RecordingPredictor(_Predictor):
+    """Also records the bond length each decode was asked for."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.bonds: list[float] = []
+
+    def bond_length(self, g) -> float:
+        return 2.75
+
+    def decode(self, z, bond):
+        self.bonds.append(bond)
+        return super().decode(z, bond)
+
+
+def test_evaluate_points_decodes_at_the_data_bond_and_fits_the_given_range() -> None:
+    from deepstruc_gui.model.solve import evaluate_points
+    from deepstruc_gui.science.parameters import FitConfig
+    from deepstruc_gui.util.cancel import Cancelled, CancelToken
+
+    truth = _truth()
+    predictor = _RecordingPredictor(truth, truth_at=0)
+    z = np.zeros((2, 2))
+    cands = evaluate_points(_data(truth), predictor, z, FitConfig(rmin=3.0, rmax=12.0))
+    assert predictor.bonds == [2.75]  # read from the data once, passed to the decoder
+    assert cands[0].r.min() >= 3.0 and cands[0].r.max() <= 12.0
+    assert cands[0].r.max() > 11.9 and cands[0].r.min() < 3.1
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        evaluate_points(_data(truth), predictor, z, FitConfig(), cancel=token)
+
+
+def test_solve_searches_the_region_reproducibly_by_seed() -> None:
+    from deepstruc_gui.model.solve import solve
+    from deepstruc_gui.science.parameters import FitConfig
+
+    truth = _truth()
+    predictor = _Predictor(truth, truth_at=-1)  # all decoys: only the points matter
+    predictor.map_mu = np.zeros((0, 2))  # no map points: every point drawn
+    data = _data(truth)
+    center, radius = np.array([0.5, -0.5]), np.array([0.2, 0.1])
+    batches = []
+    a = solve(data, predictor, center, radius, 6, FitConfig(), seed=3, on_batch=batches.append,
+              batch_size=4)  # fmt: skip
+    b = solve(data, predictor, center, radius, 6, FitConfig(), seed=3)
+    c = solve(data, predictor, center, radius, 6, FitConfig(), seed=4)
+    za = np.array(sorted(tuple(x.latent) for x in a))
+    assert len(a) == 6 and [len(x) for x in batches] == [4, 6]
+    assert np.array_equal(za, np.array(sorted(tuple(x.latent) for x in b)))
+    assert not np.array_equal(za, np.array(sorted(tuple(x.latent) for x in c)))
+    assert (((za - center) / radius) ** 2).sum(1).max() <= 1 + 1e-9
