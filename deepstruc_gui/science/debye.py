@@ -71,6 +71,22 @@ def lagrange_weights(theta: torch.Tensor) -> torch.Tensor:
     )
 
 
+def n_pair_types(n_types: int) -> int:
+    """Number of unordered element pairs (a ≤ b) among ``n_types`` elements."""
+    return n_types * (n_types + 1) // 2
+
+
+def pair_type_index(a: torch.Tensor, b: torch.Tensor, n_types: int) -> torch.Tensor:
+    """Index of the unordered pair (a, b) in the order (0,0), (0,1) … (0,K-1), (1,1) …"""
+    lo, hi = torch.minimum(a, b), torch.maximum(a, b)
+    return lo * n_types - lo * (lo - 1) // 2 + (hi - lo)
+
+
+#: pairs spread per pass of :func:`pair_histogram`: bounds its temporaries to ~200 MB
+#: whatever the cluster size (a 2,000-atom cluster has 2 M pairs)
+MAX_PAIRS_PER_PASS = 2_000_000
+
+
 def pair_histogram(
     positions: torch.Tensor,
     mask: torch.Tensor | None,
@@ -80,25 +96,41 @@ def pair_histogram(
     r_high: float | torch.Tensor,
     weights: torch.Tensor | None = None,
     chunk: int = 8,
+    types: torch.Tensor | None = None,
+    n_types: int = 1,
 ) -> torch.Tensor:
     """Spread the distances of all pairs i<j onto ``k·bin_width`` with Lagrange weights.
 
-    Returns (B, n_bins) histograms; a grid sum ``Σ h_k f(r_k)`` equals ``Σ_pairs f(d)``
-    to fourth order in ``bin_width``. Pairs outside ``[r_low, r_high]`` are dropped;
-    ``r_high`` may be a (B,) tensor, one cut-off per structure. Structures are
-    processed a few at a time: small temporaries stay in cache, which is ~3× faster
-    than one pass over millions of pairs.
+    Returns (B, n_bins) histograms, or (B, T, n_bins) with ``types`` ((B, N) element
+    index of every atom, ``T = n_types(n_types+1)/2`` unordered element pairs, see
+    :func:`pair_type_index`). A grid sum ``Σ h_k f(r_k)`` equals ``Σ_pairs f(d)`` to
+    fourth order in ``bin_width`` for any even ``f`` (``sin(Qr)/r`` times a width
+    term): the node at −bin_width is folded onto +bin_width, so pairs closer than one
+    bin (overlapping atoms) are spread correctly too. Pairs outside
+    ``[r_low, r_high]`` are dropped, as diffpy's bond generator does; ``r_high`` may
+    be a (B,) tensor, one cut-off per structure. Pairs at exactly 0 Å (duplicated
+    atoms) are skipped, as diffpy skips them. Structures go a few at a time
+    (``chunk``, at most :data:`MAX_PAIRS_PER_PASS` pairs per pass): small
+    temporaries stay in cache, and memory stays bounded for large clusters.
     """
     batch, n_atoms, _ = positions.shape
     device, dtype = positions.device, positions.dtype
     if mask is None:
         mask = torch.ones(batch, n_atoms, dtype=torch.bool, device=device)
+    n_kinds = n_pair_types(n_types) if types is not None else 1
     counts = mask.sum(dim=1).tolist()
     highs = r_high.tolist() if isinstance(r_high, torch.Tensor) else [r_high] * batch
-    out = torch.zeros(batch, n_bins, dtype=dtype, device=device)
+    out = torch.zeros(batch, n_kinds * n_bins, dtype=dtype, device=device)
     offsets = torch.arange(-1, 3, device=device)
-    for start in range(0, batch, chunk):
-        stop = min(batch, start + chunk)
+    start = 0
+    while start < batch:
+        stop, pairs = start, 0
+        while stop < batch and stop - start < chunk:
+            n_pairs = counts[stop] * (counts[stop] - 1) // 2
+            if stop > start and pairs + n_pairs > MAX_PAIRS_PER_PASS:
+                break
+            pairs += n_pairs
+            stop += 1
         fractions, indices, pair_weights = [], [], []
         for b in range(start, stop):
             n = counts[b]
@@ -106,43 +138,154 @@ def pair_histogram(
                 continue
             xyz = positions[b][mask[b]]
             dist = torch.pdist(xyz)  # pairs i<j in row-major order, exact differences
-            keep = None
+            keep = dist > 0
             if float(dist.max()) > highs[b] or r_low > 0:
-                keep = (dist >= r_low) & (dist <= highs[b])
+                keep &= (dist >= r_low) & (dist <= highs[b])
+            all_kept = bool(keep.all())
+            if not all_kept:
                 dist = dist[keep]
             x = dist / bin_width
             j = torch.floor(x)
             fractions.append(x - j)
-            indices.append(j.long() + (b - start) * n_bins)
-            if weights is not None:
+            block = torch.full_like(j, (b - start) * n_kinds, dtype=torch.long)
+            if weights is not None or types is not None:
                 iu, ju = torch.triu_indices(n, n, offset=1, device=device)
-                wb = weights[b][mask[b]]
-                pw = wb[iu] * wb[ju]
-                pair_weights.append(pw if keep is None else pw[keep])
-        if not fractions:
-            continue
-        lw = lagrange_weights(torch.cat(fractions))  # (P, 4)
-        if weights is not None:
-            lw = lw * torch.cat(pair_weights).unsqueeze(-1)
-        # distances ≥ bin_width, and the grid has 3 spare bins: indices stay in range
-        idx = (torch.cat(indices).unsqueeze(-1) + offsets).clamp_(0, (stop - start) * n_bins - 1)
-        counts_chunk = torch.bincount(
-            idx.view(-1), weights=lw.view(-1), minlength=(stop - start) * n_bins
-        )
-        out[start:stop] = counts_chunk.view(stop - start, n_bins).to(dtype)
-    return out
+                if not all_kept:
+                    iu, ju = iu[keep], ju[keep]
+                if weights is not None:
+                    wb = weights[b][mask[b]]
+                    pair_weights.append(wb[iu] * wb[ju])
+                if types is not None:
+                    tb = types[b][mask[b]].long()
+                    block += pair_type_index(tb[iu], tb[ju], n_types)
+            indices.append((j.long(), block))
+        if fractions:
+            lw = lagrange_weights(torch.cat(fractions))  # (P, 4)
+            if weights is not None:
+                lw = lw * torch.cat(pair_weights).unsqueeze(-1)
+            j = torch.cat([i[0] for i in indices])
+            block = torch.cat([i[1] for i in indices])
+            # node −1 of a pair in bin 0 folds onto +1 (even kernels); the grid has 3
+            # spare bins past the cut-off, so the clamp never moves a real pair
+            local = (j.unsqueeze(-1) + offsets).abs_().clamp_(max=n_bins - 1)
+            idx = local + (block * n_bins).unsqueeze(-1)
+            size = (stop - start) * n_kinds * n_bins
+            hist = torch.bincount(idx.view(-1), weights=lw.view(-1), minlength=size)
+            out[start:stop] = hist.view(stop - start, -1).to(dtype)
+        start = stop
+    return out if types is None else out.view(batch, n_kinds, n_bins)
 
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def debye_kernel(radii: np.ndarray, params: PDFParameters) -> np.ndarray:
+    """``sin(Q r)/r · exp(−σ²(r)·Q²/2)`` on ``radii`` × ``params.q_grid`` (diffpy's pair term).
+
+    σ² = 2·Uiso·(1 − δ1/r − δ2/r² + (Qbroad·r)²), set to 0 where the correction is
+    negative (libdiffpy ``JeongPeakWidth::calculate``: atoms closer than √δ2 get no
+    Debye–Waller damping); at r = 0 the limit Q (undamped when δ1 or δ2 is set).
+    """
+    q = params.q_grid[None, :]
+    r = np.asarray(radii, dtype=np.float64)[:, None]
+    safe = np.where(r > 0, r, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = 1 - params.delta1 / safe - params.delta2 / safe**2 + (params.qbroad * safe) ** 2
+    if params.delta1 != 0 or params.delta2 != 0:
+        corr = np.where(r > 0, corr, 0.0)
+    sigma2 = 2 * params.uiso * np.clip(corr, 0, None)
+    sine = np.where(r > 0, np.sin(safe * q) / safe, q)
+    return sine * np.exp(-0.5 * sigma2 * q**2)
+
+
+def envelope(params: PDFParameters, r: np.ndarray) -> np.ndarray:
+    """diffpy's r-space envelopes: ``qresolution`` exp(−(Qdamp·r)²/2) times, when
+    ``spdiameter`` > 0, ``sphericalshape`` 1 − 1.5x + 0.5x³ (x = r/spdiameter, 0 past 1)."""
+    r = np.asarray(r, dtype=np.float64)
+    env = np.exp(-0.5 * (params.qdamp * r) ** 2)
+    if params.spdiameter > 0:
+        x = r / params.spdiameter
+        env = env * np.where(x <= 1, 1 - 1.5 * x + 0.5 * x**3, 0.0)
+    return env
+
+
+class ElementTypes:
+    """The elements of a batch as integer types: ``types`` (B, N), ``symbols`` (K,),
+    ``counts`` (B, K). Built by :meth:`from_elements` from one element per atom."""
+
+    def __init__(self, types: torch.Tensor, symbols: list[str], counts: torch.Tensor) -> None:
+        self.types, self.symbols, self.counts = types, symbols, counts
+
+    @property
+    def n_types(self) -> int:
+        return len(self.symbols)
+
+    @property
+    def single(self) -> bool:
+        """Every structure holds one element (its form factor then cancels out)."""
+        return bool(((self.counts > 0).sum(dim=1) <= 1).all())
+
+    @classmethod
+    def from_elements(
+        cls, elements: Sequence, n_atoms: Sequence[int], width: int
+    ) -> ElementTypes:
+        """``elements[i]``: a symbol or atomic number for all atoms of structure i, or one
+        per atom (length ``n_atoms[i]``)."""
+        from deepstruc_gui.science.elements import element_symbol
+
+        if len(elements) != len(n_atoms):
+            raise ValueError(
+                f"{len(elements)} element lists for {len(n_atoms)} structures"
+            )
+        symbols: dict[str, int] = {}
+        per_structure = []
+        for i, (el, n) in enumerate(zip(elements, n_atoms, strict=True)):
+            if isinstance(el, str | int | np.integer):
+                el = [el] * n
+            el = list(el)
+            if len(el) != n:
+                raise ValueError(f"structure {i}: {len(el)} elements for {n} atoms")
+            cache: dict = {}
+            ids = []
+            for e in el:
+                if e not in cache:
+                    cache[e] = symbols.setdefault(element_symbol(e), len(symbols))
+                ids.append(cache[e])
+            per_structure.append(ids)
+        types = torch.zeros(len(n_atoms), max(width, 1), dtype=torch.long)
+        counts = torch.zeros(len(n_atoms), max(len(symbols), 1), dtype=torch.float64)
+        for i, ids in enumerate(per_structure):
+            if ids:
+                t = torch.as_tensor(ids, dtype=torch.long)
+                types[i, : len(ids)] = t
+                counts[i] = torch.bincount(t, minlength=counts.shape[1]).double()
+        return cls(types, list(symbols), counts)
+
+    def pair_factors(self, q: np.ndarray, table: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """``f_a(Q)·f_b(Q)`` per element pair (T, nQ) and ``N·⟨f(Q)⟩²`` per structure (B, nQ):
+        diffpy's F(Q) is the pair sum over N⟨f⟩² (libdiffpy ``BaseDebyeSum::getF``)."""
+        from deepstruc_gui.science.elements import scattering_factors
+
+        f = torch.as_tensor(scattering_factors(self.symbols, q, table))  # (K, nQ)
+        k = self.n_types
+        a, b = torch.triu_indices(k, k)
+        pair = f[a] * f[b]
+        n = self.counts.sum(dim=1, keepdim=True).clamp(min=1)
+        mean_f = (self.counts @ f) / n
+        norm = n * mean_f**2
+        return pair, torch.where(norm.abs() > 0, norm, torch.ones_like(norm))
+
+
 class DebyeEngine:
     """Compute G(r) for batches of clusters with one set of :class:`PDFParameters`.
 
     Structures are padded to a common atom count; ``mask`` marks real atoms.
-    Optional per-atom ``weights`` are scattering factors (Q-independent, as in
-    diffpy's Debye calculator): F is normalised by ``N·⟨f⟩²``.
+    ``elements`` (one entry per structure: a symbol or atomic number for the whole
+    structure, or one per atom) weights every pair by ``f_a(Q)·f_b(Q)`` from
+    ``params.scattering`` and normalises F by ``N·⟨f(Q)⟩²`` as diffpy does; without it
+    every atom is the same element. The older ``weights`` (Q-independent per-atom
+    factors, normalised by ``N·⟨f⟩²``) still work.
     """
 
     def __init__(
@@ -159,15 +302,8 @@ class DebyeEngine:
         self.r = params.r_grid
         self.n_bins = math.ceil(params.rcalc_high / bin_width) + 3
         radii = np.arange(self.n_bins, dtype=np.float64) * bin_width
-        q = params.q_grid
-        kernel = np.zeros((self.n_bins, q.size))
-        inner = radii > 0
-        rk = radii[inner][:, None]
-        corr = 1 - params.delta1 / rk - params.delta2 / rk**2 + (params.qbroad * rk) ** 2
-        sigma2 = 2 * params.uiso * np.clip(corr, 0, None)
-        kernel[inner] = np.sin(rk * q) / rk * np.exp(-0.5 * sigma2 * q**2)
-        envelope = np.exp(-0.5 * (params.qdamp * self.r) ** 2)
-        transform = sine_transform_matrix(params, self.r) * envelope[None, :]
+        kernel = debye_kernel(radii, params)
+        transform = sine_transform_matrix(params, self.r) * envelope(params, self.r)[None, :]
         self._kernel = torch.as_tensor(kernel, dtype=dtype, device=self.device)
         self._transform = torch.as_tensor(transform, dtype=dtype, device=self.device)
 
@@ -176,22 +312,37 @@ class DebyeEngine:
         positions: torch.Tensor,
         mask: torch.Tensor | None = None,
         weights: torch.Tensor | None = None,
+        elements: Sequence | None = None,
     ) -> torch.Tensor:
-        """F(Q) on ``params.q_grid`` for a padded batch (B, N, 3)."""
+        """F(Q) on ``params.q_grid`` for a padded batch (B, N, 3) in Å: (B, nQ)."""
         positions = positions.to(self.device, self.dtype)
         if mask is not None:
             mask = mask.to(self.device)
         if weights is not None:
             weights = weights.to(self.device, self.dtype)
         p = self.params
-        hist = pair_histogram(
-            positions, mask, self.bin_width, self.n_bins, p.rcalc_low, p.rcalc_high, weights
-        )
-        f = hist @ self._kernel
         if mask is None:
             n = torch.full((positions.shape[0],), positions.shape[1], device=self.device)
         else:
             n = mask.sum(dim=1)
+        el = None
+        if elements is not None and weights is None:
+            el = ElementTypes.from_elements(elements, n.tolist(), positions.shape[1])
+            if el.single:
+                el = None
+        if el is not None:
+            hist = pair_histogram(
+                positions, mask, self.bin_width, self.n_bins, p.rcalc_low, p.rcalc_high,
+                types=el.types.to(self.device), n_types=el.n_types,
+            )  # fmt: skip
+            pair, norm = el.pair_factors(p.q_grid, p.scattering)
+            f = torch.einsum("btk,kq->btq", hist, self._kernel)
+            f = (f * pair.to(self.device, self.dtype)).sum(1)
+            return 2 * f / norm.to(self.device, self.dtype)
+        hist = pair_histogram(
+            positions, mask, self.bin_width, self.n_bins, p.rcalc_low, p.rcalc_high, weights
+        )
+        f = hist @ self._kernel
         n = n.to(self.dtype).clamp(min=1)
         if weights is None:
             norm = n
@@ -206,9 +357,10 @@ class DebyeEngine:
         positions: torch.Tensor,
         mask: torch.Tensor | None = None,
         weights: torch.Tensor | None = None,
+        elements: Sequence | None = None,
     ) -> torch.Tensor:
-        """G(r) on ``params.r_grid`` for a padded batch of structures (B, N, 3)."""
-        return self.structure_function(positions, mask, weights) @ self._transform
+        """G(r) on ``params.r_grid`` (Å⁻²) for a padded batch of structures (B, N, 3)."""
+        return self.structure_function(positions, mask, weights, elements) @ self._transform
 
 
 def pad_structures(
@@ -225,25 +377,47 @@ def pad_structures(
     return positions, mask
 
 
+def split_structures(structures: Sequence, elements: Sequence | None = None):
+    """Positions (n, 3) of every structure and its elements: ``ase.Atoms`` carry theirs
+    (atomic numbers); plain arrays take ``elements[i]`` or none (one element)."""
+    positions, found, any_found = [], [], elements is not None
+    for i, s in enumerate(structures):
+        if hasattr(s, "get_positions"):
+            positions.append(np.asarray(s.get_positions(), dtype=np.float64))
+            found.append(
+                elements[i] if elements is not None else s.get_atomic_numbers().tolist()
+            )
+            any_found = True
+        else:
+            positions.append(np.asarray(s, dtype=np.float64).reshape(-1, 3))
+            found.append(elements[i] if elements is not None else "Pt")
+    return positions, (found if any_found else None)
+
+
 def simulate_pdfs(
-    structures: Sequence[np.ndarray],
+    structures: Sequence,
     params: PDFParameters = TRAINING_PARAMETERS,
     device: torch.device | str | None = None,
     batch_size: int = 256,
     dtype: torch.dtype = torch.float32,
+    elements: Sequence | None = None,
 ) -> np.ndarray:
-    """G(r) of many single-element clusters, (n, len(params.r_grid)).
+    """G(r) of many clusters, (n, len(params.r_grid)); each an (n_i, 3) array in Å or
+    an ``ase.Atoms``. ``elements[i]``: the element(s) of structure i (one symbol or
+    atomic number, or one per atom); without it arrays are one element.
 
     Batches are formed from structures of similar size so padding wastes little.
     """
+    positions_list, found = split_structures(structures, elements)
     engine = DebyeEngine(params, device=device, dtype=dtype)
     out = np.zeros((len(structures), engine.r.size), dtype=np.float64)
-    order = np.argsort([len(s) for s in structures], kind="stable")
+    order = np.argsort([len(s) for s in positions_list], kind="stable")
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            positions, mask = pad_structures([structures[i] for i in idx], dtype)
-            out[idx] = engine.compute(positions, mask).double().cpu().numpy()
+            positions, mask = pad_structures([positions_list[i] for i in idx], dtype)
+            el = None if found is None else [found[i] for i in idx]
+            out[idx] = engine.compute(positions, mask, elements=el).double().cpu().numpy()
     return out
 
 
@@ -252,17 +426,11 @@ def simulate_pdf(
     params: PDFParameters = TRAINING_PARAMETERS,
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float64,
+    elements: Sequence | str | int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(r, G) of one structure: an ``ase.Atoms`` (X-ray weights ∝ Z) or an (n, 3) array."""
-    weights = None
-    if hasattr(structure, "get_positions"):
-        numbers = np.asarray(structure.get_atomic_numbers(), dtype=np.float64)
-        positions = structure.get_positions()
-        if len(set(numbers.tolist())) > 1:
-            weights = torch.as_tensor(numbers[None, :], dtype=dtype)
-    else:
-        positions = np.asarray(structure, dtype=np.float64).reshape(-1, 3)
-    engine = DebyeEngine(params, device=device, dtype=dtype)
-    with torch.inference_mode():
-        g = engine.compute(torch.as_tensor(positions[None], dtype=dtype), None, weights)
-    return engine.r.copy(), g[0].double().cpu().numpy()
+    """(r, G) of one structure: an ``ase.Atoms`` (its elements, weighted by
+    ``params.scattering``) or an (n, 3) array in Å with optional ``elements`` (one for
+    all atoms or one per atom). r in Å, G in Å⁻² (diffpy's DebyePDFCalculator)."""
+    el = None if elements is None else [elements]
+    g = simulate_pdfs([structure], params, device=device, batch_size=1, dtype=dtype, elements=el)
+    return params.r_grid.copy(), g[0]
