@@ -81,9 +81,7 @@ def test_reproduces_diffpy_reference(path: Path) -> None:
 
 
 PARAMS_DIR = REFERENCE_DIR.parent / "diffpy_reference_params"
-PARAMS_CASES = (
-    json.loads((PARAMS_DIR / "cases.json").read_text()) if PARAMS_DIR.is_dir() else []
-)
+PARAMS_CASES = json.loads((PARAMS_DIR / "cases.json").read_text()) if PARAMS_DIR.is_dir() else []
 
 
 def test_ci_has_the_parameter_references() -> None:
@@ -109,9 +107,7 @@ def test_reproduces_diffpy_at_other_parameters_and_elements(case: dict) -> None:
     assert rw(obs / obs.max(), calc / calc.max()) <= 0.005
     assert rw(obs, calc) <= 0.005
     # the batched float32 path with per-atom element lists agrees as well
-    g32 = simulate_pdfs(
-        [atoms.positions], params, elements=[atoms.get_chemical_symbols()]
-    )[0]
+    g32 = simulate_pdfs([atoms.positions], params, elements=[atoms.get_chemical_symbols()])[0]
     assert rw(obs, g32) <= 0.005
 
 
@@ -203,7 +199,7 @@ def test_overlapping_atoms_follow_diffpy() -> None:
     bin (diffpy sums it exactly; at d = 0 diffpy skips the pair)."""
     base = random_cluster(40, seed=3)
     for d in (0.004, 0.013, 0.15):
-        xyz = np.vstack([base, base[:3] + [d, 0, 0]])
+        xyz = np.vstack([base, base[:3] + np.array([d, 0, 0])])
         p = PDFParameters(rmin=1.0, rmax=20.0)
         r, g = simulate_pdf(xyz, p)
         assert rw(brute_force_debye(xyz, p, r), g) < 1e-4

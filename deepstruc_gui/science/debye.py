@@ -227,17 +227,13 @@ class ElementTypes:
         return bool(((self.counts > 0).sum(dim=1) <= 1).all())
 
     @classmethod
-    def from_elements(
-        cls, elements: Sequence, n_atoms: Sequence[int], width: int
-    ) -> ElementTypes:
+    def from_elements(cls, elements: Sequence, n_atoms: Sequence[int], width: int) -> ElementTypes:
         """``elements[i]``: a symbol or atomic number for all atoms of structure i, or one
         per atom (length ``n_atoms[i]``)."""
         from deepstruc_gui.science.elements import element_symbol
 
         if len(elements) != len(n_atoms):
-            raise ValueError(
-                f"{len(elements)} element lists for {len(n_atoms)} structures"
-            )
+            raise ValueError(f"{len(elements)} element lists for {len(n_atoms)} structures")
         symbols: dict[str, int] = {}
         per_structure = []
         for i, (el, n) in enumerate(zip(elements, n_atoms, strict=True)):
@@ -384,9 +380,7 @@ def split_structures(structures: Sequence, elements: Sequence | None = None):
     for i, s in enumerate(structures):
         if hasattr(s, "get_positions"):
             positions.append(np.asarray(s.get_positions(), dtype=np.float64))
-            found.append(
-                elements[i] if elements is not None else s.get_atomic_numbers().tolist()
-            )
+            found.append(elements[i] if elements is not None else s.get_atomic_numbers().tolist())
             any_found = True
         else:
             positions.append(np.asarray(s, dtype=np.float64).reshape(-1, 3))
