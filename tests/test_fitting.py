@@ -7,7 +7,8 @@ import pytest
 from ase.cluster import Decahedron, FaceCenteredCubic, Icosahedron, Octahedron
 
 from deepstruc_gui.science.debye import PDFParameters, simulate_pdf
-from deepstruc_gui.science.fitting import FitConfig, first_peak_position, fit_candidates
+from deepstruc_gui.science.fitting import FitConfig, fit_candidates
+from deepstruc_gui.science.peaks import first_peak_position
 from deepstruc_gui.util.cancel import Cancelled, CancelToken
 
 SURFACES = [(1, 0, 0), (1, 1, 0), (1, 1, 1)]

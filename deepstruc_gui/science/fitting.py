@@ -1,22 +1,23 @@
 """Batched refinement of many candidate clusters against one measured PDF.
 
 Each candidate gets a scale factor, an isotropic expansion factor α of its
-coordinates and an isotropic ADP (optionally delta2 and Qdamp), refined by a
-Levenberg–Marquardt loop that runs for all candidates at once.
+coordinates and an isotropic ADP (optionally delta2, Qdamp and diffpy's
+spherical-shape envelope diameter), refined by a Levenberg–Marquardt loop that runs
+for all candidates at once, within bounds (:class:`FitConfig`). The model curve is
+diffpy.srreal's DebyePDFCalculator at the refined parameters (see
+:mod:`deepstruc_gui.science.fit_model` for how it is made fast).
 
-Why it is fast: scaling every distance by α maps a pair term ``sin(Qd)/d`` to
-``sin(αQd)/(αd)``, so each candidate's Debye sum can be tabulated ONCE as a function
-of ``t = αQ`` and only interpolated while α changes. The tables come from one matrix
-product of the candidates' pair histograms with a kernel shared by all of them.
-The delta2 sharpening ``exp(U·δ2·Q²/d²)`` is expanded in powers of ``U·δ2`` (a few
-terms, restricted to short distances where it matters), so U and δ2 enter as
-per-candidate coefficients. Because α changes the phase ``t·d`` by at most a few
-radians across the bounds, a band-limited (Kaiser-windowed sinc) interpolation on
-a 2× oversampled t grid reproduces the direct sum to ~1e-4.
+With Qdamp and spdiameter fixed, the r-space misfit is a quadratic form in F(Q), so
+every iteration works on ~250-point Q vectors through a precomputed Gram matrix
+instead of on 2800-point curves.
 
-With Qdamp fixed, the r-space misfit is a quadratic form in F(Q), so every
-iteration works on 250-point Q vectors through a precomputed Gram matrix instead of
-on 2800-point curves.
+Rw is PDFgui's ``sqrt(Σ w (Gobs − Gcalc)² / Σ w Gobs²)``: unit weights by default,
+``w = 1/dG²`` with ``FitConfig(weighting="dG")`` and data that carry dG. Standard
+errors follow diffpy.srfit's ``FitResults``: the covariance is ``(JᵀWJ)⁻¹`` of the
+weighted residual; without dG (unit weights, no absolute scale of the noise) it is
+scaled by the reduced χ² ``Σ w r² / (N − P)``, as PDFgui/pdffit2 and
+``scipy.optimize.curve_fit`` do. PDF points on a fine r grid are correlated, so these
+errors are lower bounds.
 """
 
 from __future__ import annotations
@@ -29,27 +30,44 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from deepstruc_gui.science import fit_model as fm
 from deepstruc_gui.science.debye import (
     default_device,
-    pad_structures,
-    pair_histogram,
+    envelope,
     sine_transform_matrix,
+    split_structures,
 )
-from deepstruc_gui.science.parameters import FitConfig
+from deepstruc_gui.science.parameters import FIT_PARAMETERS, FitConfig, PDFParameters
+from deepstruc_gui.science.peaks import first_peak_position
 from deepstruc_gui.util.cancel import CancelToken, check
 
-_BIN_WIDTH = 0.01  # Å, Lagrange-spread pair histogram
-_TAPS = 5  # half-width of the interpolation kernel, in table steps
-_KAISER_BETA = 8.0
-_OVERSAMPLING = 2.5  # table points per Nyquist step of the longest distance
-_NEAR_DISTANCE = 8.0  # Å: delta2 terms beyond second order only for pairs closer than this
-_N_MOMENTS = 7  # powers of U·δ2 kept (0..6) when delta2 is used
-_I0_BETA = float(np.i0(_KAISER_BETA))
+_U_PER_B = 1 / (8 * math.pi**2)
+#: internal parameter per public one (Biso is refined as Uiso = Biso/8π²)
+_INTERNAL = {
+    "scale": "scale",
+    "expansion": "alpha",
+    "biso": "uiso",
+    "qdamp": "qdamp",
+    "delta2": "delta2",
+    "spdiameter": "spd",
+}
+_TO_PUBLIC = {"uiso": 1 / _U_PER_B}
 
 
 @dataclass
 class FitResult:
-    """Refined parameters and fitted curves, one entry per candidate (input order)."""
+    """Refined parameters and fitted curves, one entry per candidate (input order).
+
+    ``rw`` is the Rw the fit minimised and ranks by, named in ``rw_kind``:
+    ``"unweighted"`` (unit weights) or ``"weighted (1/dG²)"`` (PDFgui's, when the data
+    carry dG and ``FitConfig.weighting == "dG"``). ``rw_unweighted`` always holds the
+    unweighted one, ``rw_weighted`` PDFgui's weighted one when dG was given (else None).
+    ``errors[name]``: standard error of each refined parameter (same unit);
+    ``at_bound[name]``: True where it ended at one of its bounds (its value is then a
+    limit, not an estimate). Curves: ``r`` (nr,) Å, ``gobs`` (nr,), ``gcalc`` (B, nr),
+    on the fit range. ``params``: the simulation parameters used (Qmin, Qmax, table,
+    start values). Units: Biso, delta2 Å²; Qdamp Å⁻¹; spdiameter Å (0 = off).
+    """
 
     rw: np.ndarray
     scale: np.ndarray
@@ -60,6 +78,15 @@ class FitResult:
     r: np.ndarray
     gcalc: np.ndarray
     gobs: np.ndarray = field(repr=False)
+    spdiameter: np.ndarray | None = None
+    rw_kind: str = "unweighted"
+    rw_unweighted: np.ndarray | None = None
+    rw_weighted: np.ndarray | None = None
+    errors: dict[str, np.ndarray] = field(default_factory=dict)
+    at_bound: dict[str, np.ndarray] = field(default_factory=dict)
+    refined: tuple[str, ...] = ()
+    errors_kind: str = ""
+    params: PDFParameters | None = None
 
     def ranking(self) -> np.ndarray:
         """Candidate indices, best Rw first."""
@@ -68,38 +95,73 @@ class FitResult:
     def __len__(self) -> int:
         return len(self.rw)
 
+    def bound_flags(self, i: int) -> list[str]:
+        """Names of candidate ``i``'s refined parameters that ended at a bound."""
+        return [n for n, flags in self.at_bound.items() if bool(flags[i])]
+
 
 def fit_candidates(
-    structures: Sequence[np.ndarray],
+    structures: Sequence,
     r_obs: np.ndarray,
     g_obs: np.ndarray,
     config: FitConfig | None = None,
     device: torch.device | str | None = None,
     cancel: CancelToken | None = None,
+    elements: Sequence | None = None,
+    dg: np.ndarray | None = None,
 ) -> FitResult:
-    """Refine every candidate (an (n, 3) array in Å) against the measured G(r)."""
+    """Refine every candidate against the measured G(r).
+
+    ``structures``: (n, 3) arrays in Å or ``ase.Atoms`` (which carry their elements);
+    ``elements[i]``: the element(s) of structure i (a symbol or atomic number, or one
+    per atom; without it arrays are one element, whose form factor cancels);
+    ``dg``: the data's dG (same shape as ``g_obs``), for PDFgui's weighted Rw.
+    Raises ``ValueError`` for a fit range with fewer than 10 points, or weighting by
+    dG without (positive) dG.
+    """
     config = config or FitConfig()
     r_obs = np.asarray(r_obs, dtype=np.float64)
     g_obs = np.asarray(g_obs, dtype=np.float64)
     inside = (r_obs >= config.rmin) & (r_obs <= config.rmax) & np.isfinite(g_obs)
+    dg_in = None
+    if dg is not None:
+        dg = np.asarray(dg, dtype=np.float64)
+        inside &= np.isfinite(dg) & (dg > 0)
+    elif config.weighting == "dG":
+        raise ValueError("weighting by 1/dG² needs data with a dG column")
     if inside.sum() < 10:
         raise ValueError(
             f"fewer than 10 data points in the fit range {config.rmin}–{config.rmax} Å"
         )
     r, g = r_obs[inside], g_obs[inside]
+    if dg is not None:
+        dg_in = dg[inside]
+    weights = 1 / dg_in**2 if config.weighting == "dG" else np.ones_like(g)
     device = torch.device(device) if device is not None else default_device()
-    problem = _problem_for(r, g, config, device)
+    positions, found = split_structures(structures, elements)
+    base = config.params
+    params = base.replace(rmin=min(base.rmin, config.rmin), rmax=max(base.rmax, config.rmax))
+    problem = _problem_for(r, g, weights, config, params, device)
     parts = []
-    for start in range(0, len(structures), config.batch_size):
+    for start in range(0, len(positions), config.batch_size):
         check(cancel)
-        chunk = structures[start : start + config.batch_size]
-        parts.append(problem.fit(chunk, cancel))
+        stop = start + config.batch_size
+        parts.append(
+            problem.fit(positions[start:stop], None if found is None else found[start:stop], cancel)
+        )
     if not parts:
         empty = np.zeros(0)
-        return FitResult(empty, empty, empty, empty, empty, empty, r, np.zeros((0, r.size)), g)
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return FitResult(
+            empty, empty, empty, empty, empty, empty, r, np.zeros((0, r.size)), g,
+            spdiameter=empty, refined=config.refined(), params=params,
+        )  # fmt: skip
+    cols = {k: _concat([p[k] for p in parts]) for k in parts[0]}
+    _polish(cols, positions, found, r, g, weights, config, params, device, cancel)
+    rw_unweighted = _rw(g, cols["gcalc"], np.ones_like(g))
+    rw_weighted = _rw(g, cols["gcalc"], 1 / dg_in**2) if dg_in is not None else None
+    weighted = config.weighting == "dG"
     return FitResult(
-        rw=cols["rw"],
+        rw=rw_weighted if weighted else rw_unweighted,
         scale=cols["scale"],
         expansion=cols["expansion"],
         biso=cols["biso"],
@@ -108,258 +170,237 @@ def fit_candidates(
         r=r,
         gcalc=cols["gcalc"],
         gobs=g,
+        spdiameter=cols["spdiameter"],
+        rw_kind="weighted (1/dG²)" if weighted else "unweighted",
+        rw_unweighted=rw_unweighted,
+        rw_weighted=rw_weighted,
+        errors=cols["errors"],
+        at_bound=cols["at_bound"],
+        refined=config.refined(),
+        errors_kind=(
+            "from (JᵀWJ)⁻¹ with W = 1/dG² (diffpy.srfit)"
+            if weighted
+            else "from (JᵀJ)⁻¹ scaled by the reduced χ² (unit weights, as PDFgui)"
+        ),
+        params=params,
+    )
+
+
+def _concat(values: list):
+    if isinstance(values[0], dict):
+        return {k: np.concatenate([v[k] for v in values]) for k in values[0]}
+    return np.concatenate(values)
+
+
+def _rw(g: np.ndarray, gcalc: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.sqrt(((g - gcalc) ** 2 * w).sum(-1) / max(float((g**2 * w).sum()), 1e-300))
+
+
+def _polish(cols, positions, found, r, g, weights, config, params, device, cancel) -> None:
+    """Refit the best ``config.polish`` candidates on the Q grid diffpy would use at
+    their refined Biso and delta2 (its r-range extension, hence Q step and pair
+    cut-offs, follow the widest peak), until the grid no longer changes."""
+    if config.polish == 0:
+        return
+    best = np.argsort(cols["rw"], kind="stable")[: config.polish]
+    for i in best:
+        used = params
+        for _ in range(3):
+            check(cancel)
+            changes = {"biso": float(cols["biso"][i])}
+            if config.refine_delta2:
+                changes["delta2"] = float(cols["delta2"][i])
+            wanted = used.replace(**changes)
+            if _same_grid(wanted, used):
+                break
+            problem = _problem_for(r, g, weights, config, wanted, device)
+            start = {name: float(cols[name][i]) for name in FIT_PARAMETERS}
+            one = problem.fit(
+                positions[i : i + 1], None if found is None else found[i : i + 1], cancel, start
+            )
+            for key, value in one.items():
+                if isinstance(value, dict):
+                    for name in value:
+                        cols[key][name][i] = value[name][0]
+                else:
+                    cols[key][i] = value[0]
+            used = wanted
+
+
+def _same_grid(a: PDFParameters, b: PDFParameters) -> bool:
+    return (
+        abs(a.rcalc_high - b.rcalc_high) < 0.5 * a.rstep
+        and abs(a.rcalc_low - b.rcalc_low) < 0.5 * a.rstep
     )
 
 
 _PROBLEMS: dict[tuple, _Problem] = {}
+_SPACES: dict[tuple, fm.TableSpace] = {}
 
 
-def _problem_for(r: np.ndarray, g: np.ndarray, config: FitConfig, device) -> _Problem:
+def _digest(a: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def _problem_for(r, g, w, config: FitConfig, params: PDFParameters, device) -> _Problem:
     """The data-side tables, reused while the same data and settings are fitted again
     (the GUI fits the point under the marker many times a second)."""
-    key = (
-        hashlib.sha1(r.tobytes()).hexdigest(),
-        hashlib.sha1(g.tobytes()).hexdigest(),
-        config,
-        str(device),
-    )
+    key = (_digest(r), _digest(g), _digest(w), config, params, str(device))
     problem = _PROBLEMS.get(key)
     if problem is None:
-        if len(_PROBLEMS) >= 4:
+        if len(_PROBLEMS) >= 8:
             _PROBLEMS.pop(next(iter(_PROBLEMS)))
-        problem = _PROBLEMS[key] = _Problem(r, g, config, device)
+        problem = _PROBLEMS[key] = _Problem(r, g, w, config, params, device)
     return problem
 
 
-def first_peak_position(r: np.ndarray, g: np.ndarray, lo: float = 1.6, hi: float = 5.0) -> float:
-    """r of the first strong maximum (the nearest-neighbour peak), refined by a parabola."""
-    sel = np.flatnonzero((r >= lo) & (r <= hi))
-    if sel.size < 3:
-        return float("nan")
-    seg = g[sel]
-    threshold = 0.5 * seg.max()
-    for k in range(1, seg.size - 1):
-        if seg[k] >= threshold and seg[k] >= seg[k - 1] and seg[k] >= seg[k + 1]:
-            y0, y1, y2 = seg[k - 1], seg[k], seg[k + 1]
-            denom = y0 - 2 * y1 + y2
-            shift = 0.5 * (y0 - y2) / denom if denom != 0 else 0.0
-            i = sel[k]
-            step = 0.5 * (r[min(i + 1, r.size - 1)] - r[max(i - 1, 0)])
-            return float(r[i] + float(np.clip(shift, -1, 1)) * step)
-    return float(r[sel[np.argmax(seg)]])
-
-
-def _kaiser_sinc(x: torch.Tensor) -> torch.Tensor:
-    """Kaiser-windowed sinc with half-width ``_TAPS``: band-limited interpolation."""
-    ratio = (x / _TAPS).clamp(-1, 1)
-    window = torch.special.i0(_KAISER_BETA * torch.sqrt(1 - ratio**2)) / _I0_BETA
-    return torch.sinc(x) * window
-
-
-_KERNEL_STEPS = 1024  # fractional positions tabulated per table step
-
-
-def _kernel_table() -> torch.Tensor:
-    """Weights of the 2·TAPS taps and their derivatives, for fractional positions 0 … 1.
-
-    Shape (steps + 1, 2, 2·TAPS): [:, 0] interpolates a table, [:, 1] its derivative
-    (per table step), so one gather serves both Ψ(t) and dΨ/dt.
-    """
-    frac = torch.linspace(0, 1, _KERNEL_STEPS + 1, dtype=torch.float64)
-    offsets = torch.arange(-_TAPS + 1, _TAPS + 1, dtype=torch.float64)
-    u = frac[:, None] - offsets[None, :]
-    h = 1e-5
-    slope = (_kaiser_sinc(u + h) - _kaiser_sinc(u - h)) / (2 * h)
-    return torch.stack((_kaiser_sinc(u), slope), 1)
+def _space_for(config: FitConfig, params: PDFParameters, device) -> fm.TableSpace:
+    """Kernels shared by every Q grid a fit may use: long enough for the widest peaks
+    the Biso bounds allow, at the smallest expansion."""
+    alpha_lo, alpha_hi = config.expansion_bounds
+    widest = params.replace(biso=max(config.biso_bounds[1], params.biso), delta2=0.0)
+    r_cut = max(widest.rcalc_high, params.rcalc_high) / alpha_lo
+    t_max = alpha_hi * params.qmax
+    n_moments = fm.N_MOMENTS if (config.refine_delta2 or params.delta2 != 0) else 1
+    key = (round(r_cut, 6), round(t_max, 6), n_moments, str(device))
+    space = _SPACES.get(key)
+    if space is None:
+        if len(_SPACES) >= 4:
+            _SPACES.pop(next(iter(_SPACES)))
+        space = _SPACES[key] = fm.TableSpace(r_cut, t_max, n_moments, device)
+    return space
 
 
 class _Problem:
-    """The data side of a fit: r grid, sine transform, Gram matrix; fits chunks."""
+    """The data side of a fit on one Q grid: sine transform, Gram matrix; fits chunks."""
 
-    def __init__(
-        self, r: np.ndarray, g: np.ndarray, config: FitConfig, device: torch.device
-    ) -> None:
+    def __init__(self, r, g, w, config: FitConfig, params: PDFParameters, device) -> None:
         self.config = config
+        self.params = p = params
         self.device = device
-        # The Q grid follows the simulation's r range, not the fit range, so a fit over
-        # 2–20 Å uses the same model curve as `simulate` with the same parameters.
-        base = config.params
-        p = base.replace(rmin=min(base.rmin, config.rmin), rmax=max(base.rmax, config.rmax))
-        self.params = p
+        self.space = _space_for(config, params, device)
+        self.n_moments = fm.N_MOMENTS if (config.refine_delta2 or p.delta2 != 0) else 1
         dd = dict(dtype=torch.float64, device=device)
+        self.q_np = p.q_grid
         self.q = torch.as_tensor(p.q_grid, **dd)
         self.r = torch.as_tensor(r, **dd)
         self.g = torch.as_tensor(g, **dd)
-        self.gg = float(np.sum(g**2))
+        self.w = torch.as_tensor(w, **dd)
+        self.gg = float(np.sum(w * g**2))
+        self.n_points = len(g)
         self.S = torch.as_tensor(sine_transform_matrix(p, r), **dd)  # (nQ, nr)
-        self.use_delta2 = config.refine_delta2 or p.delta2 != 0
-        self.n_moments = _N_MOMENTS if self.use_delta2 else 1
-        if not config.refine_qdamp:
-            env = torch.exp(-0.5 * (p.qdamp * self.r) ** 2)
-            es = self.S * env  # (nQ, nr)
-            self.gram = es @ es.T
-            self.proj = es @ self.g
-        # the interpolation tables: t from -TAPS·dt, spacing from the longest distance
-        alpha_lo, alpha_hi = config.expansion_bounds
-        self.r_cut = p.rcalc_high / alpha_lo
-        self.n_bins = math.ceil(self.r_cut / _BIN_WIDTH) + 3
-        self.dt = math.pi / (_OVERSAMPLING * self.r_cut)
-        t_max = alpha_hi * float(self.q[-1]) + (_TAPS + 1) * self.dt
-        self.n_t = math.ceil(t_max / self.dt) + 2 * _TAPS + 2
-        t = (torch.arange(self.n_t, **dd) - _TAPS) * self.dt
-        radii = torch.arange(self.n_bins, **dd) * _BIN_WIDTH
-        radii[0] = 1.0  # bin 0 never receives weight (no pair at d ≈ 0)
-        self.n_near = min(self.n_bins, math.ceil(_NEAR_DISTANCE / _BIN_WIDTH) + 3)
-        sin_k = torch.sin(torch.outer(radii, t))
-        kernels = []
-        for m in range(self.n_moments):
-            rows = self.n_bins if m <= 1 else self.n_near
-            kernels.append(sin_k[:rows] * radii[:rows, None] ** -(2 * m + 1))
-        self.kernels = [k.to(torch.float32) for k in kernels]
-        self.radii32 = radii.to(torch.float32)
+        self.r_space = config.refine_qdamp or config.refine_spdiameter
+        if not self.r_space:
+            es = self.S * torch.as_tensor(envelope(p, r), **dd)  # (nQ, nr)
+            self.gram = (es * self.w) @ es.T
+            self.proj = es @ (self.w * self.g)
         # near-distance Debye kernel at α = 1 for the starting first-peak estimate
-        rn, qq = radii[: self.n_near, None], self.q[None, :]
+        sp = self.space
+        rn = torch.arange(sp.n_near, **dd)[:, None] * fm.BIN_WIDTH
+        rn[0] = 1.0
+        qq = self.q[None, :]
         corr = (1 - p.delta2 / rn**2).clamp(min=0)
         probe = torch.sin(rn * qq) / rn * torch.exp(-p.uiso * corr * qq**2)
-        probe[0] = 0
+        probe[rn[:, 0] < 0.5 * fm.CLOSE_DISTANCE] = 0
         self.probe_kernel = probe.to(torch.float32)
-        self.t0 = -_TAPS * self.dt
-        self.kernel_table = _kernel_table().to(device=device, dtype=torch.float32)
         self.r_peak = torch.linspace(1.5, 5.0, 351, **dd)
         self.S_peak = torch.as_tensor(sine_transform_matrix(p, self.r_peak.cpu().numpy()), **dd)
-        self.r_peak_obs = first_peak_position(r, g)
+        try:
+            self.r_peak_obs = first_peak_position(r, g)
+        except ValueError:
+            self.r_peak_obs = float("nan")
 
-    # --- tables -------------------------------------------------------------------
-    def histogram(self, structures: Sequence[np.ndarray]) -> torch.Tensor:
-        """Lagrange-spread pair histograms (B, n_bins), all pairs up to ``r_cut``."""
-        positions, mask = pad_structures(structures, torch.float32)
-        positions, mask = positions.to(self.device), mask.to(self.device)
-        return pair_histogram(positions, mask, _BIN_WIDTH, self.n_bins, 0.0, self.r_cut)
-
-    def tables(self, hist: torch.Tensor, r_high: torch.Tensor) -> torch.Tensor:
-        """Per candidate: Ψ_m(t) on the t grid, (B, M, n_t).
-
-        Pairs beyond ``r_high`` (one cut-off per candidate) are left out, as diffpy does.
-        """
-        keep = self.radii32[None, :] <= r_high.to(torch.float32)[:, None]
-        hist = hist * keep
-        return torch.stack([hist[:, : k.shape[0]] @ k for k in self.kernels], 1)
-
-    def probe_peaks(self, hist: torch.Tensor, norm: torch.Tensor) -> np.ndarray:
+    def probe_peaks(self, cand: fm.CandidateTables) -> np.ndarray:
         """First-peak position of each candidate as it is (α = 1, start ADP)."""
-        f = (hist[:, : self.n_near] @ self.probe_kernel).to(torch.float64) * norm[:, None]
+        f = (cand.probe @ self.probe_kernel).to(torch.float64)
         g_peak = (f @ self.S_peak).cpu().numpy()
         r_peak = self.r_peak.cpu().numpy()
-        return np.array([first_peak_position(r_peak, gp) for gp in g_peak])
-
-    def interpolate(self, tables: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-        """Tables and their t-derivatives at t = α·Q: (B, M, 2, nQ)."""
-        t = alpha[:, None] * self.q[None, :]  # (B, nQ)
-        x = (t - self.t0) / self.dt
-        j0 = torch.floor(x).long()
-        offsets = torch.arange(-_TAPS + 1, _TAPS + 1, device=self.device)
-        idx = (j0[..., None] + offsets).clamp(0, self.n_t - 1)  # (B, nQ, 2T)
-        # weights from the tabulated kernel, linear in the fractional position
-        pos = (x - j0) * _KERNEL_STEPS
-        k0 = torch.floor(pos).long().clamp(0, _KERNEL_STEPS - 1)
-        blend = (pos - k0).to(torch.float32)[..., None, None]
-        w = torch.lerp(self.kernel_table[k0], self.kernel_table[k0 + 1], blend)  # (B, nQ, 2, 2T)
-        b, m, nq = tables.shape[0], tables.shape[1], t.shape[1]
-        gathered = torch.gather(tables, 2, idx.reshape(b, 1, -1).expand(b, m, -1))
-        gathered = gathered.view(b, m, nq, 2 * _TAPS)
-        out = torch.einsum("bmqk,bqck->bmcq", gathered, w)  # (B, M, 2, nQ)
-        out[:, :, 1] /= self.dt
-        return out.to(torch.float64)
-
-    # --- the model and its derivatives in Q space ---------------------------------
-    def structure_functions(
-        self, tables: torch.Tensor, norm: torch.Tensor, alpha, uiso, delta2
-    ) -> dict[str, torch.Tensor]:
-        """F(Q) and dF/dα, dF/dU, dF/dδ2 for every candidate, each (B, nQ)."""
-        psi = self.interpolate(tables, alpha)  # (B, M, 2, nQ)
-        n_m = psi.shape[1]
-        q = self.q[None, :]
-        q2 = q**2
-        base = norm[:, None] * torch.exp(-uiso[:, None] * q2)  # (B, nQ)
-        orders = torch.arange(n_m, device=self.device, dtype=torch.float64)
-        # c_m = (U·δ2·Q²)^m / m!  and  α^-(2m+1), for all m at once
-        x = (uiso * delta2)[:, None, None] * q2[:, None, :]  # (B, 1, nQ)
-        inv_fact = torch.exp(-torch.lgamma(orders + 1))[None, :, None]
-        coef = x ** orders[None, :, None] * inv_fact  # (B, M, nQ)
-        a_pow = alpha[:, None] ** -(2 * orders + 1)  # (B, M)
-        weighted = coef * a_pow[:, :, None]  # (B, M, nQ)
-        s_m, c_m = psi[:, :, 0], psi[:, :, 1]
-        f = (weighted * s_m).sum(1)
-        d_alpha = (
-            weighted
-            * (-(2 * orders + 1)[None, :, None] / alpha[:, None, None] * s_m + q[:, None, :] * c_m)
-        ).sum(1)
-        # d/dU and d/dδ2 of c_m: m·c_m/U and m·c_m/δ2 (written without dividing by zero)
-        lower = torch.zeros_like(coef)
-        if n_m > 1:
-            lower[:, 1:] = coef[:, :-1] * q2[:, None, :]  # c_{m-1}·Q² = m·c_m / (U·δ2)
-        lower = lower * a_pow[:, :, None] * s_m
-        f = base * f
-        return {
-            "f": f,
-            "alpha": base * d_alpha,
-            "uiso": base * (delta2[:, None] * lower.sum(1)) - q2 * f,
-            "delta2": base * (uiso[:, None] * lower.sum(1)),
-        }
+        out = []
+        for gp in g_peak:
+            try:
+                out.append(first_peak_position(r_peak, gp))
+            except ValueError:
+                out.append(float("nan"))
+        return np.array(out)
 
     # --- one chunk -----------------------------------------------------------------
-    def fit(self, structures: Sequence[np.ndarray], cancel: CancelToken | None) -> dict:
+    def fit(self, positions, elements, cancel: CancelToken | None, start: dict | None = None):
         cfg, p = self.config, self.params
-        b = len(structures)
+        b = len(positions)
         dd = dict(dtype=torch.float64, device=self.device)
-        n_atoms = torch.tensor([max(len(s), 1) for s in structures], **dd)
-        norm = 2.0 / n_atoms
-        u0 = torch.full((b,), p.uiso, **dd)
-        d2 = torch.full((b,), p.delta2, **dd)
-        qd = torch.full((b,), p.qdamp, **dd)
+        lo_a, hi_a = cfg.expansion_bounds
+        lower = {_INTERNAL[n]: cfg.bounds(n)[0] for n in FIT_PARAMETERS}
+        upper = {_INTERNAL[n]: cfg.bounds(n)[1] for n in FIT_PARAMETERS}
+        lower["uiso"] *= _U_PER_B
+        upper["uiso"] *= _U_PER_B
+        if start is None:
+            # leave out pairs that diffpy would drop at α = 1 to probe the first peak
+            probe_cand = fm.build_tables(
+                self.space, positions, elements, 1,
+                torch.full((b,), p.rcalc_low, **dd), torch.full((b,), p.rcalc_high, **dd),
+            )  # fmt: skip
+            if cfg.refine_expansion:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    alpha0 = self.r_peak_obs / self.probe_peaks(probe_cand)
+                alpha0 = np.nan_to_num(alpha0, nan=1.0, posinf=1.0, neginf=1.0)
+                alpha0 = np.clip(alpha0, lo_a, hi_a)
+            else:
+                alpha0 = np.ones(b)
+            spd0 = p.spdiameter
+            if cfg.refine_spdiameter and spd0 <= 0:
+                spd0 = 2.0 * max((_diameter(x) for x in positions), default=10.0)
+            theta = {
+                "alpha": torch.as_tensor(alpha0, **dd),
+                "uiso": torch.full((b,), p.uiso, **dd),
+                "delta2": torch.full((b,), p.delta2, **dd),
+                "qdamp": torch.full((b,), p.qdamp, **dd),
+                "spd": torch.full((b,), spd0, **dd),
+                "scale": torch.full((b,), cfg.scale, **dd),
+            }
+        else:
+            theta = {_INTERNAL[n]: torch.full((b,), float(start[n]), **dd) for n in FIT_PARAMETERS}
+            theta["uiso"] = theta["uiso"] * _U_PER_B
+        names = [_INTERNAL[n] for n in cfg.refined()]
+        for name in names:
+            theta[name] = theta[name].clamp(lower[name], upper[name])
+        # pair cut-offs at the starting expansion, in the candidates' own coordinates
+        cand = fm.build_tables(
+            self.space, positions, elements, self.n_moments,
+            p.rcalc_low / theta["alpha"], p.rcalc_high / theta["alpha"],
+        )  # fmt: skip
+        weights = fm.pair_weights(cand, self.q_np, p.scattering, self.device)
+        model = _Model(self, cand, weights)
+        if cfg.refine_scale and start is None:
+            theta["scale"] = model.best_scale(theta)
+        state = model.evaluate(theta, names)
+        if names:
+            theta, state = self._levenberg_marquardt(
+                model, theta, state, names, lower, upper, cancel
+            )
+        gcalc = model.curve(theta)
+        rw = torch.sqrt(state["cost"].clamp(min=0) / max(self.gg, 1e-300))
+        errors = self._errors(state, names)
+        out = {"rw": rw.cpu().numpy(), "gcalc": gcalc.cpu().numpy()}
+        bounds = {}
+        for public in FIT_PARAMETERS:
+            name = _INTERNAL[public]
+            value = theta[name] * _TO_PUBLIC.get(name, 1.0)
+            out[public] = value.cpu().numpy()
+            if name in names:
+                lo, hi = cfg.bounds(public)
+                tol = 1e-4 * (hi - lo) if math.isfinite(hi) else 1e-4 * max(abs(lo), 1e-3)
+                v = out[public]
+                bounds[public] = (v <= lo + tol) | (math.isfinite(hi) & (v >= hi - tol))
+        out["errors"] = errors
+        out["at_bound"] = bounds
+        return out
 
-        # starting expansion from the ratio of first-peak positions (data / candidate)
-        hist = self.histogram(structures)
-        cand_peak = self.probe_peaks(hist, norm)
-        lo, hi = cfg.expansion_bounds
-        with np.errstate(divide="ignore", invalid="ignore"):
-            alpha0 = self.r_peak_obs / cand_peak
-        alpha0 = np.clip(np.nan_to_num(alpha0, nan=1.0, posinf=1.0, neginf=1.0), lo, hi)
-        alpha = torch.as_tensor(alpha0, **dd)
-        # leave out pairs that diffpy would drop at the starting expansion
-        tables = self.tables(hist, p.rcalc_high / alpha)
-        del hist
-
-        names = ["scale", "alpha", "uiso"]
-        if cfg.refine_delta2:
-            names.append("delta2")
-        if cfg.refine_qdamp:
-            names.append("qdamp")
-        lower = {
-            "scale": 0.0,
-            "alpha": lo,
-            "uiso": cfg.biso_bounds[0] / (8 * math.pi**2),
-            "delta2": cfg.delta2_bounds[0],
-            "qdamp": cfg.qdamp_bounds[0],
-        }
-        upper = {
-            "scale": math.inf,
-            "alpha": hi,
-            "uiso": cfg.biso_bounds[1] / (8 * math.pi**2),
-            "delta2": cfg.delta2_bounds[1],
-            "qdamp": cfg.qdamp_bounds[1],
-        }
-        theta = {
-            "alpha": alpha,
-            "uiso": u0.clamp(lower["uiso"], upper["uiso"]),
-            "delta2": d2,
-            "qdamp": qd,
-        }
-        theta["scale"] = self._best_scale(tables, norm, theta)
-        state = self._evaluate(tables, norm, theta, names)
+    def _levenberg_marquardt(self, model, theta, state, names, lower, upper, cancel):
+        b = theta["alpha"].shape[0]
+        dd = dict(dtype=torch.float64, device=self.device)
         lam = torch.full((b,), 1e-2, **dd)
         eye = torch.eye(len(names), **dd)
-        for iteration in range(cfg.max_iter):
+        for iteration in range(self.config.max_iter):
             check(cancel)
             jtj, jtr = state["jtj"], state["jtr"]
             diag = torch.diagonal(jtj, dim1=1, dim2=2).clamp(min=1e-30)
@@ -369,81 +410,115 @@ class _Problem:
             trial = dict(theta)
             for k, name in enumerate(names):
                 trial[name] = (theta[name] + step[:, k]).clamp(lower[name], upper[name])
-            new = self._evaluate(tables, norm, trial, names)
+            new = model.evaluate(trial, names)
             better = new["cost"] < state["cost"]
             gain = torch.sqrt(state["cost"].clamp(min=0)) - torch.sqrt(new["cost"].clamp(min=0))
-            gain = gain.clamp(min=0) / math.sqrt(self.gg)  # improvement of Rw
+            gain = gain.clamp(min=0) / math.sqrt(max(self.gg, 1e-300))  # improvement of Rw
             for name in theta:
                 theta[name] = torch.where(better, trial[name], theta[name])
             for key in state:
                 shape = (-1,) + (1,) * (state[key].dim() - 1)
                 state[key] = torch.where(better.view(shape), new[key], state[key])
             lam = torch.where(better, lam / 3, lam * 5).clamp(1e-7, 1e7)
-            # converged: no candidate improved Rw by more than 1e-6 in this step
-            if iteration >= 2 and bool((gain < 1e-6).all()):
+            # converged: no candidate improved Rw by more than 1e-7 in this step
+            if iteration >= 2 and bool((gain < 1e-7).all()):
                 break
-        gcalc = self._curve(tables, norm, theta)
-        rw = torch.sqrt(state["cost"].clamp(min=0) / self.gg)
-        biso = theta["uiso"] * 8 * math.pi**2
+        return theta, state
+
+    def _errors(self, state, names) -> dict[str, np.ndarray]:
+        """Standard errors of the refined parameters (see the module docstring)."""
+        if not names:
+            return {}
+        jtj = state["jtj"]
+        cov = torch.linalg.pinv(jtj, hermitian=True)
+        n_free = max(self.n_points - len(names), 1)
+        if self.config.weighting != "dG":
+            cov = cov * (state["cost"].clamp(min=0) / n_free)[:, None, None]
+        sigma = torch.sqrt(torch.diagonal(cov, dim1=1, dim2=2).clamp(min=0))
+        public = {v: k for k, v in _INTERNAL.items()}
         return {
-            "rw": rw.cpu().numpy(),
-            "scale": theta["scale"].cpu().numpy(),
-            "expansion": theta["alpha"].cpu().numpy(),
-            "biso": biso.cpu().numpy(),
-            "qdamp": theta["qdamp"].cpu().numpy(),
-            "delta2": theta["delta2"].cpu().numpy(),
-            "gcalc": gcalc.cpu().numpy(),
+            public[n]: (sigma[:, k] * _TO_PUBLIC.get(n, 1.0)).cpu().numpy()
+            for k, n in enumerate(names)
         }
 
-    def _envelope(self, qdamp: torch.Tensor) -> torch.Tensor:
-        return torch.exp(-0.5 * (qdamp[:, None] * self.r[None, :]) ** 2)
 
-    def _best_scale(self, tables, norm, theta) -> torch.Tensor:
-        f = self.structure_functions(tables, norm, theta["alpha"], theta["uiso"], theta["delta2"])[
-            "f"
-        ]
-        calc = (f @ self.S) * self._envelope(theta["qdamp"])
-        num = (calc * self.g).sum(1)
-        den = (calc * calc).sum(1).clamp(min=1e-30)
+def _diameter(xyz: np.ndarray) -> float:
+    from scipy.spatial.distance import pdist
+
+    return float(pdist(xyz).max()) if len(xyz) > 1 else 10.0
+
+
+class _Model:
+    """One chunk's model curve, misfit and derivatives for a problem."""
+
+    def __init__(self, problem: _Problem, cand: fm.CandidateTables, weights) -> None:
+        self.pb, self.cand, self.weights = problem, cand, weights
+
+    def sf(self, theta) -> dict[str, torch.Tensor]:
+        return fm.structure_functions(
+            self.pb.space, self.cand, self.weights, self.pb.q,
+            theta["alpha"], theta["uiso"], theta["delta2"],
+        )  # fmt: skip
+
+    def envelope(self, theta) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Envelope (B, nr), its Qdamp part, and d(envelope)/d(spdiameter)."""
+        r = self.pb.r[None, :]
+        qres = torch.exp(-0.5 * (theta["qdamp"][:, None] * r) ** 2)
+        d = theta["spd"][:, None]
+        on = d > 0
+        x = r / torch.where(on, d, torch.ones_like(d))
+        inside = on & (x <= 1)
+        shape = torch.where(inside, 1 - 1.5 * x + 0.5 * x**3, torch.zeros_like(x))
+        shape = torch.where(on, shape, torch.ones_like(x))
+        d_shape = torch.where(inside, 1.5 * x * (1 - x**2) / torch.where(on, d, 1.0), 0.0 * x)
+        return qres * shape, qres, qres * d_shape
+
+    def best_scale(self, theta) -> torch.Tensor:
+        pb = self.pb
+        calc = (self.sf(theta)["f"] @ pb.S) * self.envelope(theta)[0]
+        num = (calc * pb.g * pb.w).sum(1)
+        den = (calc * calc * pb.w).sum(1).clamp(min=1e-30)
         return (num / den).clamp(min=0)
 
-    def _curve(self, tables, norm, theta) -> torch.Tensor:
-        f = self.structure_functions(tables, norm, theta["alpha"], theta["uiso"], theta["delta2"])[
-            "f"
-        ]
-        return theta["scale"][:, None] * (f @ self.S) * self._envelope(theta["qdamp"])
+    def curve(self, theta) -> torch.Tensor:
+        f = self.sf(theta)["f"]
+        return theta["scale"][:, None] * (f @ self.pb.S) * self.envelope(theta)[0]
 
-    def _evaluate(self, tables, norm, theta, names) -> dict[str, torch.Tensor]:
-        """Cost, JᵀJ and Jᵀr at ``theta`` (r-space least squares, Gram shortcut)."""
-        sf = self.structure_functions(tables, norm, theta["alpha"], theta["uiso"], theta["delta2"])
+    def evaluate(self, theta, names) -> dict[str, torch.Tensor]:
+        """Cost Σ w r², JᵀWJ and JᵀW r at ``theta``."""
+        pb = self.pb
+        sf = self.sf(theta)
         s = theta["scale"][:, None]
         f = sf["f"]
-        cols = []
-        for name in names:
-            if name == "scale":
-                cols.append(f)
-            elif name == "qdamp":
-                cols.append(None)
+        q_cols = {"scale": f, "alpha": s * sf["alpha"], "uiso": s * sf["uiso"]}
+        q_cols["delta2"] = s * sf["delta2"]
+        b = f.shape[0]
+        if not pb.r_space:
+            if names:
+                v = torch.stack([q_cols[n] for n in names], 1)  # (B, k, nQ)
+                av = v @ pb.gram  # (B, k, nQ)
+                jtj = av @ v.transpose(1, 2)
+                jtr = (v * pb.proj).sum(-1) - (av * (s * f)[:, None, :]).sum(-1)
             else:
-                cols.append(s * sf[name])
-        if not self.config.refine_qdamp:
-            v = torch.stack(cols, 1)  # (B, k, nQ)
-            av = v @ self.gram  # (B, k, nQ)
-            jtj = av @ v.transpose(1, 2)
-            af = f @ self.gram
-            jtr = (v * self.proj).sum(-1) - (av * (s * f)[:, None, :]).sum(-1)
-            cost = self.gg - 2 * (s[:, 0] * (f * self.proj).sum(1)) + s[:, 0] ** 2 * (af * f).sum(1)
+                jtj = jtr = torch.zeros(b, 0)
+            af = f @ pb.gram
+            cost = pb.gg - 2 * (s[:, 0] * (f * pb.proj).sum(1)) + s[:, 0] ** 2 * (af * f).sum(1)
             return {"cost": cost, "jtj": jtj, "jtr": jtr}
-        env = self._envelope(theta["qdamp"])  # (B, nr)
-        base = f @ self.S  # (B, nr)
+        env, qres, d_env_spd = self.envelope(theta)
+        base = f @ pb.S  # (B, nr)
         curves = []
-        for name, col in zip(names, cols, strict=True):
+        for name in names:
             if name == "qdamp":
-                curves.append(-s * theta["qdamp"][:, None] * self.r**2 * env * base)
+                curves.append(-s * theta["qdamp"][:, None] * pb.r**2 * env * base)
+            elif name == "spd":
+                curves.append(s * base * d_env_spd)
             else:
-                curves.append((col @ self.S) * env)
-        jac = torch.stack(curves, 1)  # (B, k, nr)
-        resid = self.g[None, :] - s * env * base
+                curves.append((q_cols[name] @ pb.S) * env)
+        sw = torch.sqrt(pb.w)
+        resid = (pb.g[None, :] - s * env * base) * sw
+        if not curves:
+            return {"cost": (resid**2).sum(1), "jtj": torch.zeros(b, 0), "jtr": torch.zeros(b, 0)}
+        jac = torch.stack(curves, 1) * sw  # (B, k, nr)
         return {
             "cost": (resid**2).sum(1),
             "jtj": jac @ jac.transpose(1, 2),

@@ -154,22 +154,47 @@ class PDFParameters:
 TRAINING_PARAMETERS = PDFParameters()
 
 
+#: the parameters the fitter can refine, in the order results list them
+FIT_PARAMETERS = ("scale", "expansion", "biso", "qdamp", "delta2", "spdiameter")
+
+
 @dataclass(frozen=True)
 class FitConfig:
-    """What to refine, over which r range, within which bounds."""
+    """What to refine, over which r range (Å), within which bounds.
+
+    Bounds are (low, high) in the parameter's unit: scale (none), expansion (factor on
+    all coordinates), Biso (Å²), Qdamp (Å⁻¹), delta2 (Å²), spdiameter (Å). Start values
+    of Biso, Qdamp, delta2 and spdiameter come from ``params`` (spdiameter 0 = off;
+    refining it from 0 starts at twice the candidate's largest distance).
+    ``weighting``: ``"unweighted"`` (Rw with unit weights, the ranking default) or
+    ``"dG"`` (PDFgui's Rw with weights 1/dG², when the data carry dG). ``polish``: how
+    many of the best candidates are refitted on the Q grid diffpy would use at their
+    refined Biso (diffpy's Q step depends on Biso through the r-range extension).
+    """
 
     rmin: float = 2.0
     rmax: float = 30.0
-    #: simulation parameters for the data: qmin, qmax, and start values of qdamp, delta2, biso
+    #: simulation parameters for the data: qmin, qmax, scattering table, and start
+    #: values of qdamp, delta2, biso, spdiameter
     params: PDFParameters = TRAINING_PARAMETERS
+    #: scale when it is not refined (refined: the best linear scale is the start)
+    scale: float = 1.0
+    refine_scale: bool = True
+    refine_expansion: bool = True
+    refine_biso: bool = True
     refine_qdamp: bool = False
     refine_delta2: bool = False
+    refine_spdiameter: bool = False
+    scale_bounds: tuple[float, float] = (0.0, math.inf)
     expansion_bounds: tuple[float, float] = (0.85, 1.15)
-    biso_bounds: tuple[float, float] = (0.0, 2.0)
-    qdamp_bounds: tuple[float, float] = (0.0, 0.1)
+    biso_bounds: tuple[float, float] = (0.0, 8.0)
+    qdamp_bounds: tuple[float, float] = (0.0, 0.2)
     delta2_bounds: tuple[float, float] = (0.0, 6.0)
+    spdiameter_bounds: tuple[float, float] = (5.0, 500.0)
+    weighting: str = "unweighted"
     max_iter: int = 8
     batch_size: int = 256
+    polish: int = 8
 
     def __post_init__(self) -> None:
         if not self.rmin < self.rmax:
@@ -177,6 +202,60 @@ class FitConfig:
         lo, hi = self.expansion_bounds
         if not 0 < lo <= 1 <= hi:
             raise ValueError("expansion bounds must satisfy 0 < low ≤ 1 ≤ high")
+        for name in FIT_PARAMETERS:
+            lo, hi = self.bounds(name)
+            if not (math.isfinite(lo) and lo >= 0 and lo < hi):
+                raise ValueError(f"{name} bounds must satisfy 0 ≤ low < high, got ({lo:g}, {hi:g})")
+        if self.weighting not in ("unweighted", "dG"):
+            raise ValueError("weighting must be 'unweighted' or 'dG'")
+        if self.max_iter < 1 or self.batch_size < 1 or self.polish < 0:
+            raise ValueError("max_iter and batch_size must be ≥ 1, polish ≥ 0")
+
+    def bounds(self, name: str) -> tuple[float, float]:
+        """(low, high) of a parameter named in :data:`FIT_PARAMETERS`."""
+        lo, hi = getattr(self, f"{name}_bounds")
+        return float(lo), float(hi)
+
+    def refined(self) -> tuple[str, ...]:
+        """Names of the refined parameters, in :data:`FIT_PARAMETERS` order."""
+        return tuple(n for n in FIT_PARAMETERS if getattr(self, f"refine_{n}"))
+
+    def replace(self, **changes) -> FitConfig:
+        return dataclasses.replace(self, **changes)
+
+
+#: header values outside these ranges are ignored (a typo, or another unit)
+_HEADER_RANGES = {"qmin": (0.0, 5.0), "qmax": (5.0, 60.0), "qdamp": (0.0, 0.2)}
+
+
+def parameters_with_sources(
+    metadata: dict,
+    base: PDFParameters = TRAINING_PARAMETERS,
+    user: dict[str, float] | None = None,
+) -> tuple[PDFParameters, dict[str, str]]:
+    """Simulation parameters for measured data and where each came from.
+
+    Qmin, Qmax and Qdamp come from the data file's header when present and sane,
+    anything in ``user`` (e.g. given on the command line) overrides, the rest keep
+    ``base``. Returns the parameters and ``{name: "header" | "user" | "default"}`` for
+    qmin, qmax, qdamp, delta2 and biso. Raises ``ValueError`` when the user's values
+    are invalid (Qmin ≥ Qmax …).
+    """
+    changes: dict[str, float] = {}
+    sources = {k: "default" for k in ("qmin", "qmax", "qdamp", "delta2", "biso")}
+    for key, (lo, hi) in _HEADER_RANGES.items():
+        value = metadata.get(key)
+        if isinstance(value, int | float) and math.isfinite(value) and lo <= value <= hi:
+            changes[key] = float(value)
+            sources[key] = "header"
+    if changes.get("qmin", base.qmin) >= changes.get("qmax", base.qmax):
+        changes.pop("qmin", None)
+        sources["qmin"] = "default"
+    for key, value in (user or {}).items():
+        if value is not None:
+            changes[key] = value
+            sources[key] = "user"
+    return base.replace(**changes), sources
 
 
 def parameters_from_metadata(
@@ -186,14 +265,4 @@ def parameters_from_metadata(
 
     Values missing from the header, or outside a sane range, keep those of ``base``.
     """
-    changes: dict[str, float] = {}
-    ranges = {"qmin": (0.0, 5.0), "qmax": (5.0, 60.0), "qdamp": (0.0, 0.2)}
-    for key, (lo, hi) in ranges.items():
-        value = metadata.get(key)
-        if isinstance(value, int | float) and math.isfinite(value) and lo <= value <= hi:
-            changes[key] = float(value)
-    qmin = changes.get("qmin", base.qmin)
-    qmax = changes.get("qmax", base.qmax)
-    if qmin >= qmax:
-        changes.pop("qmin", None)
-    return base.replace(**changes)
+    return parameters_with_sources(metadata, base)[0]
