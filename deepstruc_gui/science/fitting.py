@@ -395,7 +395,8 @@ class _Problem:
         out["at_bound"] = bounds
         return out
 
-    def _levenberg_marquardt(self, model, theta, state, names, lower, upper, cancel):
+    def _levenberg_marquardt(self, model, theta, state, names, bounds, cancel):
+        lower, upper = bounds
         b = theta["alpha"].shape[0]
         dd = dict(dtype=torch.float64, device=self.device)
         lam = torch.full((b,), 1e-2, **dd)
@@ -460,8 +461,8 @@ class _Model:
             theta["alpha"], theta["uiso"], theta["delta2"],
         )  # fmt: skip
 
-    def envelope(self, theta) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Envelope (B, nr), its Qdamp part, and d(envelope)/d(spdiameter)."""
+    def envelope(self, theta) -> tuple[torch.Tensor, torch.Tensor]:
+        """diffpy's envelope (B, nr) and its derivative by spdiameter."""
         r = self.pb.r[None, :]
         qres = torch.exp(-0.5 * (theta["qdamp"][:, None] * r) ** 2)
         d = theta["spd"][:, None]
@@ -471,7 +472,7 @@ class _Model:
         shape = torch.where(inside, 1 - 1.5 * x + 0.5 * x**3, torch.zeros_like(x))
         shape = torch.where(on, shape, torch.ones_like(x))
         d_shape = torch.where(inside, 1.5 * x * (1 - x**2) / torch.where(on, d, 1.0), 0.0 * x)
-        return qres * shape, qres, qres * d_shape
+        return qres * shape, qres * d_shape
 
     def best_scale(self, theta) -> torch.Tensor:
         pb = self.pb
@@ -504,7 +505,7 @@ class _Model:
             af = f @ pb.gram
             cost = pb.gg - 2 * (s[:, 0] * (f * pb.proj).sum(1)) + s[:, 0] ** 2 * (af * f).sum(1)
             return {"cost": cost, "jtj": jtj, "jtr": jtr}
-        env, qres, d_env_spd = self.envelope(theta)
+        env, d_env_spd = self.envelope(theta)
         base = f @ pb.S  # (B, nr)
         curves = []
         for name in names:
