@@ -381,7 +381,7 @@ class _Problem:
         rw = torch.sqrt(state["cost"].clamp(min=0) / max(self.gg, 1e-300))
         errors = self._errors(state, names)
         out = {"rw": rw.cpu().numpy(), "gcalc": gcalc.cpu().numpy()}
-        bounds = {}
+        flags = {}
         for public in FIT_PARAMETERS:
             name = _INTERNAL[public]
             value = theta[name] * _TO_PUBLIC.get(name, 1.0)
@@ -390,13 +390,12 @@ class _Problem:
                 lo, hi = cfg.bounds(public)
                 tol = 1e-4 * (hi - lo) if math.isfinite(hi) else 1e-4 * max(abs(lo), 1e-3)
                 v = out[public]
-                bounds[public] = (v <= lo + tol) | (math.isfinite(hi) & (v >= hi - tol))
+                flags[public] = (v <= lo + tol) | (math.isfinite(hi) & (v >= hi - tol))
         out["errors"] = errors
-        out["at_bound"] = bounds
+        out["at_bound"] = flags
         return out
 
-    def _levenberg_marquardt(self, model, theta, state, names, bounds, cancel):
-        lower, upper = bounds
+    def _levenberg_marquardt(self, model, theta, state, names, lower, upper, cancel):
         b = theta["alpha"].shape[0]
         dd = dict(dtype=torch.float64, device=self.device)
         lam = torch.full((b,), 1e-2, **dd)
