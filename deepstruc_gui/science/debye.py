@@ -40,21 +40,25 @@ from deepstruc_gui.science.parameters import (  # noqa: F401  (re-exported)
 def sine_transform_matrix(params: PDFParameters, r: np.ndarray) -> np.ndarray:
     """Matrix ``S`` (nQ × nr) with ``G(r) = F(Q) @ S``, as diffpy's padded FFT does it.
 
-    diffpy evaluates the sine sum on a grid of step ``2π/(padlen·qstep)`` and
-    interpolates linearly; reproducing that interpolation matters at the 1e-3 level.
+    libdiffpy ``DebyePDFCalculator::getPDFAtQmin``: F is zero-padded to
+    ``max(ceil(Qmax/qstep), ceil(π/(rstep·qstep)))`` points, then to the next power of
+    two ``n``; the sine transform ``(2/π)·qstep·Σ F(Q) sin(Qr)`` is evaluated at
+    ``r = k·π/(n·qstep)`` and interpolated linearly onto r (that interpolation matters
+    at the 1e-3 level).
     """
-    q = params.q_grid
     qstep = params.qstep
-    nq_total = math.ceil(params.qmax / qstep)
-    nfromdr = int(2 * math.pi / params.rstep / qstep)
-    padlen = 2 ** (math.floor(math.log2(max(nq_total, nfromdr))) + 1)
-    drpad = 2 * math.pi / (padlen * qstep)
+    q = torch.as_tensor(params.q_grid, dtype=torch.float64)
+    nfromdr = math.ceil(math.pi / params.rstep / qstep)
+    size = max(math.ceil(params.qmax / qstep), nfromdr)
+    npad = 1 << math.ceil(math.log2(size))
+    drpad = math.pi / (npad * qstep)
     x = np.asarray(r, dtype=np.float64) / drpad
     lo = np.floor(x)
-    w = x - lo
-    r_lo, r_hi = lo * drpad, (lo + 1) * drpad
-    s = (1 - w)[None, :] * np.sin(np.outer(q, r_lo)) + w[None, :] * np.sin(np.outer(q, r_hi))
-    return s * (2 / math.pi * qstep)
+    w = torch.as_tensor(x - lo)
+    s_lo = torch.sin(torch.outer(q, torch.as_tensor(lo * drpad)))  # torch: vectorised sin
+    s_hi = torch.sin(torch.outer(q, torch.as_tensor((lo + 1) * drpad)))
+    s = (1 - w)[None, :] * s_lo + w[None, :] * s_hi
+    return (s * (2 / math.pi * qstep)).numpy()
 
 
 def lagrange_weights(theta: torch.Tensor) -> torch.Tensor:
@@ -131,23 +135,22 @@ def pair_histogram(
                 break
             pairs += n_pairs
             stop += 1
-        fractions, indices, pair_weights = [], [], []
+        fractions, indices, pair_weights, lowest = [], [], [], []
         for b in range(start, stop):
             n = counts[b]
             if n < 2:
                 continue
             xyz = positions[b][mask[b]]
             dist = torch.pdist(xyz)  # pairs i<j in row-major order, exact differences
-            keep = dist > 0
-            if float(dist.max()) > highs[b] or r_low > 0:
-                keep &= (dist >= r_low) & (dist <= highs[b])
-            all_kept = bool(keep.all())
+            d_min, d_max = (float(v) for v in torch.aminmax(dist))
+            all_kept = not (d_max > highs[b] or d_min < max(r_low, 1e-300))
             if not all_kept:
+                keep = (dist > 0) & (dist >= r_low) & (dist <= highs[b])
                 dist = dist[keep]
             x = dist / bin_width
             j = torch.floor(x)
             fractions.append(x - j)
-            block = torch.full_like(j, (b - start) * n_kinds, dtype=torch.long)
+            index = j.long() + (b - start) * n_kinds * n_bins
             if weights is not None or types is not None:
                 iu, ju = torch.triu_indices(n, n, offset=1, device=device)
                 if not all_kept:
@@ -157,18 +160,21 @@ def pair_histogram(
                     pair_weights.append(wb[iu] * wb[ju])
                 if types is not None:
                     tb = types[b][mask[b]].long()
-                    block += pair_type_index(tb[iu], tb[ju], n_types)
-            indices.append((j.long(), block))
+                    index += pair_type_index(tb[iu], tb[ju], n_types) * n_bins
+            indices.append(index)
+            if r_low < bin_width:
+                lowest.append(j == 0)
         if fractions:
             lw = lagrange_weights(torch.cat(fractions))  # (P, 4)
             if weights is not None:
                 lw = lw * torch.cat(pair_weights).unsqueeze(-1)
-            j = torch.cat([i[0] for i in indices])
-            block = torch.cat([i[1] for i in indices])
-            # node −1 of a pair in bin 0 folds onto +1 (even kernels); the grid has 3
-            # spare bins past the cut-off, so the clamp never moves a real pair
-            local = (j.unsqueeze(-1) + offsets).abs_().clamp_(max=n_bins - 1)
-            idx = local + (block * n_bins).unsqueeze(-1)
+            idx = torch.cat(indices).unsqueeze(-1) + offsets
+            # node −1 of a pair in bin 0 (atoms < 1 bin apart) folds onto +1: the kernels
+            # are even in r. The grid has 3 spare bins past the cut-off, so no real pair
+            # reaches past its block.
+            first = torch.cat(lowest) if lowest else None
+            if first is not None and bool(first.any()):
+                idx[first, 0] += 2
             size = (stop - start) * n_kinds * n_bins
             hist = torch.bincount(idx.view(-1), weights=lw.view(-1), minlength=size)
             out[start:stop] = hist.view(stop - start, -1).to(dtype)

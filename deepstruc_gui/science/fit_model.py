@@ -30,7 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from deepstruc_gui.science.debye import ElementTypes, n_pair_types, pad_structures, pair_histogram
+from deepstruc_gui.science.debye import (
+    ElementTypes,
+    pad_structures,
+    pair_histogram,
+    pair_type_index,
+)
 
 BIN_WIDTH = 0.01  # Å, Lagrange-spread pair histogram
 #: pairs closer than this (Å) are summed exactly, not through the tables
@@ -116,16 +121,28 @@ class CandidateTables:
     n_moments: int
 
 
-def build_tables(
-    space: TableSpace,
-    positions: Sequence[np.ndarray],
-    elements: Sequence | None,
-    n_moments: int,
-    r_low: torch.Tensor,
-    r_high: torch.Tensor,
-) -> CandidateTables:
-    """Tables of a chunk; pairs outside [r_low, r_high] (per candidate, Å, at α = 1 of
-    the tables' coordinates) are left out, as diffpy's bond generator does."""
+@dataclass
+class PairHistograms:
+    """Pair histograms of a chunk (B, T, n_bins) beyond :data:`CLOSE_DISTANCE`, the
+    close pairs as a padded list, and the element types (None: one element each)."""
+
+    hist: torch.Tensor
+    close_d: torch.Tensor
+    close_type: torch.Tensor
+    close_on: torch.Tensor
+    n_atoms: torch.Tensor
+    elements: ElementTypes | None
+
+    @property
+    def n_kinds(self) -> int:
+        return self.hist.shape[1]
+
+
+def histograms(
+    space: TableSpace, positions: Sequence[np.ndarray], elements: Sequence | None
+) -> PairHistograms:
+    """All pairs of a chunk up to ``space.r_cut``: spread on the grid, or listed when
+    closer than :data:`CLOSE_DISTANCE`."""
     device = space.device
     pos, mask = pad_structures(positions, torch.float32)
     pos, mask = pos.to(device), mask.to(device)
@@ -136,7 +153,6 @@ def build_tables(
         if el.single:
             el = None
     n_types = el.n_types if el is not None else 1
-    n_kinds = n_pair_types(n_types)
     types = el.types.to(device) if el is not None else None
     hist = pair_histogram(
         pos, mask, BIN_WIDTH, space.n_bins, CLOSE_DISTANCE, space.r_cut,
@@ -144,44 +160,66 @@ def build_tables(
     )  # fmt: skip
     if types is None:
         hist = hist.unsqueeze(1)  # (B, 1, n_bins)
-    radii = space.radii32[None, None, :]
-    keep = (radii <= r_high.float()[:, None, None]) & (radii >= r_low.float()[:, None, None])
-    hist = hist * keep
     b = len(positions)
-    probe = hist[:, :, : space.n_near].sum(1)
-    parts = [
-        torch.einsum("btk,kn->btn", hist[:, :, : k.shape[0]].contiguous(), k)
-        for k in space.kernels[:n_moments]
-    ]
-    tables = torch.stack(parts, 2).reshape(b, n_kinds * n_moments, space.n_t)
-    # pairs closer than CLOSE_DISTANCE: kept as a short list, summed exactly
     close = []
     for i, xyz in enumerate(positions):
-        xyz = torch.as_tensor(np.asarray(xyz, dtype=np.float64).reshape(-1, 3), device=device)
+        xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
         if len(xyz) < 2:
-            close.append((xyz.new_zeros(0), torch.zeros(0, dtype=torch.long, device=device)))
             continue
-        d = torch.pdist(xyz)
-        sel = (d > 0) & (d < CLOSE_DISTANCE) & (d >= float(r_low[i]))
-        kind = torch.zeros(int(sel.sum()), dtype=torch.long, device=device)
-        if types is not None and sel.any():
-            from deepstruc_gui.science.debye import pair_type_index
+        # a cheap screen first: most clusters have no pair closer than CLOSE_DISTANCE
+        from scipy.spatial import cKDTree
 
-            iu, ju = torch.triu_indices(len(xyz), len(xyz), offset=1, device=device)
-            ti = types[i, : len(xyz)]
-            kind = pair_type_index(ti[iu[sel]], ti[ju[sel]], n_types)
-        close.append((d[sel], kind))
-    n_close = max((len(c[0]) for c in close), default=0)
+        pairs = cKDTree(xyz).query_pairs(CLOSE_DISTANCE, output_type="ndarray")
+        if len(pairs) == 0:
+            continue
+        d = np.linalg.norm(xyz[pairs[:, 0]] - xyz[pairs[:, 1]], axis=1)
+        keep = d > 0
+        pairs, d = pairs[keep], d[keep]
+        kind = np.zeros(len(d), dtype=np.int64)
+        if types is not None and len(d):
+            ti = types[i].cpu()
+            kind = pair_type_index(
+                ti[torch.as_tensor(pairs[:, 0])], ti[torch.as_tensor(pairs[:, 1])], n_types
+            ).numpy()
+        if len(d):
+            close.append((i, d, kind))
+    n_close = max((len(c[1]) for c in close), default=0)
     close_d = torch.ones(b, n_close, dtype=torch.float64, device=device)
     close_type = torch.zeros(b, n_close, dtype=torch.long, device=device)
     close_on = torch.zeros(b, n_close, dtype=torch.bool, device=device)
-    for i, (d, kind) in enumerate(close):
-        close_d[i, : len(d)] = d
-        close_type[i, : len(d)] = kind
+    for i, d, kind in close:
+        close_d[i, : len(d)] = torch.as_tensor(d, device=device)
+        close_type[i, : len(d)] = torch.as_tensor(kind, device=device)
         close_on[i, : len(d)] = True
+    return PairHistograms(hist, close_d, close_type, close_on, n_atoms.double(), el)
+
+
+def build_tables(
+    space: TableSpace,
+    pairs: PairHistograms,
+    n_moments: int,
+    r_low: torch.Tensor,
+    r_high: torch.Tensor,
+) -> CandidateTables:
+    """Tables of a chunk; pairs outside [r_low, r_high] (per candidate, Å, in the
+    candidates' own coordinates) are left out, as diffpy's bond generator does."""
+    radii = space.radii32[None, None, :]
+    keep = (radii <= r_high.float()[:, None, None]) & (radii >= r_low.float()[:, None, None])
+    hist = pairs.hist * keep
+    b, n_kinds = hist.shape[0], hist.shape[1]
+    probe = hist[:, :, : space.n_near].sum(1)
+    parts = [
+        torch.einsum("btk,kn->btn", hist[:, :, : k.shape[0]], k)
+        if n_kinds > 1
+        else (hist[:, 0, : k.shape[0]] @ k).unsqueeze(1)
+        for k in space.kernels[:n_moments]
+    ]
+    tables = torch.stack(parts, 2).reshape(b, n_kinds * n_moments, space.n_t)
+    close_on = pairs.close_on & (pairs.close_d >= r_low[:, None])
     return CandidateTables(
-        tables, close_d, close_type, close_on, n_atoms.double(), el, probe, n_kinds, n_moments
-    )
+        tables, pairs.close_d, pairs.close_type, close_on, pairs.n_atoms, pairs.elements,
+        probe, n_kinds, n_moments,
+    )  # fmt: skip
 
 
 def pair_weights(cand: CandidateTables, q: np.ndarray, table: str, device) -> torch.Tensor:

@@ -26,6 +26,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -248,7 +249,7 @@ def _problem_for(r, g, w, config: FitConfig, params: PDFParameters, device) -> _
     key = (_digest(r), _digest(g), _digest(w), config, params, str(device))
     problem = _PROBLEMS.get(key)
     if problem is None:
-        if len(_PROBLEMS) >= 8:
+        if len(_PROBLEMS) >= 16:
             _PROBLEMS.pop(next(iter(_PROBLEMS)))
         problem = _PROBLEMS[key] = _Problem(r, g, w, config, params, device)
     return problem
@@ -303,12 +304,19 @@ class _Problem:
         probe = torch.sin(rn * qq) / rn * torch.exp(-p.uiso * corr * qq**2)
         probe[rn[:, 0] < 0.5 * fm.CLOSE_DISTANCE] = 0
         self.probe_kernel = probe.to(torch.float32)
-        self.r_peak = torch.linspace(1.5, 5.0, 351, **dd)
-        self.S_peak = torch.as_tensor(sine_transform_matrix(p, self.r_peak.cpu().numpy()), **dd)
         try:
             self.r_peak_obs = first_peak_position(r, g)
         except ValueError:
             self.r_peak_obs = float("nan")
+
+    @cached_property
+    def r_peak(self) -> torch.Tensor:
+        return torch.linspace(1.5, 5.0, 351, dtype=torch.float64, device=self.device)
+
+    @cached_property
+    def S_peak(self) -> torch.Tensor:
+        s = sine_transform_matrix(self.params, self.r_peak.cpu().numpy())
+        return torch.as_tensor(s, dtype=torch.float64, device=self.device)
 
     def probe_peaks(self, cand: fm.CandidateTables) -> np.ndarray:
         """First-peak position of each candidate as it is (α = 1, start ADP)."""
@@ -333,10 +341,11 @@ class _Problem:
         upper = {_INTERNAL[n]: cfg.bounds(n)[1] for n in FIT_PARAMETERS}
         lower["uiso"] *= _U_PER_B
         upper["uiso"] *= _U_PER_B
+        pairs = fm.histograms(self.space, positions, elements)
         if start is None:
-            # leave out pairs that diffpy would drop at α = 1 to probe the first peak
+            # the first peak at α = 1, pairs cut where diffpy would cut them
             probe_cand = fm.build_tables(
-                self.space, positions, elements, 1,
+                self.space, pairs, 1,
                 torch.full((b,), p.rcalc_low, **dd), torch.full((b,), p.rcalc_high, **dd),
             )  # fmt: skip
             if cfg.refine_expansion:
@@ -365,9 +374,10 @@ class _Problem:
             theta[name] = theta[name].clamp(lower[name], upper[name])
         # pair cut-offs at the starting expansion, in the candidates' own coordinates
         cand = fm.build_tables(
-            self.space, positions, elements, self.n_moments,
+            self.space, pairs, self.n_moments,
             p.rcalc_low / theta["alpha"], p.rcalc_high / theta["alpha"],
         )  # fmt: skip
+        del pairs
         weights = fm.pair_weights(cand, self.q_np, p.scattering, self.device)
         model = _Model(self, cand, weights)
         if cfg.refine_scale and start is None:
@@ -420,8 +430,8 @@ class _Problem:
                 shape = (-1,) + (1,) * (state[key].dim() - 1)
                 state[key] = torch.where(better.view(shape), new[key], state[key])
             lam = torch.where(better, lam / 3, lam * 5).clamp(1e-7, 1e7)
-            # converged: no candidate improved Rw by more than 1e-7 in this step
-            if iteration >= 2 and bool((gain < 1e-7).all()):
+            # converged: no candidate improved Rw by more than 1e-6 in this step
+            if iteration >= 2 and bool((gain < 1e-6).all()):
                 break
         return theta, state
 

@@ -194,7 +194,7 @@ class FitConfig:
     weighting: str = "unweighted"
     max_iter: int = 8
     batch_size: int = 256
-    polish: int = 8
+    polish: int = 3
 
     def __post_init__(self) -> None:
         if not self.rmin < self.rmax:
