@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from deepstruc_gui.science.parameters import FIT_PARAMETERS, SCATTERING_TABLES, FitConfig
 
     defaults = FitConfig()
-    parser.add_argument("structure", help="structure file (any format ase reads; keeps its elements)")
+    parser.add_argument("structure", help="structure file (any ase format; keeps its elements)")
     parser.add_argument("data", help="measured G(r) file (.gr, .dat, .csv …)")
     parser.add_argument("--rmin", type=float, default=2.0, help="fit range start (Å, default 2)")
     parser.add_argument("--rmax", type=float, default=30.0, help="fit range end (Å, default 30)")
@@ -50,7 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help=f"bounds of {name} (default {lo:g} {hi:g})",
         )  # fmt: skip
     parser.add_argument(
-        "--weighting", choices=["unweighted", "dG"], default="unweighted",
+        "--weighting",
+        choices=["unweighted", "dG"],
+        default="unweighted",
         help="minimise the unweighted Rw (default) or PDFgui's Rw with weights 1/dG² "
         "(needs a dG column); with dG both are printed",
     )
@@ -131,9 +133,7 @@ def report_lines(args, atoms, data, config, sources, result) -> list[str]:
         f"{len(result.r)} points{', with dG' if data.dg is not None else ''})",
         f"scattering  {p.scattering} table (diffpy.srreal's)",
         "simulation  "
-        + ", ".join(
-            f"{name} {getattr(p, name):g} ({sources[name]})" for name in ("qmin", "qmax")
-        ),
+        + ", ".join(f"{name} {getattr(p, name):g} ({sources[name]})" for name in ("qmin", "qmax")),
     ]
     rw_line = f"Rw          {result.rw[0]:.5f} ({result.rw_kind}"
     if result.rw_weighted is not None and result.rw_kind == "unweighted":
