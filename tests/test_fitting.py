@@ -291,6 +291,6 @@ def test_fit_command_says_what_it_used(capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert "qmin 0.7 (header)" in out and "(unweighted" in out
-    assert "AT UPPER BOUND" in out and "biso" in out
+    assert "AT UPPER BOUND" in out and "Biso        2 ±" in out
     assert "delta2      2 Å² (fixed, user)" in out
     assert "±" in out

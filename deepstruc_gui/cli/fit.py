@@ -14,6 +14,8 @@ from deepstruc_gui.cli.main import UserError
 SIMULATION_OPTIONS = ["qmin", "qmax", "qdamp", "delta2", "biso"]
 HELP = "refine scale, expansion and ADP of a structure against a measured G(r); print Rw"
 _UNITS = {"biso": "Å²", "delta2": "Å²", "qdamp": "Å⁻¹", "spdiameter": "Å", "expansion": ""}
+#: printed names, as the field writes them
+_LABELS = {"biso": "Biso", "qdamp": "Qdamp"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -145,7 +147,7 @@ def report_lines(args, atoms, data, config, sources, result) -> list[str]:
         value = float(getattr(result, name)[0])
         unit = _UNITS.get(name, "")
         if name == "spdiameter" and name not in result.refined and value <= 0:
-            lines.append(f"{name:<11} off")
+            lines.append(f"{_LABELS.get(name, name):<11} off")
             continue
         if name in result.refined:
             err = float(result.errors[name][0])
@@ -157,7 +159,7 @@ def report_lines(args, atoms, data, config, sources, result) -> list[str]:
         else:
             source = sources.get(name, "user" if name == "spdiameter" else "default")
             text = f"{value:.5g} {unit}".rstrip() + f" (fixed, {source})"
-        lines.append(f"{name:<11} {text}")
+        lines.append(f"{_LABELS.get(name, name):<11} {text}")
     if result.errors:
         lines.append(f"errors      1σ {result.errors_kind}")
     return lines
