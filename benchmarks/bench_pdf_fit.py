@@ -94,10 +94,8 @@ def main() -> None:
     two = [["Pt", "Au"] * (args.atoms // 2) + ["Pt"] * (args.atoms % 2) for _ in structures]
     simulate_pdfs(structures[:8], params, elements=two[:8])
     t_pdf2, _ = timed(lambda: simulate_pdfs(structures, params, elements=two), repeat=2)
-    print(
-        f"ours: {args.n} PDFs, two elements    {t_pdf2:7.2f} s  "
-        f"({t_pdf2 / t_pdf:.2f}x one element)"
-    )
+    ratio = t_pdf2 / t_pdf
+    print(f"ours: {args.n} PDFs, two elements    {t_pdf2:7.2f} s  ({ratio:.2f}x one element)")
     r2, g2 = simulate_pdf(truth, params.replace(biso=0.6), elements=two[7])
     t_fit2, result2 = timed(
         lambda: fit_candidates(structures, r2, g2, FitConfig(params=params), elements=two)
