@@ -256,19 +256,23 @@ def _problem_for(r, g, w, config: FitConfig, params: PDFParameters, device) -> _
 
 
 def _space_for(config: FitConfig, params: PDFParameters, device) -> fm.TableSpace:
-    """Kernels shared by every Q grid a fit may use: long enough for the widest peaks
-    the Biso bounds allow, at the smallest expansion."""
+    """Kernels reaching a problem's pair cut-off at the smallest expansion: a cached
+    one up to 3 Å longer is reused (the Q grids of nearby Biso share it), else one
+    1 Å longer than needed is built."""
     alpha_lo, alpha_hi = config.expansion_bounds
-    widest = params.replace(biso=max(config.biso_bounds[1], params.biso), delta2=0.0)
-    r_cut = max(widest.rcalc_high, params.rcalc_high) / alpha_lo
+    r_need = params.rcalc_high / alpha_lo
     t_max = alpha_hi * params.qmax
     n_moments = fm.N_MOMENTS if (config.refine_delta2 or params.delta2 != 0) else 1
-    key = (round(r_cut, 6), round(t_max, 6), n_moments, str(device))
-    space = _SPACES.get(key)
-    if space is None:
-        if len(_SPACES) >= 4:
-            _SPACES.pop(next(iter(_SPACES)))
-        space = _SPACES[key] = fm.TableSpace(r_cut, t_max, n_moments, device)
+    for (r_cut, t, n, dev), space in _SPACES.items():
+        if (t, n, dev) == (round(t_max, 6), n_moments, str(device)) and (
+            r_need <= r_cut <= r_need + 3
+        ):
+            return space
+    r_cut = math.ceil(r_need) + 1.0
+    if len(_SPACES) >= 4:
+        _SPACES.pop(next(iter(_SPACES)))
+    space = fm.TableSpace(r_cut, t_max, n_moments, device)
+    _SPACES[(r_cut, round(t_max, 6), n_moments, str(device))] = space
     return space
 
 
