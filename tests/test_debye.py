@@ -221,3 +221,23 @@ def test_first_peak_is_the_nearest_neighbour_distance() -> None:
     assert first_peak_position(r, g) == pytest.approx(2.6, abs=0.02)
     with pytest.raises(ValueError, match="no data"):
         first_peak_position(r, g, rmin=40.0, rmax=41.0)
+
+
+def test_pair_histogram_memory_is_bounded_by_passes(monkeypatch) -> None:
+    """Large clusters (2,000 atoms: 2 M pairs) go through in passes of bounded size;
+    the result does not depend on how the pairs are split."""
+    from deepstruc_gui.science import debye
+
+    structures = [random_cluster(n, seed=n) for n in (30, 80, 108)]
+    positions, mask = pad_structures(structures, torch.float64)
+    types = torch.zeros(mask.shape, dtype=torch.long)
+    types[:, ::2] = 1
+    args = (positions, mask, 0.01, 3000, 0.0, 29.0)
+    whole = debye.pair_histogram(*args, types=types, n_types=2)
+    monkeypatch.setattr(debye, "MAX_PAIRS_PER_PASS", 500)
+    split = debye.pair_histogram(*args, types=types, n_types=2)
+    assert whole.shape == (3, 3, 3000)
+    assert torch.allclose(whole, split)
+    # every pair is counted once: the histogram sums to the number of pairs
+    n_pairs = torch.tensor([n * (n - 1) / 2 for n in (30, 80, 108)], dtype=torch.float64)
+    assert torch.allclose(whole.sum(dim=(1, 2)), n_pairs)
