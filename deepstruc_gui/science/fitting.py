@@ -197,35 +197,62 @@ def _rw(g: np.ndarray, gcalc: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.sqrt(((g - gcalc) ** 2 * w).sum(-1) / max(float((g**2 * w).sum()), 1e-300))
 
 
+#: candidates re-fitted together on the Q grid of the leaders' median Biso
+_REGRID_TOP = 16
+
+
 def _polish(cols, positions, found, r, g, weights, config, params, device, cancel) -> None:
-    """Refit the best ``config.polish`` candidates on the Q grid diffpy would use at
-    their refined Biso and delta2 (its r-range extension, hence Q step and pair
-    cut-offs, follow the widest peak), until the grid no longer changes."""
+    """Bring the leaders onto the Q grid diffpy would use at their refined Biso and
+    delta2 (its r-range extension, hence Q step and pair cut-offs, follow the widest
+    peak). First the best :data:`_REGRID_TOP` are re-fitted together on the grid of
+    the median Biso of the best ten, so they are compared on (nearly) their own grid;
+    then the best ``config.polish`` each on exactly its own, until it no longer
+    changes."""
     if config.polish == 0:
         return
-    best = np.argsort(cols["rw"], kind="stable")[: config.polish]
-    for i in best:
-        used = params
+    order = np.argsort(cols["rw"], kind="stable")
+    top = order[: max(config.polish, _REGRID_TOP)]
+    used = {int(i): params for i in top}
+    shared = _refined_grid(params, config, cols, order[:10], np.median)
+    if not _same_grid(shared, params):
+        _refit(cols, top, shared, positions, found, r, g, weights, config, device, cancel)
+        used = {int(i): shared for i in top}
+        order = np.argsort(cols["rw"], kind="stable")
+    for i in order[: config.polish]:
+        i = int(i)
         for _ in range(3):
             check(cancel)
-            changes = {"biso": float(cols["biso"][i])}
-            if config.refine_delta2:
-                changes["delta2"] = float(cols["delta2"][i])
-            wanted = used.replace(**changes)
-            if _same_grid(wanted, used):
+            wanted = _refined_grid(used[i], config, cols, [i], np.median)
+            if _same_grid(wanted, used[i]):
                 break
-            problem = _problem_for(r, g, weights, config, wanted, device)
-            start = {name: float(cols[name][i]) for name in FIT_PARAMETERS}
-            one = problem.fit(
-                positions[i : i + 1], None if found is None else found[i : i + 1], cancel, start
-            )
-            for key, value in one.items():
-                if isinstance(value, dict):
-                    for name in value:
-                        cols[key][name][i] = value[name][0]
-                else:
-                    cols[key][i] = value[0]
-            used = wanted
+            _refit(cols, [i], wanted, positions, found, r, g, weights, config, device, cancel)
+            used[i] = wanted
+
+
+def _refined_grid(params, config, cols, which, reduce) -> PDFParameters:
+    changes = {"biso": float(reduce(cols["biso"][which]))}
+    if config.refine_delta2:
+        changes["delta2"] = float(reduce(cols["delta2"][which]))
+    return params.replace(**changes)
+
+
+def _refit(cols, which, params, positions, found, r, g, weights, config, device, cancel):
+    """Re-fit candidates ``which`` on the grid of ``params``, from their current values."""
+    which = np.asarray(which, dtype=int)
+    problem = _problem_for(r, g, weights, config, params, device, grid_only=True)
+    start = {name: cols[name][which] for name in FIT_PARAMETERS}
+    out = problem.fit(
+        [positions[i] for i in which],
+        None if found is None else [found[i] for i in which],
+        cancel,
+        start,
+    )
+    for key, value in out.items():
+        if isinstance(value, dict):
+            for name in value:
+                cols[key][name][which] = value[name]
+        else:
+            cols[key][which] = value
 
 
 def _same_grid(a: PDFParameters, b: PDFParameters) -> bool:
@@ -243,15 +270,29 @@ def _digest(a: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(a).tobytes()).hexdigest()
 
 
-def _problem_for(r, g, w, config: FitConfig, params: PDFParameters, device) -> _Problem:
+def _problem_for(
+    r, g, w, config: FitConfig, params: PDFParameters, device, grid_only: bool = False
+) -> _Problem:
     """The data-side tables, reused while the same data and settings are fitted again
-    (the GUI fits the point under the marker many times a second)."""
-    key = (_digest(r), _digest(g), _digest(w), config, params, str(device))
-    problem = _PROBLEMS.get(key)
+    (the GUI fits the point under the marker many times a second). ``grid_only``: any
+    cached problem on the same Q grid and cut-offs will do (re-fits pass their own
+    start values, so Biso and delta2 of ``params`` only matter through the grid)."""
+    data = (_digest(r), _digest(g), _digest(w), config, str(device))
+    problem = _PROBLEMS.get((*data, params))
+    if problem is None and grid_only:
+        plain = params.replace(biso=0.0, delta2=0.0)
+        for key, cached in _PROBLEMS.items():
+            other = cached.params
+            if (
+                key[:-1] == data
+                and other.replace(biso=0.0, delta2=0.0) == plain
+                and _same_grid(other, params)
+            ):
+                return cached
     if problem is None:
         if len(_PROBLEMS) >= 16:
             _PROBLEMS.pop(next(iter(_PROBLEMS)))
-        problem = _PROBLEMS[key] = _Problem(r, g, w, config, params, device)
+        problem = _PROBLEMS[(*data, params)] = _Problem(r, g, w, config, params, device)
     return problem
 
 
@@ -371,7 +412,10 @@ class _Problem:
                 "scale": torch.full((b,), cfg.scale, **dd),
             }
         else:
-            theta = {_INTERNAL[n]: torch.full((b,), float(start[n]), **dd) for n in FIT_PARAMETERS}
+            theta = {
+                _INTERNAL[n]: torch.as_tensor(np.broadcast_to(start[n], (b,)).copy(), **dd)
+                for n in FIT_PARAMETERS
+            }
             theta["uiso"] = theta["uiso"] * _U_PER_B
         names = [_INTERNAL[n] for n in cfg.refined()]
         for name in names:
