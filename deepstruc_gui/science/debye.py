@@ -1,25 +1,33 @@
 """Batched Debye PDF engine in torch that reproduces diffpy's DebyePDFCalculator.
 
-diffpy (libdiffpy ``DebyePDFCalculator``) computes the total scattering structure
-function on a Q grid with the Debye equation, then sine-transforms it with a
-zero-padded FFT and interpolates linearly onto the r grid. We follow the same
-recipe, step by step, so the curves agree to a few parts in a thousand:
+diffpy (libdiffpy ``DebyePDFCalculator``, diffpy.srreal 1.4.0) computes the total
+scattering structure function on a Q grid with the Debye equation, then sine-transforms
+it with a zero-padded FFT and interpolates linearly onto the r grid. We follow the same
+recipe, step by step (read from libdiffpy's sources), and agree with diffpy.srreal to
+Rw ≤ 1.1e-5 on every reference shipped with the project (one and two elements):
 
-* the Q grid is ``k·qstep`` with ``qstep = π / rcalchi`` (``rcalchi = rmax +
-  extension``), from ``ceil(qmin/qstep)`` to ``ceil(qmax/qstep)`` (exclusive);
-* pairs closer than ``rcalclo`` or farther than ``rcalchi`` are left out, as
-  diffpy's bond generator does;
+* the r range is extended by ``6·2π/Qmax`` (termination ripples) plus the Gaussian
+  tail of the widest peak (``2.13·FWHM`` of σ = √(2·Uiso)), at most 10 Å; the upper
+  end ``rcalchi`` is rounded up to the r step (``DebyePDFCalculator::cacheRlimitsData``);
+  it therefore depends on Biso, and so does the Q grid;
+* the Q grid is ``k·qstep`` with ``qstep = π / rcalchi``, from ``ceil(qmin/qstep)``
+  (one less when Qmin sits on the grid) to ``ceil(qmax/qstep)`` (exclusive);
+* pairs closer than ``rcalclo`` or farther than ``rcalchi`` are left out, as diffpy's
+  bond generator does, and pairs at exactly 0 Å (duplicated atoms) are skipped;
 * each pair is damped by ``exp(-σ²Q²/2)`` with the Jeong peak width
-  ``σ² = (Ui + Uj)(1 - δ1/r - δ2/r² + (Qbroad·r)²)``;
-* F(Q) is normalised by the number of atoms and ⟨f⟩² (diffpy's ``getF``);
+  ``σ² = (Ui + Uj)(1 - δ1/r - δ2/r² + (Qbroad·r)²)``; where that correction is
+  negative (atoms closer than √δ2) the width is zero, as in ``JeongPeakWidth``;
+* each pair is weighted by ``f_i(Q)·f_j(Q)`` and F(Q) normalised by ``N·⟨f(Q)⟩²``
+  (``BaseDebyeSum::getF``), with diffpy's scattering tables: ``xray`` (its default:
+  Waasmaier–Kirfel form factors), ``electronnumber`` (Z) or ``neutron`` (b_c);
 * G(r) is the discrete sine sum ``(2/π)·qstep·Σ F(Q) sin(Qr)`` on the padded FFT
-  grid, linearly interpolated to r, times the Q-resolution envelope
-  ``exp(-(Qdamp·r)²/2)``.
+  grid, linearly interpolated to r, times the envelopes ``exp(-(Qdamp·r)²/2)`` and,
+  when ``spdiameter`` > 0, ``sphericalshape``.
 
-Speed comes from one trick: pair distances are spread onto a fine radial grid
-with 4-point Lagrange weights (so a sum over the grid reproduces ``sin(Qd)/d`` to
-~1e-5), which turns the Debye sum for a whole batch into one matrix product with a
-kernel shared by every structure.
+Speed comes from one trick: pair distances are spread onto a fine radial grid (one
+histogram per element pair) with 4-point Lagrange weights (so a sum over the grid
+reproduces ``sin(Qd)/d`` to ~1e-5), which turns the Debye sum for a whole batch into
+one matrix product with a kernel shared by every structure.
 """
 
 from __future__ import annotations
