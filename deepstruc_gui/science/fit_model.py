@@ -40,6 +40,10 @@ from deepstruc_gui.science.debye import (
 BIN_WIDTH = 0.01  # Å, Lagrange-spread pair histogram
 #: pairs closer than this (Å) are summed exactly, not through the tables
 CLOSE_DISTANCE = 2.0
+#: for a few candidates (the `fit` command, the best one's re-fit) pairs closer than
+#: this are summed exactly too: the first shells, where a large delta2 makes the series
+#: converge slowly (Uδ2Q²/d² up to ~6 for δ2 = 5.5 Å², Biso 1 Å², Qmax 25 Å⁻¹, Pt)
+EXACT_DISTANCE_FEW = 4.2
 _TAPS = 5  # half-width of the interpolation kernel, in table steps
 _KAISER_BETA = 8.0
 _OVERSAMPLING = 2.5  # table points per Nyquist step of the longest distance
@@ -139,10 +143,14 @@ class PairHistograms:
 
 
 def histograms(
-    space: TableSpace, positions: Sequence[np.ndarray], elements: Sequence | None
+    space: TableSpace,
+    positions: Sequence[np.ndarray],
+    elements: Sequence | None,
+    exact_below: float = CLOSE_DISTANCE,
 ) -> PairHistograms:
     """All pairs of a chunk up to ``space.r_cut``: spread on the grid, or listed when
-    closer than :data:`CLOSE_DISTANCE`."""
+    closer than ``exact_below`` (Å, at least :data:`CLOSE_DISTANCE`)."""
+    exact_below = max(exact_below, CLOSE_DISTANCE)
     device = space.device
     pos, mask = pad_structures(positions, torch.float32)
     pos, mask = pos.to(device), mask.to(device)
@@ -155,7 +163,7 @@ def histograms(
     n_types = el.n_types if el is not None else 1
     types = el.types.to(device) if el is not None else None
     hist = pair_histogram(
-        pos, mask, BIN_WIDTH, space.n_bins, CLOSE_DISTANCE, space.r_cut,
+        pos, mask, BIN_WIDTH, space.n_bins, exact_below, space.r_cut,
         types=types, n_types=n_types,
     )  # fmt: skip
     if types is None:
@@ -169,7 +177,7 @@ def histograms(
         # a cheap screen first: most clusters have no pair closer than CLOSE_DISTANCE
         from scipy.spatial import cKDTree
 
-        pairs = cKDTree(xyz).query_pairs(CLOSE_DISTANCE, output_type="ndarray")
+        pairs = cKDTree(xyz).query_pairs(exact_below, output_type="ndarray")
         if len(pairs) == 0:
             continue
         d = np.linalg.norm(xyz[pairs[:, 0]] - xyz[pairs[:, 1]], axis=1)

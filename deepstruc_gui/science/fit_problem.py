@@ -108,6 +108,12 @@ class Problem:
     def probe_peaks(self, cand: fm.CandidateTables) -> np.ndarray:
         """First-peak position of each candidate as it is (α = 1, start ADP)."""
         f = (cand.probe @ self.probe_kernel).to(torch.float64)
+        if cand.close_d.shape[1]:  # pairs summed exactly: their terms at α = 1
+            p, q = self.params, self.q[None, None, :]
+            d = cand.close_d[:, :, None]
+            corr = (1 - p.delta2 / d**2).clamp(min=0)
+            term = torch.sin(q * d) / d * torch.exp(-p.uiso * corr * q**2)
+            f = f + (term * cand.close_on[:, :, None]).sum(1)
         g_peak = (f @ self.S_peak).cpu().numpy()
         r_peak = self.r_peak.cpu().numpy()
         out = []
@@ -128,7 +134,8 @@ class Problem:
         upper = {_INTERNAL[n]: cfg.bounds(n)[1] for n in FIT_PARAMETERS}
         lower["uiso"] *= _U_PER_B
         upper["uiso"] *= _U_PER_B
-        pairs = fm.histograms(self.space, positions, elements)
+        exact = fm.EXACT_DISTANCE_FEW if b <= 4 else fm.CLOSE_DISTANCE
+        pairs = fm.histograms(self.space, positions, elements, exact)
         if start is None:
             # the first peak at α = 1, pairs cut where diffpy would cut them
             probe_cand = fm.build_tables(
