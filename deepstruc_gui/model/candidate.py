@@ -37,6 +37,16 @@ class Candidate:
     r: np.ndarray = field(repr=False)
     gcalc: np.ndarray = field(repr=False)
     element: str | None = None
+    #: which Rw ``rw`` is: "unweighted" or "weighted (1/dG²)" (FitResult.rw_kind)
+    rw_kind: str = "unweighted"
+    #: PDFgui's Rw with weights 1/dG² when the data carry dG, else None
+    rw_weighted: float | None = None
+    #: standard error of each refined parameter (same unit as the parameter)
+    errors: dict[str, float] = field(default_factory=dict)
+    #: refined parameters that ended at one of their bounds (values are limits there)
+    at_bound: tuple[str, ...] = ()
+    #: diffpy spherical-shape envelope diameter (Å), 0 = off
+    spdiameter: float = 0.0
 
     @property
     def structure_type(self) -> str:

@@ -32,7 +32,7 @@ from deepstruc_gui.science.parameters import (
     TRAINING_PARAMETERS,
     FitConfig,
     PDFParameters,
-    parameters_from_metadata,
+    parameters_with_sources,
 )
 from deepstruc_gui.util.cancel import CancelToken
 
@@ -62,7 +62,7 @@ def fit_config_for(
 
     ``base_params``: the model's simulation parameters (a bundle's
     ``metadata["pdf_parameters"]``); Qmin, Qmax and Qdamp in the data's header replace
-    them where sane (:func:`~deepstruc_gui.science.parameters.parameters_from_metadata`,
+    them where sane (:func:`~deepstruc_gui.science.parameters.parameters_with_sources`,
     as PDFgetX3 writes them); ``overrides`` (any of ``PARAMETER_NAMES``, Å⁻¹ or Å²)
     replace both. ``rmin``/``rmax``: the fit range in Å.
 
@@ -77,20 +77,12 @@ def fit_config_for(
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; use {PARAMETER_NAMES}")
     metadata = data.metadata if data is not None else {}
-    from_header = parameters_from_metadata(metadata, base_params)
-    sources: dict[str, str] = {}
-    for name in PARAMETER_NAMES:
-        value = metadata.get(name)
-        taken = (
-            isinstance(value, int | float)
-            and math.isfinite(value)
-            and getattr(from_header, name) == float(value)
-            and name in ("qmin", "qmax", "qdamp")
-        )
-        sources[name] = "header" if taken else "model default"
-    for name in overrides:
-        sources[name] = "user"
-    params = from_header.replace(**{k: float(v) for k, v in overrides.items()})
+    params, found = parameters_with_sources(
+        metadata, base_params, user={k: float(v) for k, v in overrides.items()}
+    )
+    # the one rule for header values lives in science.parameters; here "default"
+    # means the model's own simulation parameters
+    sources = {n: "model default" if found[n] == "default" else found[n] for n in found}
     config = FitConfig(
         rmin=float(rmin),
         rmax=float(rmax),
