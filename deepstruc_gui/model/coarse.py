@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -104,7 +105,7 @@ class PairHistogramCache:
     is too short for the data.
     """
 
-    _by_predictor: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    _by_predictor: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
 
     def __init__(self, predictor, x_max: float) -> None:
         self.predictor = predictor
