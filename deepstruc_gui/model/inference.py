@@ -47,6 +47,7 @@ class Predictor:
         self._map_mu = np.asarray(bundle.latent_map.mu, dtype=np.float64)
         self._map_types = np.asarray(bundle.latent_map.types)
         self._unit_cache: dict[bytes, np.ndarray] = {}
+        self._tree = None
 
     @property
     def map_mu(self) -> np.ndarray:
@@ -150,16 +151,26 @@ class Predictor:
         if len(self._map_mu) == 0:
             return ["unknown"] * len(z)
         k = min(k, len(self._map_mu))
-        d2 = ((z[:, None, :] - self._map_mu[None, :, :]) ** 2).sum(-1)
-        nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        _, nearest = self._map_tree().query(z, k=k)
+        nearest = np.asarray(nearest).reshape(len(z), k)  # closest first
+        if k == 1:
+            return [str(t) for t in self._map_types[nearest[:, 0]]]
         out = []
-        for row, idx in zip(d2, nearest, strict=True):
-            idx = idx[np.argsort(row[idx])]
+        for idx in nearest:
             types, counts = np.unique(self._map_types[idx], return_counts=True)
             best = types[counts == counts.max()]
             # ties: the type of the closest neighbour among the tied ones
             out.append(str(next(t for t in self._map_types[idx] if t in best)))
         return out
+
+    def _map_tree(self):
+        """A k-d tree over the map's points (built once; the landscape asks for the
+        nearest structure of thousands of points)."""
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self._map_mu)
+        return self._tree
 
     def candidate_type(self, z: np.ndarray) -> list[str]:
         """Type of the training structure nearest each latent point: a decoded
@@ -176,5 +187,5 @@ class Predictor:
     def nearest_structures(self, z: np.ndarray, k: int = 1) -> np.ndarray:
         """Indices into the latent map of the k nearest training structures."""
         z = np.asarray(z, dtype=np.float64).reshape(-1, 2)
-        d2 = ((z[:, None, :] - self._map_mu[None, :, :]) ** 2).sum(-1)
-        return np.argsort(d2, axis=1)[:, :k]
+        _, idx = self._map_tree().query(z, k=k)
+        return np.asarray(idx).reshape(len(z), k)
