@@ -38,6 +38,7 @@ from deepstruc_gui.util.cancel import CancelToken
 
 if TYPE_CHECKING:  # torch is imported only when a search runs
     from deepstruc_gui.model.inference import Predictor
+    from deepstruc_gui.model.landscape import Landscape
     from deepstruc_gui.science.pdf_io import PDFData
 
 #: the simulation parameters a fit configuration takes from header, user or model
@@ -48,6 +49,8 @@ SOURCES = ("header", "user", "model default")
 MAX_SAMPLES = 100_000
 MAX_SIGMA = 50.0
 MAX_R = 200.0  # Å
+#: the searches :class:`SolveSettings` offers (``whole_map`` overrides both)
+SEARCHES = ("default", "region")
 
 
 def fit_config_for(
@@ -114,7 +117,11 @@ class SolveSettings:
     ``radius``: region semi-axes in map units (one number: a circle). ``seed``: of the
     sampling (None: fresh). ``whole_map``: fit every training-map point instead of a
     region. ``fallback``: search the whole map too when the region's best Rw is above
-    ``POOR_FIT_RW``. ``element``: symbol of the metal (default: the data header's).
+    ``POOR_FIT_RW`` (region search only). ``search``: ``"default"`` — the Rw landscape
+    over the whole map and the region together (:mod:`deepstruc_gui.model.search`) —
+    or ``"region"``, the paper's plain region search. ``element``: symbol of the
+    metal (default: the data header's).
+    metal (default: the data header's).
     ``overrides``: simulation parameters the user set (see :func:`fit_config_for`).
     """
 
@@ -127,6 +134,7 @@ class SolveSettings:
     seed: int | None = 0
     whole_map: bool = False
     fallback: bool = True
+    search: str = "default"
     element: str | None = None
     overrides: dict[str, float] = field(default_factory=dict)
     refine_qdamp: bool = False
@@ -176,6 +184,8 @@ def settings_problems(s: SolveSettings) -> list[str]:
             f"the fit range must satisfy 0 ≤ rmin < rmax ≤ {MAX_R:g} Å, not "
             f"rmin {s.rmin:g}, rmax {s.rmax:g}"
         )
+    if s.search not in SEARCHES:
+        out.append(f"search must be one of {', '.join(SEARCHES)}, not {s.search!r}")
     if not isinstance(s.batch_size, int) or s.batch_size < 1:
         out.append(f"batch_size must be a positive whole number, not {s.batch_size!r}")
     if s.seed is not None and (not isinstance(s.seed, int | np.integer) or s.seed < 0):
@@ -203,7 +213,8 @@ class SolveResult:
     ``"whole map"`` or ``"region, then whole map"``; ``parameter_sources``: see
     :func:`fit_config_for`; ``warnings``: objects with ``.code`` and ``.message`` about
     the data or the answer; ``notes``: plain sentences about the search;
-    ``seconds``: wall time of the search.
+    ``seconds``: wall time of the search; ``landscape``: the coarse Rw landscape the
+    default search looked at (None for the other searches).
     """
 
     data_path: str | None
@@ -223,6 +234,7 @@ class SolveResult:
     warnings: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    landscape: Landscape | None = None
 
     @property
     def best(self) -> Candidate | None:
@@ -354,9 +366,38 @@ def run_solve(
         return out
 
     t0 = time.perf_counter()
+    warnings: list = []
+    landscape = None
     if settings.whole_map:
         search = "whole map"
         ranked = run_points(whole_map_points(predictor), [])
+    elif settings.search == "default":
+        from deepstruc_gui.model.search import default_search
+
+        search = "landscape and region"
+
+        def fitted(ranked_so_far: list[Candidate]) -> None:
+            if progress is not None:
+                progress(len(ranked_so_far), len(ranked_so_far))
+            if on_batch is not None:
+                on_batch(ranked_so_far)
+
+        outcome = default_search(
+            data,
+            predictor,
+            config,
+            center,
+            radius,
+            settings.samples,
+            seed=settings.seed,
+            bond=bond,
+            cancel=cancel,
+            on_batch=fitted,
+        )
+        ranked, landscape = outcome.candidates, outcome.landscape
+        warnings.extend(outcome.findings)
+        for finding in outcome.findings:
+            say(finding.message)
     else:
         search = "region"
         rng = np.random.default_rng(settings.seed)
@@ -392,8 +433,10 @@ def run_solve(
         parameter_sources=sources,
         settings=settings,
         element=element,
+        warnings=warnings,
         notes=notes,
         seconds=seconds,
+        landscape=landscape,
     )
 
 
