@@ -132,3 +132,16 @@ def test_refine_here_path_is_drawn_and_cleared(plot) -> None:
     layer.clear_path()
     x, _ = layer.path.getData()
     assert x is None or len(x) == 0
+
+
+def test_heat_map_exports_as_an_image(plot, tmp_path) -> None:
+    from PySide6.QtGui import QImage
+
+    widget, _ = plot
+    layer = LandscapeLayer(widget.getPlotItem())
+    with pytest.raises(OSError, match="no landscape"):
+        layer.save_image(str(tmp_path / "none.png"))
+    layer.set_landscape(small_landscape())
+    layer.save_image(str(tmp_path / "landscape.png"))
+    image = QImage(str(tmp_path / "landscape.png"))
+    assert not image.isNull() and {image.width(), image.height()} == set(IMAGE_SHAPE)

@@ -29,7 +29,7 @@ class LandscapeLayer(QObject):
 
     Signals: ``hovered(str)`` — the text for the point under the mouse (empty off the
     landscape). Methods: :meth:`set_landscape`, :meth:`set_log`, :meth:`set_shown`,
-    :meth:`set_opacity`, :meth:`set_path` / :meth:`clear_path`.
+    :meth:`set_opacity`, :meth:`set_path` / :meth:`clear_path`, :meth:`save_image`.
     """
 
     hovered = Signal(str)
@@ -86,6 +86,15 @@ class LandscapeLayer(QObject):
 
     def clear_path(self) -> None:
         self.path.setData([], [])
+
+    def save_image(self, path: str) -> None:
+        """The heat map as drawn (colour-mapped, one pixel per image cell, NaN
+        transparent) to an image file (PNG, …); ``OSError`` when it cannot be written."""
+        if self.image.image is None:
+            raise OSError(f"{path}: no landscape to export")
+        self.image.render()  # the colour-mapped QImage, even while hidden
+        if self.image.qimage is None or not self.image.qimage.save(str(path)):
+            raise OSError(f"{path}: could not write the landscape image")
 
     def hover_text(self, z) -> str:
         """Rw (coarse, and of the full fit where it ran), atoms and type of the computed
