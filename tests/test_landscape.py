@@ -10,8 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepstruc_gui.model.landscape import SOURCES, Landscape, LandscapeSettings, compute_landscape
+from deepstruc_gui.model.coarse import PairHistogramCache
+from deepstruc_gui.model.landscape import (
+    SOURCES,
+    Landscape,
+    LandscapeSettings,
+    compute_landscape,
+    prepare_landscape,
+)
 from deepstruc_gui.model.pipeline import fit_config_for, load_predictor
+from deepstruc_gui.model.solve import whole_map_points
 from deepstruc_gui.science.fitting import fit_candidates
 from deepstruc_gui.science.parameters import FitConfig, PDFParameters
 from deepstruc_gui.science.pdf_io import read_pdf
@@ -34,6 +42,17 @@ def setup():
 def one_shot(setup) -> Landscape:
     predictor, data, config = setup
     return compute_landscape(data, predictor, config, SMALL)
+
+
+def test_prepared_points_are_not_computed_again(setup) -> None:
+    predictor, _, _ = setup
+    n = prepare_landscape(predictor, SMALL)
+    cache = PairHistogramCache.for_predictor(predictor, 12.0)
+    assert n == len(whole_map_points(predictor)) + SMALL.grid**2
+    assert len(cache._rows) >= n
+    before = dict(cache._rows)
+    prepare_landscape(predictor, SMALL)
+    assert all(cache._rows[k] is v for k, v in before.items())
 
 
 def test_landscape_covers_the_map_and_the_grid(setup, one_shot) -> None:

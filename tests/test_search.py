@@ -51,6 +51,7 @@ def test_default_search_finds_the_structure_without_a_rescue(predictor, name, ex
     assert land.types[land.lowest(1)[0]] == expected
     summary = result.to_dict(top=3)
     assert summary["warnings"][0]["code"] == "region-disagrees"
+    assert summary["landscape"]["lowest"]["type"] == expected
 
 
 def test_basin_minima_are_apart_and_lowest_first(predictor) -> None:

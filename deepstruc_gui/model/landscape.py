@@ -332,6 +332,30 @@ def compute_landscape(
     return result
 
 
+def prepare_landscape(
+    predictor,
+    settings: LandscapeSettings | None = None,
+    x_max: float = 14.0,
+    cancel: CancelToken | None = None,
+) -> int:
+    """Decode and histogram every map and grid point of a landscape ahead of the data.
+
+    They do not depend on the data, so the window can run this in its worker once a
+    model is loaded; the first landscape then takes what later ones take. ``x_max``:
+    longest pair distance kept, in bond units (14 covers bonds from 2.4 Å at a 30 Å
+    fit range). Returns the number of points prepared. Raises ``Cancelled``.
+    """
+    settings = settings or LandscapeSettings()
+    cache = PairHistogramCache.for_predictor(predictor, x_max)
+    map_z = whole_map_points(predictor)
+    lo, hi = map_box(map_z, settings.margin)
+    z = np.vstack([map_z, grid_points(lo, hi, settings.grid)])
+    for start in range(0, len(z), settings.batch_size):
+        check(cancel)
+        cache.histograms(z[start : start + settings.batch_size])
+    return len(z)
+
+
 def _types(predictor, z: np.ndarray) -> np.ndarray:
     """Type of the nearest training structure (the candidate label)."""
     return np.array(predictor.candidate_type(z))

@@ -276,6 +276,7 @@ class SolveResult:
             "warnings": [warning_dict(w) for w in self.warnings],
             "notes": list(self.notes),
             "candidates": [candidate_dict(c, k) for k, c in enumerate(shown, 1)],
+            "landscape": None if self.landscape is None else landscape_summary(self.landscape),
         }
 
 
@@ -286,6 +287,23 @@ def warning_dict(warning) -> dict[str, str]:
     return {
         "code": str(getattr(warning, "code", type(warning).__name__)),
         "message": str(getattr(warning, "message", warning)),
+    }
+
+
+def landscape_summary(land: Landscape) -> dict[str, Any]:
+    """Size and lowest point of a Rw landscape, as plain JSON values."""
+    i = int(land.lowest(1)[0]) if len(land) else None
+    return {
+        "points": len(land),
+        "rw": land.info.get("rw"),
+        "lowest": None
+        if i is None
+        else {
+            "rw_coarse": float(land.rw[i]),
+            "type": str(land.types[i]),
+            "n_atoms": int(land.n_atoms[i]),
+            "latent": np.asarray(land.z[i], float).tolist(),
+        },
     }
 
 
