@@ -27,6 +27,7 @@ refined); the landscape refines its lowest points with the full fit.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import weakref
 from typing import ClassVar
@@ -149,6 +150,8 @@ class CoarseScorer:
     ``N_MOMENTS`` terms, terms beyond the second only for pairs within 8 Å).
     """
 
+    _recent: ClassVar[dict] = {}
+
     def __init__(
         self,
         r: np.ndarray,
@@ -180,7 +183,11 @@ class CoarseScorer:
         self.gram = torch.as_tensor(e @ e.T, **dd)
         self.proj = torch.as_tensor(e @ g, **dd)
         self.gg = float(g @ g)
-        kernels = [self._kernel(a, p.uiso) for a in self.alphas]
+        # sin(Q·d)/d per α, shared by the α scan and the Biso scan's moment kernels
+        self._base = [self._sine_kernel(a) for a in self.alphas]
+        kernels = [
+            self._with_width(k, a, p.uiso) for k, a in zip(self._base, self.alphas, strict=True)
+        ]
         self.kernel = self._tensor(np.concatenate(kernels, 1))
         lo, hi = config.biso_bounds
         self.biso_scan = np.unique(np.clip([p.biso, *BISO_SCAN], lo, hi))
@@ -200,27 +207,50 @@ class CoarseScorer:
         k[0] = 0.0
         return k
 
-    def _kernel(self, alpha: float, uiso: float) -> np.ndarray:
-        """Debye kernel (n_bins, nQ) at expansion ``alpha`` with the delta2 width."""
-        d, q = self._distances(alpha), self.q
+    def _sine_kernel(self, alpha: float) -> np.ndarray:
+        """``sin(Q·d)/d`` (n_bins, nQ) at expansion ``alpha``, pairs past rcalchi cut
+        (float64; torch's sine is ~4× numpy's here)."""
+        d = self._distances(alpha)
+        arg = torch.as_tensor(np.outer(d, self.q))
+        return self._cut((torch.sin(arg) / torch.as_tensor(d)[:, None]).numpy(), d)
+
+    def _with_width(self, base: np.ndarray, alpha: float, uiso: float) -> np.ndarray:
+        """The Debye kernel: ``base`` damped by diffpy's correlated-motion width."""
+        d = self._distances(alpha)
         width = np.clip(1.0 - self.params.delta2 / d**2, 0, None)
-        k = np.sin(np.outer(d, q)) / d[:, None] * np.exp(-uiso * width[:, None] * q**2)
-        return self._cut(k, d)
+        return base * np.exp(-uiso * width[:, None] * self.q[None, :] ** 2)
 
     def _moment_kernels(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(full-range kernels m = 0, 1; near kernels m = 2 …) at the k-th α."""
         if k not in self._moments:
-            d, q = self._distances(self.alphas[k]), self.q
-            base = self._cut(np.sin(np.outer(d, q)) / d[:, None], d)
+            d = self._distances(self.alphas[k])
+            base = self._base[k]
             full = [base, base / d[:, None] ** 2]
-            near = [
-                base[: self.n_near] / d[: self.n_near, None] ** (2 * m) for m in range(2, N_MOMENTS)
-            ]
+            n = self.n_near
+            near = [base[:n] / d[:n, None] ** (2 * m) for m in range(2, N_MOMENTS)]
             self._moments[k] = (
                 self._tensor(np.concatenate(full, 1)),
                 self._tensor(np.concatenate(near, 1)),
             )
         return self._moments[k]
+
+    @classmethod
+    def for_data(cls, r, g, config: FitConfig, bond: float, n_bins: int) -> CoarseScorer:
+        """A scorer for these data, reused while the same data and settings come back
+        (the landscape and then the search's region use the same one)."""
+        key = (
+            hashlib.sha1(np.ascontiguousarray(r, dtype=float).tobytes()).hexdigest(),
+            hashlib.sha1(np.ascontiguousarray(g, dtype=float).tobytes()).hexdigest(),
+            config,
+            round(float(bond), 9),
+            n_bins,
+        )
+        scorer = cls._recent.get(key)
+        if scorer is None:
+            if len(cls._recent) >= 2:
+                cls._recent.pop(next(iter(cls._recent)))
+            scorer = cls._recent[key] = cls(r, g, config, bond, n_bins)
+        return scorer
 
     def _rw2(self, f: torch.Tensor) -> torch.Tensor:
         """Rw² with the best scale ≥ 0 for F(Q) (..., nQ), float64."""

@@ -47,8 +47,8 @@ class LandscapeSettings:
 
     grid: int = 45
     margin: float = 0.1
-    first_map: int = 400
-    first_grid: int = 15
+    first_map: int = 250
+    first_grid: int = 12
     refine_fraction: float = 0.03
     n_fit: int = 24
     batch_size: int = 1024
@@ -274,7 +274,7 @@ def compute_landscape(
     cache = PairHistogramCache.for_predictor(
         predictor, config.params.rcalc_high / (alpha_lo * unit)
     )
-    scorer = CoarseScorer(data.r, data.g, config, unit, cache.n_bins, device="cpu")
+    scorer = CoarseScorer.for_data(data.r, data.g, config, unit, cache.n_bins)
     map_z = whole_map_points(predictor)
     lo, hi = map_box(map_z, settings.margin)
     info = {
@@ -353,6 +353,7 @@ def prepare_landscape(
     for start in range(0, len(z), settings.batch_size):
         check(cancel)
         cache.histograms(z[start : start + settings.batch_size])
+    predictor.candidate_type(map_z[:1])  # builds the map's k-d tree
     return len(z)
 
 

@@ -132,7 +132,7 @@ def default_search(
     z_region = region_points(predictor.map_mu, np.asarray(center, float), radius, n_region, rng)
     unit = bond if predictor.bond_units else 1.0
     cache = PairHistogramCache.for_predictor(predictor, config.params.rcalc_high / (0.96 * unit))
-    scorer = CoarseScorer(data.r, data.g, config, unit, cache.n_bins)
+    scorer = CoarseScorer.for_data(data.r, data.g, config, unit, cache.n_bins)
     region_rw = scorer.score(*cache.histograms(z_region))[0] if len(z_region) else np.zeros(0)
     check(cancel)
     # where the full fits go
