@@ -112,7 +112,7 @@ def test_run_solve_reads_the_data_once_and_reports_what_it_rests_on(predictor) -
 
     data.model_input = counted
     batches, steps = [], []
-    settings = SolveSettings(samples=250, seed=3, fallback=False, batch_size=100)
+    settings = SolveSettings(samples=250, seed=3, fallback=False, batch_size=100, search="region")
     result = run_solve(
         data, predictor, settings, on_batch=batches.append, progress=lambda d, t: steps.append(d)
     )
@@ -144,7 +144,7 @@ def test_warnings_are_serialised_by_code_and_message(predictor) -> None:
         code, message = "qmax_missing", "no Qmax in the header"
 
     data = read_pdf(EXAMPLES / "JQ_S1.gr")
-    result = run_solve(data, predictor, SolveSettings(samples=20, fallback=False))
+    result = run_solve(data, predictor, SolveSettings(samples=20, fallback=False, search="region"))
     result.warnings = [Warning_()]
     assert result.to_dict()["warnings"] == [
         {"code": "qmax_missing", "message": "no Qmax in the header", "severity": "warning"}
@@ -160,7 +160,9 @@ def test_whole_map_fallback_taken_exactly_when_the_region_fits_poorly(
     monkeypatch.setattr(pipeline, "POOR_FIT_RW", -1.0 if poor else 10.0)
     said: list[str] = []
     n_map = len(np.unique(np.round(predictor.map_mu, 4), axis=0))
-    result = run_solve(data, predictor, SolveSettings(samples=30, seed=0), log=said.append)
+    result = run_solve(
+        data, predictor, SolveSettings(samples=30, seed=0, search="region"), log=said.append
+    )
     if poor:
         assert result.search == "region, then whole map"
         assert len(result.candidates) == 30 + n_map
@@ -168,7 +170,9 @@ def test_whole_map_fallback_taken_exactly_when_the_region_fits_poorly(
         assert result.notes == said
     else:
         assert result.search == "region" and len(result.candidates) == 30 and said == []
-    off = run_solve(data, predictor, SolveSettings(samples=30, seed=0, fallback=False))
+    off = run_solve(
+        data, predictor, SolveSettings(samples=30, seed=0, fallback=False, search="region")
+    )
     assert off.search == "region" and len(off.candidates) == 30
 
 
@@ -186,6 +190,10 @@ def test_whole_map_search_and_cancel(predictor) -> None:
 
     with pytest.raises(Cancelled):
         run_solve(
-            data, predictor, SolveSettings(samples=300, batch_size=100), token, cancel_after_first
+            data,
+            predictor,
+            SolveSettings(samples=300, batch_size=100, search="region"),
+            token,
+            cancel_after_first,
         )
     assert seen == [100]  # no batch after the cancel

@@ -75,9 +75,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(for data the prior places badly; ~3,000 candidates)",
     )
     parser.add_argument(
+        "--region-only",
+        action="store_true",
+        help="the paper's plain search: sample the prior's region only (with the whole-map "
+        "fallback above Rw 0.5), without the Rw landscape of the default search",
+    )
+    parser.add_argument(
         "--no-fallback",
         action="store_true",
-        help="do not search the whole map when the region's best Rw is above 0.5",
+        help="the plain region search without its fallback: do not search the whole map "
+        "when the region's best Rw is above 0.5",
     )
 
 
@@ -113,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             whole_map=args.whole_map,
             fallback=not args.no_fallback,
+            search="region" if args.region_only or args.no_fallback else "default",
             element=element,
             overrides=overrides,
             refine_qdamp=args.refine_qdamp,

@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         known = args.data is None  # the bundled example, whose answer is known
         data = read_pdf(args.data or examples_directory() / "JQ_S1.gr")
         t_load = time.perf_counter() - t0
-        # on the known example as a user gets it: the region, then the whole map when
-        # the region fits nothing (the shipped prior misplaces JQ_S1); else the region
+        # on the known example as a user gets it: the default search (the Rw landscape
+        # and the prior's region); on other data the same, without the region fallback
         settings = SolveSettings(samples=args.samples, seed=0, fallback=known)
         result = run_solve(data, predictor, settings)
         ranked, mean, sigma = result.candidates, result.prior_mean, result.prior_sigma

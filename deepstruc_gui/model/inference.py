@@ -15,6 +15,8 @@ from deepstruc_gui.science.grid import MODEL_R
 from deepstruc_gui.science.peaks import first_peak_position
 
 PRESENCE_THRESHOLD = 0.0  # logit > 0  ⇔  probability > 0.5
+#: latent points whose decoded clusters a Predictor keeps (~1 kB each)
+DECODE_CACHE_SIZE = 50_000
 
 
 def choose_device(device: str | torch.device | None = None) -> torch.device:
@@ -44,6 +46,8 @@ class Predictor:
         self.r_model = np.asarray(MODEL_R[: self.network.arch.n_points], dtype=float)
         self._map_mu = np.asarray(bundle.latent_map.mu, dtype=np.float64)
         self._map_types = np.asarray(bundle.latent_map.types)
+        self._unit_cache: dict[bytes, np.ndarray] = {}
+        self._tree = None
 
     @property
     def map_mu(self) -> np.ndarray:
@@ -99,8 +103,36 @@ class Predictor:
         return out[..., :3] * unit, out[..., 3]
 
     def decode(self, z: np.ndarray, bond: float | None = None) -> list[np.ndarray]:
-        """One centred cluster (n_i, 3) in Å per latent point; padding slots removed."""
-        coords, logits = self.decode_raw(z, bond)
+        """One centred cluster (n_i, 3) in Å per latent point; padding slots removed.
+
+        Served from :meth:`decode_unit`'s per-model cache, scaled to ``bond``.
+        """
+        unit = (bond or self.default_bond) if self.bond_units else 1.0
+        return [c * unit for c in self.decode_unit(z)]
+
+    def decode_unit(self, z: np.ndarray) -> list[np.ndarray]:
+        """Centred clusters (n_i, 3) at unit bond length (bond-unit models; others in Å).
+
+        A decoded cluster does not depend on the data, so each latent point is decoded
+        once per model and kept (up to ``DECODE_CACHE_SIZE`` points, oldest dropped):
+        the landscape, the searches and "Refine here" revisit the same points. The key
+        is the float32 point the decoder sees, so a hit is exactly what decoding again
+        would give.
+        """
+        z32 = np.ascontiguousarray(np.asarray(z, dtype=np.float32).reshape(-1, 2))
+        keys = [row.tobytes() for row in z32]
+        missing = [i for i, k in enumerate(keys) if k not in self._unit_cache]
+        if missing:
+            todo = list(dict.fromkeys(keys[i] for i in missing))
+            rows = np.frombuffer(b"".join(todo), dtype=np.float32).reshape(-1, 2).copy()
+            for key, cluster in zip(todo, self._decode_fresh(rows), strict=True):
+                self._unit_cache[key] = cluster
+            while len(self._unit_cache) > DECODE_CACHE_SIZE:
+                self._unit_cache.pop(next(iter(self._unit_cache)))
+        return [self._unit_cache[k] for k in keys]
+
+    def _decode_fresh(self, z32: np.ndarray) -> list[np.ndarray]:
+        coords, logits = self.decode_raw(z32, 1.0)
         clusters = []
         for xyz, logit in zip(coords, logits, strict=True):
             keep = logit > PRESENCE_THRESHOLD
@@ -108,7 +140,9 @@ class Predictor:
                 keep = np.zeros_like(keep)
                 keep[np.argsort(logit)[-2:]] = True
             p = xyz[keep]
-            clusters.append(p - p.mean(axis=0))
+            p = p - p.mean(axis=0)
+            p.setflags(write=False)  # shared by every caller: scale copies, never edit
+            clusters.append(p)
         return clusters
 
     def nearest_type(self, z: np.ndarray, k: int = 5) -> list[str]:
@@ -117,16 +151,26 @@ class Predictor:
         if len(self._map_mu) == 0:
             return ["unknown"] * len(z)
         k = min(k, len(self._map_mu))
-        d2 = ((z[:, None, :] - self._map_mu[None, :, :]) ** 2).sum(-1)
-        nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        _, nearest = self._map_tree().query(z, k=k)
+        nearest = np.asarray(nearest).reshape(len(z), k)  # closest first
+        if k == 1:
+            return [str(t) for t in self._map_types[nearest[:, 0]]]
         out = []
-        for row, idx in zip(d2, nearest, strict=True):
-            idx = idx[np.argsort(row[idx])]
+        for idx in nearest:
             types, counts = np.unique(self._map_types[idx], return_counts=True)
             best = types[counts == counts.max()]
             # ties: the type of the closest neighbour among the tied ones
             out.append(str(next(t for t in self._map_types[idx] if t in best)))
         return out
+
+    def _map_tree(self):
+        """A k-d tree over the map's points (built once; the landscape asks for the
+        nearest structure of thousands of points)."""
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self._map_mu)
+        return self._tree
 
     def candidate_type(self, z: np.ndarray) -> list[str]:
         """Type of the training structure nearest each latent point: a decoded

@@ -38,6 +38,7 @@ from deepstruc_gui.util.cancel import CancelToken
 
 if TYPE_CHECKING:  # torch is imported only when a search runs
     from deepstruc_gui.model.inference import Predictor
+    from deepstruc_gui.model.landscape import Landscape
     from deepstruc_gui.science.pdf_io import PDFData
 
 #: the simulation parameters a fit configuration takes from header, user or model
@@ -46,6 +47,8 @@ PARAMETER_NAMES = ("qmin", "qmax", "qdamp", "delta2", "biso")
 MAX_SAMPLES = 100_000
 MAX_SIGMA = 50.0
 MAX_R = 200.0  # Å
+#: the searches :class:`SolveSettings` offers (``whole_map`` overrides both)
+SEARCHES = ("default", "region")
 
 
 def fit_config_for(
@@ -104,7 +107,10 @@ class SolveSettings:
     ``radius``: region semi-axes in map units (one number: a circle). ``seed``: of the
     sampling (None: fresh). ``whole_map``: fit every training-map point instead of a
     region. ``fallback``: search the whole map too when the region's best Rw is above
-    ``POOR_FIT_RW``. ``element``: symbol of the metal (default: the data header's).
+    ``POOR_FIT_RW`` (region search only). ``search``: ``"default"`` — the Rw landscape
+    over the whole map and the region together (:mod:`deepstruc_gui.model.search`) —
+    or ``"region"``, the paper's plain region search. ``element``: symbol of the
+    metal (default: the data header's).
     ``overrides``: simulation parameters the user set (see :func:`fit_config_for`).
     """
 
@@ -117,6 +123,7 @@ class SolveSettings:
     seed: int | None = 0
     whole_map: bool = False
     fallback: bool = True
+    search: str = "default"
     element: str | None = None
     overrides: dict[str, float] = field(default_factory=dict)
     refine_qdamp: bool = False
@@ -166,6 +173,8 @@ def settings_problems(s: SolveSettings) -> list[str]:
             f"the fit range must satisfy 0 ≤ rmin < rmax ≤ {MAX_R:g} Å, not "
             f"rmin {s.rmin:g}, rmax {s.rmax:g}"
         )
+    if s.search not in SEARCHES:
+        out.append(f"search must be one of {', '.join(SEARCHES)}, not {s.search!r}")
     if not isinstance(s.batch_size, int) or s.batch_size < 1:
         out.append(f"batch_size must be a positive whole number, not {s.batch_size!r}")
     if s.seed is not None and (not isinstance(s.seed, int | np.integer) or s.seed < 0):
@@ -194,7 +203,8 @@ class SolveResult:
     :func:`fit_config_for`; ``warnings``: ``Diagnostic`` objects (``.code``,
     ``.message``, ``.severity``; model/diagnostics.py, docs/WARNINGS.md) about the
     data and the answer; ``notes``: plain sentences about the search;
-    ``seconds``: wall time of the search.
+    ``seconds``: wall time of the search; ``landscape``: the coarse Rw landscape the
+    default search looked at (None for the other searches).
     """
 
     data_path: str | None
@@ -214,6 +224,7 @@ class SolveResult:
     warnings: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    landscape: Landscape | None = None
 
     @property
     def best(self) -> Candidate | None:
@@ -255,6 +266,7 @@ class SolveResult:
             "warnings": [warning_dict(w) for w in self.warnings],
             "notes": list(self.notes),
             "candidates": [candidate_dict(c, k) for k, c in enumerate(shown, 1)],
+            "landscape": None if self.landscape is None else landscape_summary(self.landscape),
         }
 
 
@@ -266,6 +278,23 @@ def warning_dict(warning) -> dict[str, str]:
         "code": str(getattr(warning, "code", type(warning).__name__)),
         "message": str(getattr(warning, "message", warning)),
         "severity": str(getattr(warning, "severity", "warning")),
+    }
+
+
+def landscape_summary(land: Landscape) -> dict[str, Any]:
+    """Size and lowest point of a Rw landscape, as plain JSON values."""
+    i = int(land.lowest(1)[0]) if len(land) else None
+    return {
+        "points": len(land),
+        "rw": land.info.get("rw"),
+        "lowest": None
+        if i is None
+        else {
+            "rw_coarse": float(land.rw[i]),
+            "type": str(land.types[i]),
+            "n_atoms": int(land.n_atoms[i]),
+            "latent": np.asarray(land.z[i], float).tolist(),
+        },
     }
 
 
@@ -346,9 +375,38 @@ def run_solve(
         return out
 
     t0 = time.perf_counter()
+    findings: list = []
+    landscape = None
     if settings.whole_map:
         search = "whole map"
         ranked = run_points(whole_map_points(predictor), [])
+    elif settings.search == "default":
+        from deepstruc_gui.model.search import default_search
+
+        search = "landscape and region"
+
+        def fitted(ranked_so_far: list[Candidate]) -> None:
+            if progress is not None:
+                progress(len(ranked_so_far), len(ranked_so_far))
+            if on_batch is not None:
+                on_batch(ranked_so_far)
+
+        outcome = default_search(
+            data,
+            predictor,
+            config,
+            center,
+            radius,
+            settings.samples,
+            seed=settings.seed,
+            bond=bond,
+            cancel=cancel,
+            on_batch=fitted,
+        )
+        ranked, landscape = outcome.candidates, outcome.landscape
+        findings.extend(outcome.findings)
+        for finding in outcome.findings:
+            say(finding.message)
     else:
         search = "region"
         rng = np.random.default_rng(settings.seed)
@@ -373,8 +431,12 @@ def run_solve(
 
     meta = predictor.bundle.metadata
     data_warnings = diagnose_data(data, meta)
-    warnings = data_warnings + diagnose_result(
-        data, ranked, meta, data_warnings=data_warnings, fit_range=(config.rmin, config.rmax)
+    warnings = (
+        data_warnings
+        + diagnose_result(
+            data, ranked, meta, data_warnings=data_warnings, fit_range=(config.rmin, config.rmax)
+        )
+        + findings
     )
     return SolveResult(
         data_path=str(data.path) if data.path is not None else None,
@@ -394,6 +456,7 @@ def run_solve(
         warnings=warnings,
         notes=notes,
         seconds=seconds,
+        landscape=landscape,
     )
 
 
