@@ -14,7 +14,7 @@ POOR_FIT_RW = 0.5
 
 @dataclass
 class Candidate:
-    """One decoded and refined cluster."""
+    """One decoded (or, from the size extension, built) and refined cluster."""
 
     latent: np.ndarray  # (2,)
     positions: np.ndarray  # (n, 3) Å, centred, refined expansion applied
@@ -28,6 +28,13 @@ class Candidate:
     nearest_type: str
     r: np.ndarray = field(repr=False)
     gcalc: np.ndarray = field(repr=False)
+    #: where the candidate came from: "model" (decoded from ``latent``) or
+    #: "size-extension" (an ase-built cluster larger than the training structures;
+    #: its ``latent`` is NaN, it has no map point)
+    source: str = "model"
+    #: for built clusters, the family and its size parameters, e.g.
+    #: "truncated octahedron (length 9, cutoff 2)"; empty for decoded ones
+    shape: str = ""
 
     @property
     def diameter(self) -> float:
