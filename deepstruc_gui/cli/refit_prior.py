@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.args import POSITIVE, POSITIVE_INT
 from deepstruc_gui.cli.common import add_refit_arguments, run_refit
 
 HELP = (
@@ -14,10 +15,13 @@ HELP = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_refit_arguments(parser)
-    parser.add_argument("--steps", type=int, default=6000)
-    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--steps", type=POSITIVE_INT, default=6000, help="optimiser steps")
+    parser.add_argument("--lr", type=POSITIVE, default=5e-4, help="learning rate")
     parser.add_argument(
-        "--variants", type=int, default=8, help="measured-like variants per training structure"
+        "--variants",
+        type=POSITIVE_INT,
+        default=8,
+        help="measured-like variants per training structure",
     )
 
 

@@ -15,7 +15,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -33,32 +33,12 @@ from deepstruc_gui.model.dataset import (
 )
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.network import LATENT_DIM, Architecture, DeepStrucVAE, gaussian_kl
+from deepstruc_gui.model.train_config import TrainConfig
+from deepstruc_gui.science.debye import default_device
 
 CHECKPOINT = "checkpoint.pt"
 #: weight of the squared ln error of the bond length (1 % error ≈ 0.1 in loss units)
 BOND_WEIGHT = 1000.0
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 400
-    batch_size: int = 32
-    lr: float = 2e-3
-    beta_max: float = 1e-3
-    beta_warmup: int = 60
-    presence_weight: float = 10.0
-    max_minutes: float | None = None
-    seed: int = 0
-    device: str | None = None
-    threads: int | None = None
-    #: start from another run's best weights and coordinate scale (fine-tuning)
-    init_from: str | None = None
-    #: vary Qdamp and add noise to half the training PDFs (see augment_pdf)
-    augment: bool = True
-    #: start the posterior's log σ here (bias of its head) instead of ≈ 0; with σ ≈ 1
-    #: the sampled z is mostly noise and a library of similar shapes (stacking) stays
-    #: on the mean-structure plateau. None: the default initialisation.
-    posterior_log_sigma_init: float | None = None
 
 
 def set_seed(seed: int) -> None:
@@ -164,13 +144,17 @@ def train(
     arch: Architecture | None = None,
     resume: bool = True,
     log=print,
+    on_epoch=None,
 ) -> Path:
-    """Train on a library; returns the directory holding ``best.pt`` and the log."""
+    """Train on a library; returns the directory holding ``best.pt`` and the log.
+
+    ``log(line)`` receives one line per epoch; ``on_epoch(done, total)`` the number of
+    epochs finished (progress bars)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = torch.device(config.device) if config.device else default_device()
     set_seed(config.seed)
     library = Library.open(library_path)
     arch = arch or default_architecture(library.kind)
@@ -284,6 +268,8 @@ def train(
             f"post {val['post_coord']:.4f}  bond {100 * val['bond_err']:.2f}%  "
             f"{record['seconds']:.1f}s{' *' if improved else ''}"
         )
+        if on_epoch is not None:
+            on_epoch(epoch + 1, config.epochs)
         if config.max_minutes and (time.monotonic() - t_start) > 60 * config.max_minutes:
             log(f"time budget of {config.max_minutes} min reached after epoch {epoch}")
             break
@@ -398,7 +384,7 @@ def adopt_last_epoch(run_dir: str | Path) -> int:
     return int(ckpt["epoch"])
 
 
-def refit_prior(
+def refit_prior_on_posteriors(
     run_dir: str | Path,
     steps: int = 6000,
     lr: float = 1e-3,
