@@ -75,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(for data the prior places badly; ~3,000 candidates)",
     )
     parser.add_argument(
+        "--no-size-extension",
+        action="store_true",
+        help="do not build larger clusters when the data show a particle beyond the "
+        "training sizes (see docs/MODEL.md, size extension)",
+    )
+    parser.add_argument(
         "--no-fallback",
         action="store_true",
         help="do not search the whole map when the region's best Rw is above 0.5",
@@ -117,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             overrides=overrides,
             refine_qdamp=args.refine_qdamp,
             refine_delta2=args.refine_delta2,
+            size_extension=not args.no_size_extension,
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -150,14 +157,17 @@ def run(args: argparse.Namespace) -> int:
         f"{len(result.candidates)} candidates ({result.search}) in {result.seconds:.1f} s; "
         f"best {len(top)}:"
     )
+    for note in result.notes:
+        print(note)
     print(
         f"{'rank':>4} {'Rw':>7} {'atoms':>5} {'type':<12} {'scale':>8} {'expand':>7} "
-        f"{'Biso':>6} {'z1':>7} {'z2':>7}"
+        f"{'Biso':>6} {'z1':>7} {'z2':>7}  source"
     )
     for k, c in enumerate(top, 1):
+        where = "model" if c.source == "model" else f"{c.source}: {c.shape}"
         print(
             f"{k:>4} {c.rw:7.4f} {c.n_atoms:>5} {c.nearest_type:<12} {c.scale:8.4g} "
-            f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}"
+            f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}  {where}"
         )
     if args.out:
         from deepstruc_gui.model.export import write_result

@@ -120,7 +120,7 @@ def _remove_surface(unit: np.ndarray, fraction: float, rng: np.random.Generator)
     tree = cKDTree(unit)
     counts = np.array([len(n) - 1 for n in tree.query_ball_point(unit, 1.1)])
     surface = np.flatnonzero(counts < counts.max())
-    k = int(round(fraction * len(surface)))
+    k = round(fraction * len(surface))
     if k == 0:
         return unit
     drop = rng.choice(surface, size=k, replace=False)

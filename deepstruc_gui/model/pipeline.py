@@ -116,6 +116,8 @@ class SolveSettings:
     region. ``fallback``: search the whole map too when the region's best Rw is above
     ``POOR_FIT_RW``. ``element``: symbol of the metal (default: the data header's).
     ``overrides``: simulation parameters the user set (see :func:`fit_config_for`).
+    ``size_extension``: extend the search beyond the training sizes when the data call
+    for it (:func:`deepstruc_gui.model.size_extension.search_beyond`).
     """
 
     rmin: float = 2.0
@@ -132,6 +134,9 @@ class SolveSettings:
     refine_qdamp: bool = False
     refine_delta2: bool = False
     batch_size: int = 100
+    #: when the data show a particle larger than the training structures, also build
+    #: and fit larger clusters of the types the model reads (model/size_extension.py)
+    size_extension: bool = True
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)
@@ -203,7 +208,8 @@ class SolveResult:
     ``"whole map"`` or ``"region, then whole map"``; ``parameter_sources``: see
     :func:`fit_config_for`; ``warnings``: objects with ``.code`` and ``.message`` about
     the data or the answer; ``notes``: plain sentences about the search;
-    ``seconds``: wall time of the search.
+    ``seconds``: wall time of the search. Each candidate's ``source`` says whether the
+    model decoded it ("model") or the size extension built it ("size-extension").
     """
 
     data_path: str | None
@@ -289,7 +295,9 @@ def candidate_dict(c: Candidate, rank: int) -> dict[str, Any]:
         "biso": float(c.biso),
         "qdamp": float(c.qdamp),
         "delta2": float(c.delta2),
-        "latent": np.asarray(c.latent, float).tolist(),
+        "latent": (np.asarray(c.latent, float).tolist() if np.isfinite(c.latent).all() else None),
+        "source": c.source,
+        "shape": c.shape,
     }
 
 
@@ -374,6 +382,16 @@ def run_solve(
                 search = "region, then whole map"
                 more = run_points(whole_map_points(predictor), ranked)
                 ranked = sorted(ranked + more, key=lambda c: c.rw)
+    if settings.size_extension and ranked:
+        from deepstruc_gui.model.size_extension import search_beyond
+
+        extension = search_beyond(
+            data, predictor, config, ranked, mean, bond, cancel=cancel, on_batch=on_batch, log=say
+        )
+        if extension is not None:
+            search += ", then size extension"
+            notes.append(extension.summary())
+            ranked = sorted(ranked + extension.candidates, key=lambda c: c.rw)
     seconds = time.perf_counter() - t0
     for c in ranked:
         c.element = element

@@ -41,10 +41,10 @@ from deepstruc_gui.science.cluster_families import (
     MIN_ATOMS,
     TYPE_FAMILY,
     FamilyShape,
-    close_packed_atoms,
     shapes_for,
 )
 from deepstruc_gui.science.fitting import FitConfig, fit_candidates
+from deepstruc_gui.science.particle_size import atoms_in_sphere
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.util.cancel import CancelToken, check
 
@@ -58,18 +58,29 @@ PAIR_BUDGET = 4_000_000
 class SizeExtensionSettings:
     """How widely the extension searches. Defaults measured on ``evaluate --beyond``."""
 
-    #: atoms window as multiples of the close-packed count of the diameter estimate
-    atoms_window: tuple[float, float] = (0.45, 1.8)
+    #: atoms window: close-packed counts of the diameter estimate ∓ this many σ …
+    window_sigmas: float = 2.0
+    #: … widened by these factors (the estimate is the volume-equivalent diameter of
+    #: single crystals to ±10 %; multiply twinned particles read 0.6–0.8 × smaller,
+    #: so their window reaches 1/0.6³ ≈ 4.6 × higher)
+    window_factors: tuple[float, float] = (0.7, 1.4)
+    twinned_factor: float = 4.6
     #: the types holding this share of the model's evidence are tried …
     evidence_share: float = 0.9
     #: … but never more than this many (fcc and octahedral count as one)
     max_types: int = 3
     #: sizes per family in the first pass, spread evenly in log(atoms)
-    coarse_sizes: int = 6
+    coarse_sizes: int = 4
     #: second pass: shapes within this fraction of the best first-pass atom count
     refine_span: float = 0.25
     #: types refined in the second pass (best first-pass Rw first)
     refine_types: int = 2
+    #: sizes per family of the types the model did NOT choose (a safety net measured
+    #: on ``evaluate --beyond``: beyond 200 atoms the model's reading is often off);
+    #: 0 tries the model's types only
+    other_sizes: int = 2
+    #: at most this many shapes in the second pass, nearest the best in atoms first
+    max_refine: int = 16
 
 
 def type_evidence(
@@ -112,14 +123,25 @@ def choose_types(evidence: dict[str, float], share: float = 0.9, max_types: int 
 
 
 def atoms_window(
-    diameter: float | None, bond_length: float, settings: SizeExtensionSettings
+    structure_type: str,
+    diameter: float | None,
+    uncertainty: float,
+    bond_length: float,
+    settings: SizeExtensionSettings,
 ) -> tuple[int, int]:
-    """Atom counts to try for a particle of this diameter (Å); all sizes without one."""
+    """Atom counts to try for one type: around the close-packed count of the diameter
+    estimate (Å, ± ``settings.window_sigmas`` × ``uncertainty``); every size from
+    150 to 3,000 atoms without an estimate."""
     if diameter is None or not math.isfinite(diameter) or diameter <= 0:
         return MIN_ATOMS, MAX_ATOMS
-    n = close_packed_atoms(diameter, bond_length)
-    lo, hi = settings.atoms_window
-    return max(MIN_ATOMS, int(lo * n)), min(MAX_ATOMS, max(int(hi * n), MIN_ATOMS + 50))
+    spread = settings.window_sigmas * max(uncertainty, 0.0)
+    lo_f, hi_f = settings.window_factors
+    if structure_type in ("icosahedral", "decahedral"):
+        hi_f = settings.twinned_factor
+    lo = lo_f * atoms_in_sphere(max(diameter - spread, 1.0), bond_length)
+    hi = hi_f * atoms_in_sphere(diameter + spread, bond_length)
+    lo = int(min(max(MIN_ATOMS, lo), MAX_ATOMS - 100))
+    return lo, int(min(MAX_ATOMS, max(hi, lo + 100)))
 
 
 def families_for(types: Sequence[str]) -> list[str]:
@@ -221,21 +243,33 @@ class SizeExtensionResult:
     """The extension's ranked candidates and what it rested on."""
 
     candidates: list[Candidate]  # best Rw first, all source "size-extension"
-    types: list[str]  # type families tried, most likely first
+    model_types: list[str]  # type families the model's reading chose, most likely first
+    other_types: list[str]  # type families tried as a safety net (short size ladder)
     evidence: dict[str, float]  # the model's weight per type family
-    atoms_window: tuple[int, int]
-    diameter: float | None  # Å, the estimate the window came from (None: all sizes)
+    windows: dict[str, tuple[int, int]]  # atoms tried per type family
+    diameter: float | None  # Å, the estimate the windows came from (None: all sizes)
+    uncertainty: float  # Å, 1σ of the diameter
     bond_length: float  # Å, the data's nearest-neighbour distance
 
     def summary(self) -> str:
-        """One line for reports: what was tried and why."""
-        ev = ", ".join(f"{k} {v:.0%}" for k, v in self.evidence.items())
-        size = f"diameter {self.diameter:.1f} Å" if self.diameter else "no diameter estimate"
-        lo, hi = self.atoms_window
+        """One sentence for reports: what was tried and why."""
+        ev = ", ".join(f"{k} {v:.0%}" for k, v in self.evidence.items() if v >= 0.005)
+        size = (
+            f"diameter {self.diameter:.0f} ± {self.uncertainty:.0f} Å"
+            if self.diameter
+            else "no diameter estimate: 150–3,000 atoms"
+        )
+        others = (
+            f"; as a safety net, a few sizes of {', '.join(self.other_types)}"
+            if self.other_types
+            else ""
+        )
+        best = self.candidates[0] if self.candidates else None
+        found = f"; best {best.shape}, {best.n_atoms} atoms, Rw {best.rw:.3f}" if best else ""
         return (
-            f"size extension: {len(self.candidates)} built clusters of "
-            f"{', '.join(self.types)} ({lo}–{hi} atoms; {size}; bond {self.bond_length:.3f} Å); "
-            f"model's reading: {ev or 'none'}"
+            f"size extension ({size}, bond {self.bond_length:.3f} Å): the model's reading "
+            f"({ev or 'none'}) chose {', '.join(self.model_types) or 'no type'}{others}; "
+            f"{len(self.candidates)} built clusters fitted{found}"
         )
 
 
@@ -245,6 +279,7 @@ def extend(
     bond_length: float,
     evidence: dict[str, float],
     diameter: float | None = None,
+    uncertainty: float = 0.0,
     settings: SizeExtensionSettings | None = None,
     device=None,
     cancel: CancelToken | None = None,
@@ -253,20 +288,28 @@ def extend(
     """Build and fit clusters of the types the model's ``evidence`` favours.
 
     ``bond_length``: the data's nearest-neighbour distance (Å, first G(r) peak);
-    ``diameter``: the particle diameter read from the data (Å) or None to try every
-    size from 150 to 3,000 atoms. ``on_batch`` receives this extension's ranked
-    candidates after each pass. Raises ``ValueError`` when the evidence is empty.
+    ``diameter`` ± ``uncertainty``: the particle diameter read from the data (Å;
+    :func:`beyond_training_size`) or None to try every size from 150 to 3,000 atoms.
+    ``on_batch`` receives this extension's ranked candidates after each pass.
+    Raises ``ValueError`` when the evidence is empty.
     """
     settings = settings or SizeExtensionSettings()
-    types = choose_types(evidence, settings.evidence_share, settings.max_types)
-    if not types:
+    chosen = choose_types(evidence, settings.evidence_share, settings.max_types)
+    if not chosen:
         raise ValueError("the size extension needs the model's reading of the data (no types)")
-    window = atoms_window(diameter, bond_length, settings)
-    by_type = {t: shapes_for(families_for([t]), window) for t in types}
+    all_types = list(dict.fromkeys(TYPE_FAMILY[t] for t in TYPE_FAMILY))
+    others = [t for t in all_types if t not in chosen] if settings.other_sizes > 0 else []
+    windows = {
+        t: atoms_window(t, diameter, uncertainty, bond_length, settings) for t in chosen + others
+    }
+    by_type = {t: shapes_for(families_for([t]), windows[t]) for t in windows}
     first: list[FamilyShape] = []
-    for t in types:
-        for family in families_for([t]):
-            first += _ladder([s for s in by_type[t] if s.family == family], settings.coarse_sizes)
+    for t in chosen + others:
+        k = settings.coarse_sizes if t in chosen else settings.other_sizes
+        # a safety-net type tries its two main families only (fcc: truncated
+        # octahedra and cuboctahedra; decahedra: Ino and Marks)
+        for family in families_for([t])[: None if t in chosen else 2]:
+            first += _ladder([s for s in by_type[t] if s.family == family], k)
     ranked = _fit_shapes(data, first, bond_length, config, device, cancel)
     if on_batch is not None:
         on_batch(ranked)
@@ -276,8 +319,11 @@ def extend(
         best_by_type.setdefault(TYPE_FAMILY.get(c.nearest_type, c.nearest_type), c)
     second: list[FamilyShape] = []
     for t, best in list(best_by_type.items())[: settings.refine_types]:
-        lo, hi = best.n_atoms * (1 - settings.refine_span), best.n_atoms * (1 + settings.refine_span)
-        second += [s for s in by_type.get(t, []) if lo <= s.n_atoms <= hi and id(s) not in done]
+        lo = best.n_atoms * (1 - settings.refine_span)
+        hi = best.n_atoms * (1 + settings.refine_span)
+        near = [s for s in by_type.get(t, []) if lo <= s.n_atoms <= hi and id(s) not in done]
+        near.sort(key=lambda s: abs(math.log(s.n_atoms / best.n_atoms)))
+        second += near[: settings.max_refine // max(1, settings.refine_types)]
     if second:
         check(cancel)
         ranked = sorted(
@@ -286,7 +332,56 @@ def extend(
         )
         if on_batch is not None:
             on_batch(ranked)
-    return SizeExtensionResult(ranked, types, evidence, window, diameter, bond_length)
+    return SizeExtensionResult(
+        ranked, chosen, others, evidence, windows, diameter, uncertainty, bond_length
+    )
+
+
+#: a model answer this poor on a particle near the training sizes' limit also
+#: triggers the extension: multiply twinned particles read smaller than they are
+#: (their coherent size is 0.6–0.8 × their diameter), so the size diagnosis can miss them
+EXTEND_RW = 0.3
+NEAR_LIMIT = 0.8
+
+
+def size_estimate(data: PDFData):
+    """The particle's diameter estimate (``SizeEstimate``: diameter, 1σ in Å, from
+    :func:`deepstruc_gui.science.particle_size.estimate_diameter` with the header's
+    Qdamp when it has one), or None when the data are too short to read one."""
+    from deepstruc_gui.science.particle_size import estimate_diameter
+
+    qdamp = data.metadata.get("qdamp")
+    qdamp = float(qdamp) if isinstance(qdamp, float) and 0 <= qdamp <= 0.2 else None
+    try:
+        return estimate_diameter(data.r, data.g, qdamp=qdamp)
+    except ValueError:
+        return None
+
+
+def extension_reason(
+    data: PDFData, bundle_metadata, model_best_rw: float, bond_length: float, estimate=None
+) -> str | None:
+    """Why the search should extend beyond the training sizes, or None when it should not.
+
+    Either the ``beyond-training-size`` diagnosis
+    (:func:`deepstruc_gui.model.diagnostics.diagnose_data`), or a model answer with Rw
+    above ``EXTEND_RW`` for a particle whose diameter estimate is at least
+    ``NEAR_LIMIT`` of the largest compact training structure's.
+    """
+    from deepstruc_gui.model.diagnostics import diagnose_data, size_limits
+
+    if any(d.code == "beyond-training-size" for d in diagnose_data(data, bundle_metadata)):
+        return "beyond-training-size"
+    estimate = estimate if estimate is not None else size_estimate(data)
+    if estimate is None or not math.isfinite(model_best_rw) or model_best_rw <= EXTEND_RW:
+        return None
+    limit = size_limits(bundle_metadata, bond_length).compact
+    if estimate[0] >= NEAR_LIMIT * limit:
+        return (
+            f"the model's best Rw {model_best_rw:.2f} is above {EXTEND_RW} and the particle "
+            f"(about {estimate[0]:.0f} Å) is near the training sizes' limit ({limit:.0f} Å)"
+        )
+    return None
 
 
 def _fit_shapes(data, shapes, bond_length, config, device, cancel) -> list[Candidate]:
@@ -307,3 +402,54 @@ def model_evidence(
     idx = predictor.nearest_structures(np.asarray(prior_mean, float), k=k_map)[0]
     types = [str(t) for t in np.asarray(predictor.bundle.latent_map.types)[idx]]
     return type_evidence(types, candidates)
+
+
+def search_beyond(
+    data: PDFData,
+    predictor,
+    config: FitConfig,
+    ranked: Sequence[Candidate],
+    prior_mean: np.ndarray,
+    bond_length: float,
+    settings: SizeExtensionSettings | None = None,
+    cancel: CancelToken | None = None,
+    on_batch: Callable[[list[Candidate]], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> SizeExtensionResult | None:
+    """The extension as :func:`deepstruc_gui.model.pipeline.run_solve` runs it: None
+    when the data do not call for it (:func:`extension_reason`), else the built
+    candidates (``on_batch`` gets them after each pass, ranked among ``ranked``)."""
+    model_best = min((c.rw for c in ranked), default=math.inf)
+    estimate = size_estimate(data)
+    reason = extension_reason(
+        data, predictor.bundle.metadata, model_best, bond_length, estimate=estimate
+    )
+    if reason is None:
+        return None
+    if log is not None:
+        why = (
+            "the particle is larger than the training structures"
+            if (reason == "beyond-training-size")
+            else reason
+        )
+        log(f"{why}: building larger clusters of the types the model reads")
+    evidence = model_evidence(predictor, data, ranked, prior_mean)
+    merged = None
+    if on_batch is not None:
+
+        def merged(built: list[Candidate]) -> None:
+            on_batch(sorted([*ranked, *built], key=lambda c: c.rw))
+
+    diameter, err = (estimate[0], estimate[1]) if estimate is not None else (None, 0.0)
+    return extend(
+        data,
+        config,
+        bond_length,
+        evidence,
+        diameter,
+        err,
+        settings,
+        device=predictor.device,
+        cancel=cancel,
+        on_batch=merged,
+    )

@@ -26,15 +26,17 @@ icosahedra and decahedra are scaled so their *mean* bond is 1) and scaled to the
 data's bond length by the caller. ase's builders are slow for large clusters (all
 families: ~30 s on a free core, mostly the cubic and Wulff ones), so each family is
 built once and kept in the user's cache folder (``cache_folder()``; a version tag in
-the name, rebuilt when missing or unreadable) and in memory for the process. Compact shapes only: clusters whose extent
-along one axis is more than twice that along another are left out (a measured
-particle is rarely a rod, and rods of every length would multiply the fits).
+the name, rebuilt when missing or unreadable) and in memory for the process.
+Compact shapes only: clusters whose extent along one axis is more than twice that
+along another are left out (a measured particle is rarely a rod, and rods of every
+length would multiply the fits).
 Source of the shapes: ase.cluster (Larsen et al., J. Phys.: Condens. Matter 29,
 273002 (2017)); Marks decahedra: L. D. Marks, Philos. Mag. A 49, 81 (1984).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -77,7 +79,9 @@ FAMILY_TYPE: dict[str, str] = {
 }
 FAMILIES: tuple[str, ...] = tuple(FAMILY_TYPE)
 #: type families for judging an answer: fcc, octahedral and cuboctahedral are all fcc
-TYPE_FAMILY: dict[str, str] = {t: ("fcc" if t in ("fcc", "octahedral") else t) for t in CLUSTER_TYPES}
+TYPE_FAMILY: dict[str, str] = {
+    t: ("fcc" if t in ("fcc", "octahedral") else t) for t in CLUSTER_TYPES
+}
 
 MIN_ATOMS = 150
 MAX_ATOMS = 3000
@@ -154,10 +158,8 @@ def _family_shapes(family: str) -> tuple[FamilyShape, ...]:
     shapes = _load(path, family)
     if shapes is None:
         shapes = _build(family)
-        try:
+        with contextlib.suppress(OSError):  # a read-only home: build again next time
             _save(path, shapes)
-        except OSError:  # a read-only home: build again next time
-            pass
     return shapes
 
 
@@ -215,15 +217,6 @@ def shapes_for(
     return sorted(shapes, key=lambda s: s.n_atoms)
 
 
-def close_packed_atoms(diameter: float, bond_length: float) -> float:
-    """Atoms in a close-packed sphere of diameter D (Å) with bond d: (π√2/6)·(D/d)³.
-
-    A sphere of volume πD³/6 filled at one atom per d³/√2 (fcc/hcp): the usual
-    size-to-count conversion for metal nanoparticles (a 3.4 nm Pt sphere ≈ 1,400).
-    """
-    return math.pi / 6 * (diameter / bond_length) ** 3 * math.sqrt(2)
-
-
 # --- the builders ---------------------------------------------------------------------
 def _enumerate(family: str) -> Iterator[tuple[dict, np.ndarray]]:
     from ase.cluster import Decahedron, Icosahedron, Octahedron
@@ -245,7 +238,10 @@ def _enumerate(family: str) -> Iterator[tuple[dict, np.ndarray]]:
     elif family == "icosahedron":
         for shells in range(4, 11):
             if _icosahedron_atoms(shells) <= MAX_ATOMS:
-                yield {"shells": shells}, Icosahedron("Cu", shells, latticeconstant=_FCC_UNIT).positions
+                yield (
+                    {"shells": shells},
+                    Icosahedron("Cu", shells, latticeconstant=_FCC_UNIT).positions,
+                )
     elif family in ("Ino decahedron", "Marks decahedron"):
         rs = [0] if family == "Ino decahedron" else [1, 2, 3]
         for p, q, r in itertools.product(range(2, 12), range(1, 12), rs):
