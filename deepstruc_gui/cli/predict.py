@@ -157,17 +157,18 @@ def run(args: argparse.Namespace) -> int:
         f"{len(result.candidates)} candidates ({result.search}) in {result.seconds:.1f} s; "
         f"best {len(top)}:"
     )
-    for note in result.notes:
-        print(note)
     print(
         f"{'rank':>4} {'Rw':>7} {'atoms':>5} {'type':<12} {'scale':>8} {'expand':>7} "
         f"{'Biso':>6} {'z1':>7} {'z2':>7}  source"
     )
     for k, c in enumerate(top, 1):
         where = "model" if c.source == "model" else f"{c.source}: {c.shape}"
+        z = f"{'—':>7} {'—':>7}"  # built clusters have no map point
+        if c.source == "model":
+            z = f"{c.latent[0]:7.3f} {c.latent[1]:7.3f}"
         print(
             f"{k:>4} {c.rw:7.4f} {c.n_atoms:>5} {c.nearest_type:<12} {c.scale:8.4g} "
-            f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}  {where}"
+            f"{c.expansion:7.4f} {c.biso:6.3f} {z}  {where}"
         )
     if args.out:
         from deepstruc_gui.model.export import write_result

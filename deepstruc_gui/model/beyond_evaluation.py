@@ -19,6 +19,7 @@ icosahedral must be exact) and the atom count within ±20 %.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -155,3 +156,112 @@ def judge(case: BeyondCase, predicted_type: str, predicted_atoms: int) -> tuple[
     """(type family right, atom count within ±20 %) as the issue defines them."""
     right_type = TYPE_FAMILY.get(predicted_type) == TYPE_FAMILY[case.structure_type]
     return right_type, abs(predicted_atoms - case.n_atoms) <= 0.2 * case.n_atoms
+
+
+@dataclass
+class BeyondRow:
+    """One case's outcome: the truth, the final answer, the model's own answer."""
+
+    structure_type: str
+    shape: str
+    n_atoms: int
+    answer_type: str
+    answer_atoms: int
+    answer_rw: float
+    answer_source: str
+    answer_shape: str
+    model_type: str
+    model_atoms: int
+    model_rw: float
+    extended: bool
+    model_types: list[str]  # type families the model's reading chose
+    type_right: bool
+    atoms_right: bool
+    model_type_right: bool
+    from_safety_net: bool  # the answer's type family was not among the model's choice
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def evaluate_case(predictor, case: BeyondCase, settings) -> BeyondRow:
+    """Solve one case as ``predict`` does (``run_solve`` with ``settings``; the size
+    extension as run_solve runs it) and judge the best candidate."""
+    import time
+
+    from deepstruc_gui.model.pipeline import run_solve
+    from deepstruc_gui.model.size_extension import search_beyond
+
+    t0 = time.perf_counter()
+    result = run_solve(case.data, predictor, dataclasses.replace(settings, size_extension=False))
+    model_best = result.candidates[0]
+    extension = search_beyond(
+        case.data,
+        predictor,
+        result.fit_config,
+        result.candidates,
+        result.prior_mean,
+        result.bond_length,
+    )
+    built = extension.candidates if extension is not None else []
+    best = min([model_best, *built], key=lambda c: c.rw)
+    type_right, atoms_right = judge(case, best.nearest_type, best.n_atoms)
+    chosen = extension.model_types if extension is not None else []
+    return BeyondRow(
+        structure_type=case.structure_type,
+        shape=case.shape,
+        n_atoms=case.n_atoms,
+        answer_type=best.nearest_type,
+        answer_atoms=best.n_atoms,
+        answer_rw=float(best.rw),
+        answer_source=best.source,
+        answer_shape=best.shape,
+        model_type=model_best.nearest_type,
+        model_atoms=model_best.n_atoms,
+        model_rw=float(model_best.rw),
+        extended=extension is not None,
+        model_types=chosen,
+        type_right=type_right,
+        atoms_right=atoms_right,
+        model_type_right=judge(case, model_best.nearest_type, model_best.n_atoms)[0],
+        from_safety_net=extension is not None
+        and TYPE_FAMILY.get(best.nearest_type) not in chosen
+        and best.source != "model",
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def summarise_beyond(rows: list[BeyondRow]) -> dict:
+    """Shares right overall and per type, as the issue's goals state them."""
+
+    def share(values) -> float:
+        values = list(values)
+        return round(float(np.mean(values)), 3) if values else float("nan")
+
+    by_type = {}
+    for t in CLUSTER_TYPES:
+        sel = [r for r in rows if r.structure_type == t]
+        if sel:
+            by_type[t] = {
+                "cases": len(sel),
+                "type_family_right": share(r.type_right for r in sel),
+                "atoms_within_20pct": share(r.atoms_right for r in sel),
+                "model_alone_type_right": share(r.model_type_right for r in sel),
+                "extended": share(r.extended for r in sel),
+            }
+    return {
+        "cases": len(rows),
+        "type_family_right": share(r.type_right for r in rows),
+        "atoms_within_20pct": share(r.atoms_right for r in rows),
+        "model_alone_type_right": share(r.model_type_right for r in rows),
+        "model_alone_atoms_within_20pct": share(
+            abs(r.model_atoms - r.n_atoms) <= 0.2 * r.n_atoms for r in rows
+        ),
+        "extended": share(r.extended for r in rows),
+        "answer_from_size_extension": share(r.answer_source != "model" for r in rows),
+        "answer_type_from_safety_net": share(r.from_safety_net for r in rows),
+        "median_seconds": round(float(np.median([r.seconds for r in rows])), 1) if rows else 0,
+        "by_type": by_type,
+        "goals": {"type_family_right": 0.9, "atoms_within_20pct": 0.8},
+    }

@@ -391,6 +391,7 @@ def run_solve(
         if extension is not None:
             search += ", then size extension"
             notes.append(extension.summary())
+            say(extension.summary())
             ranked = sorted(ranked + extension.candidates, key=lambda c: c.rw)
     seconds = time.perf_counter() - t0
     for c in ranked:
