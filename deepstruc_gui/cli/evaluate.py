@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--per-type", type=POSITIVE_INT, default=7, help="with --beyond: particles per type"
     )
     parser.add_argument(
+        "--no-fallback",
+        action="store_true",
+        help="with --beyond: no whole-map search when the region fits poorly (faster)",
+    )
+    parser.add_argument(
         "--samples", type=POSITIVE_INT, default=100, help="candidates per structure"
     )
     parser.add_argument(
@@ -128,7 +133,7 @@ def run_beyond(args: argparse.Namespace) -> int:
     cases = beyond_cases(args.per_type, args.seed)
     if args.limit:
         cases = cases[: args.limit]
-    settings = SolveSettings(samples=args.samples, seed=args.seed)
+    settings = SolveSettings(samples=args.samples, seed=args.seed, fallback=not args.no_fallback)
     rows = []
     print(
         f"{'type':<11} {'atoms':>5} | {'answer':<11} {'atoms':>5} {'Rw':>6} {'source':<14} | "
