@@ -131,8 +131,8 @@ def test_model_reading_chooses_the_types():
 
 def test_window_is_wider_for_twinned_particles():
     s = SizeExtensionSettings()
-    lo_fcc, hi_fcc = atoms_window("fcc", 30.0, 3.0, PT, s)
-    lo_ico, hi_ico = atoms_window("icosahedral", 30.0, 3.0, PT, s)
+    lo_fcc, hi_fcc = atoms_window("fcc", 20.0, 2.0, PT, s)
+    lo_ico, hi_ico = atoms_window("icosahedral", 20.0, 2.0, PT, s)
     assert lo_fcc == lo_ico and hi_ico > 2 * hi_fcc
     assert atoms_window("fcc", None, 0.0, PT, s) == (150, 3000)
 
