@@ -203,6 +203,7 @@ def evaluate_case(predictor, case: BeyondCase, settings) -> BeyondRow:
         result.candidates,
         result.prior_mean,
         result.bond_length,
+        qdamp_known=result.parameter_sources["qdamp"] != "model default",
     )
     built = extension.candidates if extension is not None else []
     best = min([model_best, *built], key=lambda c: c.rw)

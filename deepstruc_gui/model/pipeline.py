@@ -386,7 +386,16 @@ def run_solve(
         from deepstruc_gui.model.size_extension import search_beyond
 
         extension = search_beyond(
-            data, predictor, config, ranked, mean, bond, cancel=cancel, on_batch=on_batch, log=say
+            data,
+            predictor,
+            config,
+            ranked,
+            mean,
+            bond,
+            cancel=cancel,
+            on_batch=on_batch,
+            log=say,
+            qdamp_known=sources["qdamp"] != "model default",
         )
         if extension is not None:
             search += ", then size extension"

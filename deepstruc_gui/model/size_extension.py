@@ -250,6 +250,7 @@ class SizeExtensionResult:
     diameter: float | None  # Å, the estimate the windows came from (None: all sizes)
     uncertainty: float  # Å, 1σ of the diameter
     bond_length: float  # Å, the data's nearest-neighbour distance
+    refined_qdamp: bool = False  # the built clusters' fits refined Qdamp
 
     def summary(self) -> str:
         """One sentence for reports: what was tried and why."""
@@ -269,7 +270,8 @@ class SizeExtensionResult:
         return (
             f"size extension ({size}, bond {self.bond_length:.3f} Å): the model's reading "
             f"({ev or 'none'}) chose {', '.join(self.model_types) or 'no type'}{others}; "
-            f"{len(self.candidates)} built clusters fitted{found}"
+            f"{len(self.candidates)} built clusters fitted"
+            f"{' (Qdamp refined: the data do not give it)' if self.refined_qdamp else ''}{found}"
         )
 
 
@@ -333,7 +335,15 @@ def extend(
         if on_batch is not None:
             on_batch(ranked)
     return SizeExtensionResult(
-        ranked, chosen, others, evidence, windows, diameter, uncertainty, bond_length
+        ranked,
+        chosen,
+        others,
+        evidence,
+        windows,
+        diameter,
+        uncertainty,
+        bond_length,
+        config.refine_qdamp,
     )
 
 
@@ -415,10 +425,18 @@ def search_beyond(
     cancel: CancelToken | None = None,
     on_batch: Callable[[list[Candidate]], None] | None = None,
     log: Callable[[str], None] | None = None,
+    qdamp_known: bool = False,
 ) -> SizeExtensionResult | None:
     """The extension as :func:`deepstruc_gui.model.pipeline.run_solve` runs it: None
     when the data do not call for it (:func:`extension_reason`), else the built
-    candidates (``on_batch`` gets them after each pass, ranked among ``ranked``)."""
+    candidates (``on_batch`` gets them after each pass, ranked among ``ranked``).
+
+    ``qdamp_known``: the header or the user gave Qdamp. When neither did, the built
+    clusters' fits refine it: a large particle's size is read from the envelope of
+    G(r), which an assumed Qdamp biases (measured on a 730-atom sc particle with
+    Qdamp 0.022: 997 atoms with Qdamp fixed at 0.04, 743 with it refined, which comes
+    back as 0.022).
+    """
     model_best = min((c.rw for c in ranked), default=math.inf)
     estimate = size_estimate(data)
     reason = extension_reason(
@@ -441,6 +459,8 @@ def search_beyond(
             on_batch(sorted([*ranked, *built], key=lambda c: c.rw))
 
     diameter, err = (estimate[0], estimate[1]) if estimate is not None else (None, 0.0)
+    if not qdamp_known and not config.refine_qdamp:
+        config = dataclasses.replace(config, refine_qdamp=True)
     return extend(
         data,
         config,
