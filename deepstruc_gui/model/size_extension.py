@@ -22,7 +22,7 @@ G(r) falls into the noise), the search extends itself:
 
 Fitting 2,000-atom clusters is pair-bound (N² pairs): :func:`fit_sized` sorts by size
 and gives each call of the fitter a batch whose pair count stays under a budget, so
-memory stays bounded (the histogram holds ~150 bytes per pair of a batch).
+memory stays bounded (see ``PAIR_BUDGET``).
 """
 
 from __future__ import annotations
@@ -50,8 +50,11 @@ from deepstruc_gui.util.cancel import CancelToken, check
 
 SOURCE_MODEL = "model"
 SOURCE_SIZE_EXTENSION = "size-extension"
-#: pairs per call of the fitter: ~150 bytes each in the histogram → ~0.6 GB at most
-PAIR_BUDGET = 4_000_000
+#: pairs per call of the fitter. The engine's pair histogram holds ~150 bytes per pair
+#: of the 8 structures it spreads at a time (2.4 GB for 2,000-atom clusters, 5.4 GB
+#: at 3,000), whatever the batch; the budget keeps each call short (streaming) and
+#: the number of calls small (each has a fixed cost: tables, LM iterations)
+PAIR_BUDGET = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -71,16 +74,19 @@ class SizeExtensionSettings:
     max_types: int = 3
     #: sizes per family in the first pass, spread evenly in log(atoms)
     coarse_sizes: int = 4
-    #: second pass: shapes within this fraction of the best first-pass atom count
-    refine_span: float = 0.25
+    #: later passes zoom in on the best size of each refined type: shapes within these
+    #: fractions of its atom count, one pass per entry (a coarse ladder lands up to a
+    #: step away from the right size; measured: 730 atoms read as 1,051 with one ±25 %
+    #: pass)
+    refine_spans: tuple[float, ...] = (0.45, 0.15)
     #: types refined in the second pass (best first-pass Rw first)
     refine_types: int = 2
     #: sizes per family of the types the model did NOT choose (a safety net measured
     #: on ``evaluate --beyond``: beyond 200 atoms the model's reading is often off);
     #: 0 tries the model's types only
     other_sizes: int = 2
-    #: at most this many shapes in the second pass, nearest the best in atoms first
-    max_refine: int = 16
+    #: at most this many shapes per type and pass, spread evenly in log(atoms)
+    max_refine: int = 6
 
 
 def type_evidence(
@@ -166,10 +172,11 @@ def fit_sized(
     """Fit clusters of any size with bounded memory: sorted by atoms, batched by pairs.
 
     Each call of :func:`fit_candidates` gets structures of similar size, as many as
-    keep ``batch · n(n-1)/2`` under ``pair_budget`` (so 2,000-atom clusters go two at a
-    time, 200-atom ones 200 at a time). ``on_chunk(indices, FitResult)`` is called
-    after each call (streaming). Returns the columns of :class:`FitResult` in input
-    order as a dict: rw, scale, expansion, biso, qdamp, delta2, gcalc, plus r.
+    keep ``batch · n(n-1)/2`` under ``pair_budget`` (with the default budget 2,000-atom
+    clusters go eight at a time, 200-atom ones 256 at a time).
+    ``on_chunk(indices, FitResult)`` is called after each call (streaming). Returns
+    the columns of :class:`FitResult` in input order as a dict: rw, scale,
+    expansion, biso, qdamp, delta2, gcalc, plus r.
     """
     sizes = np.array([len(s) for s in structures])
     order = np.argsort(sizes, kind="stable")
@@ -316,20 +323,14 @@ def extend(
     if on_batch is not None:
         on_batch(ranked)
     done = {id(s) for s in first}
-    best_by_type: dict[str, Candidate] = {}
-    for c in ranked:
-        best_by_type.setdefault(TYPE_FAMILY.get(c.nearest_type, c.nearest_type), c)
-    second: list[FamilyShape] = []
-    for t, best in list(best_by_type.items())[: settings.refine_types]:
-        lo = best.n_atoms * (1 - settings.refine_span)
-        hi = best.n_atoms * (1 + settings.refine_span)
-        near = [s for s in by_type.get(t, []) if lo <= s.n_atoms <= hi and id(s) not in done]
-        near.sort(key=lambda s: abs(math.log(s.n_atoms / best.n_atoms)))
-        second += near[: settings.max_refine // max(1, settings.refine_types)]
-    if second:
+    for span in settings.refine_spans:
+        more = _zoom(ranked, by_type, done, span, settings)
+        if not more:
+            continue
         check(cancel)
+        done |= {id(s) for s in more}
         ranked = sorted(
-            ranked + _fit_shapes(data, second, bond_length, config, device, cancel),
+            ranked + _fit_shapes(data, more, bond_length, config, device, cancel),
             key=lambda c: c.rw,
         )
         if on_batch is not None:
@@ -392,6 +393,20 @@ def extension_reason(
             f"(about {estimate[0]:.0f} Å) is near the training sizes' limit ({limit:.0f} Å)"
         )
     return None
+
+
+def _zoom(ranked, by_type, done, span, settings) -> list[FamilyShape]:
+    """Shapes not yet fitted within ``span`` of the best atom count of each of the
+    ``refine_types`` best types, at most ``max_refine`` per type, even in log(atoms)."""
+    best_by_type: dict[str, Candidate] = {}
+    for c in ranked:
+        best_by_type.setdefault(TYPE_FAMILY.get(c.nearest_type, c.nearest_type), c)
+    out: list[FamilyShape] = []
+    for t, best in list(best_by_type.items())[: settings.refine_types]:
+        lo, hi = best.n_atoms * (1 - span), best.n_atoms * (1 + span)
+        near = [s for s in by_type.get(t, []) if lo <= s.n_atoms <= hi and id(s) not in done]
+        out += _ladder(near, settings.max_refine)
+    return out
 
 
 def _fit_shapes(data, shapes, bond_length, config, device, cancel) -> list[Candidate]:
