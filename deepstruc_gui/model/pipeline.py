@@ -112,6 +112,8 @@ class SolveSettings:
     or ``"region"``, the paper's plain region search. ``element``: symbol of the
     metal (default: the data header's).
     ``overrides``: simulation parameters the user set (see :func:`fit_config_for`).
+    ``size_extension``: extend the search beyond the training sizes when the data call
+    for it (:func:`deepstruc_gui.model.size_extension.search_beyond`).
     """
 
     rmin: float = 2.0
@@ -129,6 +131,9 @@ class SolveSettings:
     refine_qdamp: bool = False
     refine_delta2: bool = False
     batch_size: int = 100
+    #: when the data show a particle larger than the training structures, also build
+    #: and fit larger clusters of the types the model reads (model/size_extension.py)
+    size_extension: bool = True
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)
@@ -204,7 +209,9 @@ class SolveResult:
     ``.message``, ``.severity``; model/diagnostics.py, docs/WARNINGS.md) about the
     data and the answer; ``notes``: plain sentences about the search;
     ``seconds``: wall time of the search; ``landscape``: the coarse Rw landscape the
-    default search looked at (None for the other searches).
+    default search looked at (None for the other searches). Each candidate's
+    ``source`` says whether the model decoded it ("model") or the size extension built
+    it ("size-extension").
     """
 
     data_path: str | None
@@ -310,7 +317,9 @@ def candidate_dict(c: Candidate, rank: int) -> dict[str, Any]:
         "biso": float(c.biso),
         "qdamp": float(c.qdamp),
         "delta2": float(c.delta2),
-        "latent": np.asarray(c.latent, float).tolist(),
+        "latent": (np.asarray(c.latent, float).tolist() if np.isfinite(c.latent).all() else None),
+        "source": c.source,
+        "shape": c.shape,
     }
 
 
@@ -424,6 +433,26 @@ def run_solve(
                 search = "region, then whole map"
                 more = run_points(whole_map_points(predictor), ranked)
                 ranked = sorted(ranked + more, key=lambda c: c.rw)
+    if settings.size_extension and ranked:
+        from deepstruc_gui.model.size_extension import search_beyond
+
+        extension = search_beyond(
+            data,
+            predictor,
+            config,
+            ranked,
+            mean,
+            bond,
+            cancel=cancel,
+            on_batch=on_batch,
+            log=say,
+            qdamp_known=sources["qdamp"] != "model default",
+        )
+        if extension is not None:
+            search += ", then size extension"
+            notes.append(extension.summary())
+            say(extension.summary())
+            ranked = sorted(ranked + extension.candidates, key=lambda c: c.rw)
     seconds = time.perf_counter() - t0
     for c in ranked:
         c.element = element
