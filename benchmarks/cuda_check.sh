@@ -21,10 +21,10 @@ tests="tests/test_debye.py tests/test_fitting.py tests/test_landscape.py tests/t
   tests/test_size_extension.py tests/test_pipeline.py tests/test_model.py tests/test_clusters.py
   tests/test_published_accuracy.py tests/test_evaluation.py tests/test_particle_size.py"
 # shellcheck disable=SC2086
-timeout 420 python3 -m pytest -q -p no:cacheprovider -p no:qt --continue-on-collection-errors \
+timeout 270 python3 -m pytest -q -p no:cacheprovider -p no:qt --continue-on-collection-errors \
   -o addopts="" $tests 2>&1 | tee "$out/tests.txt" | tail -40
 for bench in benchmarks/bench_pdf_fit.py benchmarks/bench_landscape.py benchmarks/bench_large.py; do
   [ -f "$bench" ] || continue
   echo "== $bench"
-  timeout 150 python3 "$bench" 2>&1 | tee "$out/$(basename "$bench" .py).txt" | tail -25
+  timeout 80 python3 "$bench" 2>&1 | tee "$out/$(basename "$bench" .py).txt" | tail -25
 done
