@@ -82,7 +82,7 @@ def test_full_fit_values_are_those_of_a_direct_decode_and_fit(setup, one_shot) -
 
 def test_coarse_values_equal_a_direct_fit_with_the_same_parameters_held(setup, one_shot) -> None:
     """The coarse pass refines the scale only at its chosen expansion and Biso: a direct
-    fit with those held (bounds of zero width) gives the same Rw."""
+    fit with those held (expansion 1 and that Biso, not refined) gives the same Rw."""
     predictor, data, config = setup
     land = one_shot
     rng = np.random.default_rng(1)
@@ -93,8 +93,8 @@ def test_coarse_values_equal_a_direct_fit_with_the_same_parameters_held(setup, o
             rmin=config.rmin,
             rmax=config.rmax,
             params=config.params.replace(biso=float(biso)),
-            expansion_bounds=(1.0, 1.0),
-            biso_bounds=(float(biso), float(biso)),
+            refine_expansion=False,
+            refine_biso=False,
         )
         direct = fit_candidates(predictor.decode(land.z[sel], land.bond), data.r, data.g, held)
         np.testing.assert_allclose(land.rw[sel], direct.rw, atol=2e-3)

@@ -140,8 +140,8 @@ def test_prior_refit_on_bond_scaled_input(trained, tmp_path) -> None:
     shutil.copytree(run, copy)
     epochs = len(json.loads((copy / "history.json").read_text()))
     assert adopt_last_epoch(copy) == epochs - 1
-    ckpt = torch.load(copy / "checkpoint.pt", weights_only=False)["model"]
-    best = torch.load(copy / "best.pt", weights_only=True)
+    ckpt = torch.load(copy / "checkpoint.pt", map_location="cpu", weights_only=False)["model"]
+    best = torch.load(copy / "best.pt", map_location="cpu", weights_only=True)
     assert all(torch.equal(ckpt[k], best[k]) for k in ckpt)
     result = refit_prior_on_posteriors(copy, steps=500, log=lambda *_: None)
     assert set(result) == {"before", "after", "kept"}

@@ -42,7 +42,9 @@ def test_default_search_finds_the_structure_without_a_rescue(predictor, name, ex
     region = run_solve(data, predictor, SolveSettings(seed=0, search="region", fallback=False))
     assert region.best.nearest_type != expected and region.best.rw > best.rw + 0.02
     codes = [w.code for w in result.warnings]
-    assert codes == ["region-disagrees"]
+    # the finding is there once, beside what the diagnostics say of the data (Au144's
+    # header names S and C too: not-monometallic)
+    assert codes.count("region-disagrees") == 1
     assert f"Rw {best.rw:.3f}" in result.warnings[0].message
     assert not inside_region(best.latent[None], result.center, result.radius)[0]
     # the landscape it looked at is in the result, with the best basin where the best is

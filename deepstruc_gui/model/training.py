@@ -345,9 +345,10 @@ def _restore_random_state(
     counts, and from before multi-process training, give every rank rank 0's state)."""
     per_rank = ckpt.get("rank_rng", [])
     same_world = len(per_rank) == ctx.world_size
-    torch.set_rng_state(per_rank[ctx.rank] if same_world else ckpt["torch_rng"])
+    # RNG states are CPU byte tensors; a checkpoint loaded onto a GPU moved them there
+    torch.set_rng_state((per_rank[ctx.rank] if same_world else ckpt["torch_rng"]).cpu())
     loaders = ckpt.get("rank_loader_rng", [])
-    generator.set_state(loaders[ctx.rank] if same_world else ckpt["loader_rng"])
+    generator.set_state((loaders[ctx.rank] if same_world else ckpt["loader_rng"]).cpu())
 
 
 @torch.inference_mode()
