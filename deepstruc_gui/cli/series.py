@@ -194,23 +194,26 @@ def run(args: argparse.Namespace) -> int:
                 folder, args.pattern, args.watch, stop, args.settle, args.give_up,
                 polling=True if args.polling else None,
             )  # fmt: skip
-            for ready in frames:
-                record = solver.solve_frame(done + 1, ready.path, ready.data, ready.error or "")
-                writer.write(record)
-                wrote = (
-                    _write_frame(out, ready, record, args.element)
-                    if (out is not None and record.ok)
-                    else True
-                )
-                if not wrote and not told:
-                    told = True
-                    print(f"{ready.path.name}: no composition in the header; give "
-                          "--element SYMBOL to write structures", file=sys.stderr)  # fmt: skip
-                print(_line(record, ready.path.name), flush=True)
-                done += 1
-                errors += not record.ok
-                if stop.is_set():
-                    break
+            try:
+                for ready in frames:
+                    record = solver.solve_frame(done + 1, ready.path, ready.data, ready.error or "")
+                    writer.write(record)
+                    wrote = (
+                        _write_frame(out, ready, record, args.element)
+                        if (out is not None and record.ok)
+                        else True
+                    )
+                    if not wrote and not told:
+                        told = True
+                        print(f"{ready.path.name}: no composition in the header; give "
+                              "--element SYMBOL to write structures", file=sys.stderr)  # fmt: skip
+                    print(_line(record, ready.path.name), flush=True)
+                    done += 1
+                    errors += not record.ok
+                    if stop.is_set():
+                        break
+            finally:
+                frames.close()  # stops the watcher at once, also on a second Ctrl+C
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
     except (FileNotFoundError, NotADirectoryError) as exc:
