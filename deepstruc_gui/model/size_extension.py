@@ -48,6 +48,8 @@ from deepstruc_gui.science.particle_size import atoms_in_sphere
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.util.cancel import CancelToken, check
 
+#: built clusters within this relative Rw of the best count as equally good sizes
+SIZE_RANGE_RW = 0.02
 SOURCE_MODEL = "model"
 SOURCE_SIZE_EXTENSION = "size-extension"
 #: pairs per call of the fitter. The engine's pair histogram holds ~150 bytes per pair
@@ -259,6 +261,22 @@ class SizeExtensionResult:
     bond_length: float  # Å, the data's nearest-neighbour distance
     refined_qdamp: bool = False  # the built clusters' fits refined Qdamp
 
+    def size_range(self) -> tuple[int, int]:
+        """Fewest and most atoms among built clusters of the best one's type family
+        whose Rw is within ``SIZE_RANGE_RW`` (relative) of the best: how well the data
+        fix the size (an unknown Qdamp trades with the size through the envelope)."""
+        if not self.candidates:
+            return 0, 0
+        best = self.candidates[0]
+        family = TYPE_FAMILY.get(best.nearest_type, best.nearest_type)
+        near = [
+            c.n_atoms
+            for c in self.candidates
+            if TYPE_FAMILY.get(c.nearest_type, c.nearest_type) == family
+            and c.rw <= best.rw * (1 + SIZE_RANGE_RW)
+        ]
+        return min(near), max(near)
+
     def summary(self) -> str:
         """One sentence for reports: what was tried and why."""
         ev = ", ".join(f"{k} {v:.0%}" for k, v in self.evidence.items() if v >= 0.005)
@@ -273,7 +291,14 @@ class SizeExtensionResult:
             else ""
         )
         best = self.candidates[0] if self.candidates else None
-        found = f"; best {best.shape}, {best.n_atoms} atoms, Rw {best.rw:.3f}" if best else ""
+        found = ""
+        if best is not None:
+            lo, hi = self.size_range()
+            found = (
+                f"; best {best.shape}, {best.n_atoms} atoms, Rw {best.rw:.3f} (clusters of "
+                f"its type fit within {SIZE_RANGE_RW:.0%} of that Rw from {lo} to {hi} atoms: "
+                "the data fix the size no better)"
+            )
         return (
             f"size extension ({size}, bond {self.bond_length:.3f} Å): the model's reading "
             f"({ev or 'none'}) chose {', '.join(self.model_types) or 'no type'}{others}; "
@@ -356,6 +381,11 @@ def extend(
 #: stays below NEAR_LIMIT × the limit (about 20 Å at its bond length).
 EXTEND_RW = 0.15
 NEAR_LIMIT = 0.9
+#: the same for data whose envelope decays like a multiply twinned particle's (tail
+#: exponent above the diagnosis' compact limit): they read 0.6–0.8 × their size
+#: (measured: icosahedra of 547 and 912 atoms read 20 and 18 Å, decahedra of 962 and
+#: 1,808 atoms 16 and 20 Å; tail exponents 0.4–1.1, compact particles ~0)
+TWINNED_NEAR_LIMIT = 0.6
 
 
 def size_estimate(data: PDFData):
@@ -389,8 +419,11 @@ def extension_reason(
     estimate = estimate if estimate is not None else size_estimate(data)
     if estimate is None or not math.isfinite(model_best_rw) or model_best_rw <= EXTEND_RW:
         return None
+    from deepstruc_gui.model.diagnostics import COMPACT_EXPONENT
+
     limit = size_limits(bundle_metadata, bond_length).compact
-    if estimate[0] >= NEAR_LIMIT * limit:
+    twinned = getattr(estimate, "tail_exponent", 0.0) > COMPACT_EXPONENT
+    if estimate[0] >= (TWINNED_NEAR_LIMIT if twinned else NEAR_LIMIT) * limit:
         return (
             f"the model's best Rw {model_best_rw:.2f} is above {EXTEND_RW} and the particle "
             f"(about {estimate[0]:.0f} Å) is near the training sizes' limit ({limit:.0f} Å)"
