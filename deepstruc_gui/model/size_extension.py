@@ -87,8 +87,10 @@ class SizeExtensionSettings:
     #: on ``evaluate --beyond``: beyond 200 atoms the model's reading is often off);
     #: 0 tries the model's types only
     other_sizes: int = 2
-    #: at most this many shapes per family and pass, spread evenly in log(atoms)
-    max_refine: int = 3
+    #: shapes per type and pass, spread evenly in log(atoms) within each family, but
+    #: at least ``min_refine`` per family
+    max_refine: int = 6
+    min_refine: int = 3
 
 
 def type_evidence(
@@ -433,7 +435,8 @@ def extension_reason(
 
 def _zoom(ranked, by_type, done, span, settings) -> list[FamilyShape]:
     """Shapes not yet fitted within ``span`` of the best atom count of each of the
-    ``refine_types`` best types, at most ``max_refine`` per family, even in log(atoms)."""
+    ``refine_types`` best types: per family max(min_refine, max_refine / families),
+    spread evenly in log(atoms)."""
     best_by_type: dict[str, Candidate] = {}
     for c in ranked:
         best_by_type.setdefault(TYPE_FAMILY.get(c.nearest_type, c.nearest_type), c)
@@ -444,8 +447,10 @@ def _zoom(ranked, by_type, done, span, settings) -> list[FamilyShape]:
         # every family of the type gets its own ladder: shapes of one family fit alike,
         # and the right size of the right family is what the zoom must reach (a mixed
         # ladder read an 854-atom fcc particle as 1,523 atoms; per family, 857)
-        for family in dict.fromkeys(s.family for s in near):
-            out += _ladder([s for s in near if s.family == family], settings.max_refine)
+        families = list(dict.fromkeys(s.family for s in near))
+        k = max(settings.min_refine, settings.max_refine // max(1, len(families)))
+        for family in families:
+            out += _ladder([s for s in near if s.family == family], k)
     return out
 
 
