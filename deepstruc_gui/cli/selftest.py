@@ -43,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
         data = read_pdf(args.data or examples_directory() / "JQ_S1.gr")
         t_load = time.perf_counter() - t0
         # the region only: the self-test checks the pipeline runs, quickly
-        settings = SolveSettings(
-            samples=args.samples, seed=0, fallback=False, size_extension=False
-        )
+        settings = SolveSettings(samples=args.samples, seed=0, fallback=False, size_extension=False)
         result = run_solve(data, predictor, settings)
         ranked, mean, sigma = result.candidates, result.prior_mean, result.prior_sigma
     except Exception as exc:  # the whole point is to report any failure clearly
