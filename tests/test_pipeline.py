@@ -191,7 +191,5 @@ def test_whole_map_search_and_cancel(predictor) -> None:
         token.cancel()
 
     with pytest.raises(Cancelled):
-        run_solve(
-            data, predictor, NO_EXT(samples=300, batch_size=100), token, cancel_after_first
-        )
+        run_solve(data, predictor, NO_EXT(samples=300, batch_size=100), token, cancel_after_first)
     assert seen == [100]  # no batch after the cancel
