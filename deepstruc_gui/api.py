@@ -90,6 +90,7 @@ def solve(
     element: str | None = None,
     refine_qdamp: bool = False,
     refine_delta2: bool = False,
+    size_extension: bool = True,
     device: str | None = None,
     **parameters: float,
 ) -> SolveResult:
@@ -102,7 +103,10 @@ def solve(
     (Å). ``whole_map``: fit every training-map point instead; ``fallback``: do so as
     well when the region's best Rw is above 0.5. ``element``: the metal (default: the
     header's ``composition``). ``parameters``: qmin, qmax (Å⁻¹), qdamp (Å⁻¹), delta2,
-    biso (Å²) overriding the header and the model's defaults.
+    biso (Å²) overriding the header and the model's defaults. ``size_extension``: when
+    the data show a particle larger than the training structures, also build and fit
+    larger clusters (150–3,000 atoms) of the types the model reads; each candidate's
+    ``.source`` says "model" or "size-extension" (``.shape`` names a built one).
 
     Returns a :class:`SolveResult`: ``.candidates`` best first, each with ``.rw``,
     ``.n_atoms``, ``.structure_type``, ``.positions`` (n, 3) Å with the refined
@@ -126,6 +130,7 @@ def solve(
         overrides=dict(parameters),
         refine_qdamp=refine_qdamp,
         refine_delta2=refine_delta2,
+        size_extension=size_extension,
     )
     from deepstruc_gui.model.pipeline import run_solve
 

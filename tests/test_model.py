@@ -213,6 +213,7 @@ def test_predict_cli_writes_structures_fits_and_summary(random_bundle, tmp_path,
             str(EXAMPLES / "JQ_S1.gr"),
             "--model",
             str(random_bundle),
+            "--no-size-extension",  # JQ_S1 is 3.4 nm: see test_size_extension
             "--samples",
             "60",
             "--top",
@@ -246,6 +247,7 @@ def test_predict_cli_writes_structures_fits_and_summary(random_bundle, tmp_path,
             str(EXAMPLES / "JQ_S1.gr"),
             "--model",
             str(random_bundle),
+            "--no-size-extension",  # JQ_S1 is 3.4 nm: see test_size_extension
             "--samples",
             "60",
             "--top",
@@ -326,6 +328,7 @@ def test_search_points_start_with_the_map_inside_the_region() -> None:
 def test_predict_whole_map_fits_every_map_point(random_bundle, tmp_path) -> None:
     summary = tmp_path / "map.json"
     args = ["predict", str(EXAMPLES / "JQ_S1.gr"), "--model", str(random_bundle)]
+    args.append("--no-size-extension")  # JQ_S1 is 3.4 nm: see test_size_extension
     assert main([*args, "--whole-map", "--top", "2", "--json", str(summary)]) == 0
     data = json.loads(summary.read_text())
     n_map = len(np.unique(np.round(ModelBundle.load(random_bundle).latent_map.mu, 4), axis=0))

@@ -24,6 +24,14 @@ from deepstruc_gui.util.cancel import Cancelled, CancelToken
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 
 
+def NO_EXT(**kwargs) -> SolveSettings:
+    """The paper's region search without the size extension: JQ_S1 is a 3.4 nm particle,
+    and these tests are about the region and its fallback (the default search is tested
+    in test_search, the extension in test_size_extension)."""
+    kwargs.setdefault("search", "region")
+    return SolveSettings(size_extension=False, **kwargs)
+
+
 def data_with(metadata: dict) -> PDFData:
     r = np.arange(1.0, 30.0, 0.01)
     return PDFData(path=None, r=r, g=np.sin(r) * np.exp(-r / 10), metadata=metadata)
@@ -149,7 +157,7 @@ def test_warnings_are_serialised_by_code_and_message(predictor) -> None:
         code, message = "qmax_missing", "no Qmax in the header"
 
     data = read_pdf(EXAMPLES / "JQ_S1.gr")
-    result = run_solve(data, predictor, SolveSettings(samples=20, fallback=False, search="region"))
+    result = run_solve(data, predictor, NO_EXT(samples=20, fallback=False))
     result.warnings = [Warning_()]
     assert result.to_dict()["warnings"] == [
         {"code": "qmax_missing", "message": "no Qmax in the header", "severity": "warning"}
@@ -165,9 +173,7 @@ def test_whole_map_fallback_taken_exactly_when_the_region_fits_poorly(
     monkeypatch.setattr(pipeline, "POOR_FIT_RW", -1.0 if poor else 10.0)
     said: list[str] = []
     n_map = len(np.unique(np.round(predictor.map_mu, 4), axis=0))
-    result = run_solve(
-        data, predictor, SolveSettings(samples=30, seed=0, search="region"), log=said.append
-    )
+    result = run_solve(data, predictor, NO_EXT(samples=30, seed=0), log=said.append)
     if poor:
         assert result.search == "region, then whole map"
         assert len(result.candidates) == 30 + n_map
@@ -175,16 +181,14 @@ def test_whole_map_fallback_taken_exactly_when_the_region_fits_poorly(
         assert result.notes == said
     else:
         assert result.search == "region" and len(result.candidates) == 30 and said == []
-    off = run_solve(
-        data, predictor, SolveSettings(samples=30, seed=0, fallback=False, search="region")
-    )
+    off = run_solve(data, predictor, NO_EXT(samples=30, seed=0, fallback=False))
     assert off.search == "region" and len(off.candidates) == 30
 
 
 def test_whole_map_search_and_cancel(predictor) -> None:
     data = read_pdf(EXAMPLES / "JQ_S1.gr")
     n_map = len(np.unique(np.round(predictor.map_mu, 4), axis=0))
-    result = run_solve(data, predictor, SolveSettings(whole_map=True))
+    result = run_solve(data, predictor, NO_EXT(whole_map=True))
     assert result.search == "whole map" and len(result.candidates) == n_map
     token = CancelToken()
     seen: list[int] = []
@@ -194,11 +198,5 @@ def test_whole_map_search_and_cancel(predictor) -> None:
         token.cancel()
 
     with pytest.raises(Cancelled):
-        run_solve(
-            data,
-            predictor,
-            SolveSettings(samples=300, batch_size=100, search="region"),
-            token,
-            cancel_after_first,
-        )
+        run_solve(data, predictor, NO_EXT(samples=300, batch_size=100), token, cancel_after_first)
     assert seen == [100]  # no batch after the cancel

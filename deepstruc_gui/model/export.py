@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 STRUCTURE_FORMATS = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif"}
 #: columns of the ranked table CSV
 TABLE_COLUMNS = (
-    "rank", "Rw", "atoms", "type", "scale", "expansion", "Biso", "qdamp", "delta2", "z1", "z2"
+    "rank", "Rw", "atoms", "type", "scale", "expansion", "Biso", "qdamp", "delta2", "z1", "z2",
+    "source",
 )  # fmt: skip
 #: columns of a fit file (CSV and .fgr)
 FIT_COLUMNS = ("r", "Gobs", "Gcalc", "Gdiff")
@@ -103,7 +104,8 @@ def candidate_to_atoms(
     Positions (n, 3) in Å are the candidate's, with the refined expansion applied;
     ``element`` is one symbol or one per atom. ``atoms.info`` carries ``rw``,
     ``n_atoms``, ``structure_type``, ``scale``, ``expansion``, ``biso`` (Å²), ``qdamp``
-    (Å⁻¹), ``delta2`` (Å²), ``latent`` (2,) and every ``provenance`` item. Raises
+    (Å⁻¹), ``delta2`` (Å²), ``latent`` (2,; NaN for built clusters), ``source``
+    ("model" or "size-extension"), ``shape`` and every ``provenance`` item. Raises
     ``ValueError`` for a missing or unknown element or a wrong number of symbols.
     """
     atoms = Atoms(
@@ -120,6 +122,8 @@ def candidate_to_atoms(
             "qdamp": float(candidate.qdamp),
             "delta2": float(candidate.delta2),
             "latent": np.asarray(candidate.latent, float).copy(),
+            "source": candidate.source,
+            "shape": candidate.shape,
         }
     )
     atoms.info.update(dict(provenance or {}))
@@ -216,7 +220,7 @@ def write_table(
             handle.write(
                 f"{k},{c.rw:.6f},{c.n_atoms},{c.nearest_type},{c.scale:.6g},"
                 f"{c.expansion:.6f},{c.biso:.5f},{c.qdamp:.5f},{c.delta2:.5f},"
-                f"{c.latent[0]:.6f},{c.latent[1]:.6f}\n"
+                f"{c.latent[0]:.6f},{c.latent[1]:.6f},{c.source}\n"
             )
     return Path(path)
 
@@ -240,6 +244,8 @@ def _fit_header(candidate: Candidate, provenance: Mapping[str, Any] | None) -> d
             "qdamp": float(candidate.qdamp),
             "delta2": float(candidate.delta2),
             "latent": np.asarray(candidate.latent, float),
+            "source": candidate.source,
+            "shape": candidate.shape,
             "Gdiff": "Gobs - Gcalc",
         }
     )
