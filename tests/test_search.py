@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from deepstruc_gui.model.pipeline import SolveSettings, fit_config_for, load_predictor, run_solve
-from deepstruc_gui.model.search import Finding, basin_minima, inside_region
+from deepstruc_gui.model.search import basin_minima, inside_region
 from deepstruc_gui.model.snap import snap
 from deepstruc_gui.science.clusters import build_cluster
 from deepstruc_gui.science.debye import simulate_pdf
@@ -73,7 +73,6 @@ def test_basin_minima_are_apart_and_lowest_first(predictor) -> None:
     assert min(gaps) >= 0.05 * np.hypot(*(hi - lo))
     rw_at = [land.rw[land.nearest(b)] for b in basins]
     assert rw_at == sorted(rw_at) and rw_at[0] == land.rw.min()
-    assert Finding("x", "y").code == "x"
 
 
 def test_refine_here_lowers_rw_from_a_neighbouring_shape(predictor) -> None:

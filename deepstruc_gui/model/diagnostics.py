@@ -45,7 +45,14 @@ __all__ = [
 ]
 
 #: every code a Diagnostic may carry (docs/WARNINGS.md explains each)
-CODES = ("beyond-training-size", "q-range", "not-monometallic", "poor-fit", "close-atoms")
+CODES = (
+    "beyond-training-size",
+    "q-range",
+    "not-monometallic",
+    "poor-fit",
+    "close-atoms",
+    "region-disagrees",  # the default search's finding (model/search.py)
+)
 SEVERITIES = ("info", "warning")
 #: atoms closer than this × the structure's bond length are flagged
 CLOSE_FACTOR = 0.6

@@ -12,8 +12,9 @@ is low:
 3. full fits (:func:`~deepstruc_gui.science.fitting.fit_candidates`) of the lowest
    coarse points overall, of the region's own lowest points, and of points jittered
    around each basin's minimum (the decoder changes between map points);
-4. a :class:`Finding` when the best basin lies outside the prior's region and fits
-   clearly better than anything inside it.
+4. a :class:`~deepstruc_gui.model.diagnostics.Diagnostic` (``region-disagrees``)
+   when the best basin lies outside the prior's region and fits clearly better than
+   anything inside it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.model.coarse import CoarseScorer, PairHistogramCache
+from deepstruc_gui.model.diagnostics import Diagnostic
 from deepstruc_gui.model.landscape import Landscape, LandscapeSettings, compute_landscape
 from deepstruc_gui.model.solve import evaluate_points, region_points
 from deepstruc_gui.science.parameters import FitConfig
@@ -33,15 +35,6 @@ from deepstruc_gui.util.cancel import CancelToken, check
 #: a best basin outside the region is reported when the region's best full-fit Rw is
 #: worse than the overall best by more than this
 DISAGREE_RW = 0.02
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Something the search found worth showing: ``code`` (stable, for tests and
-    filters), ``message`` (one sentence for the user)."""
-
-    code: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,7 @@ class SearchOutcome:
     landscape: Landscape
     basins: np.ndarray
     region_best: Candidate | None
-    findings: list[Finding]
+    findings: list[Diagnostic]
 
 
 def basin_minima(land: Landscape, k: int, separation: float) -> np.ndarray:
@@ -162,7 +155,7 @@ def default_search(
     return SearchOutcome(ranked, land, basins, region_best, findings)
 
 
-def _findings(ranked, region_best, center, radius) -> list[Finding]:
+def _findings(ranked, region_best, center, radius) -> list[Diagnostic]:
     if not ranked:
         return []
     best = ranked[0]
@@ -176,19 +169,21 @@ def _findings(ranked, region_best, center, radius) -> list[Finding]:
     )
     if region_best is None:
         return [
-            Finding(
+            Diagnostic(
                 "region-disagrees",
                 f"The data fit best far from where the model places them: {where}; "
                 "no candidate inside the region was fitted.",
+                "info",
             )
         ]
     if region_best.rw - best.rw > DISAGREE_RW:
         return [
-            Finding(
+            Diagnostic(
                 "region-disagrees",
                 f"The data fit best far from where the model places them: {where}; "
                 f"inside the region the best is {region_best.nearest_type} "
                 f"({region_best.n_atoms} atoms) at Rw {region_best.rw:.3f}.",
+                "info",
             )
         ]
     return []
