@@ -149,14 +149,16 @@ class Problem:
                 alpha0 = np.clip(alpha0, lo_a, hi_a)
             else:
                 alpha0 = np.ones(b)
-            spd0 = p.spdiameter
+            spd0 = cfg.params.spdiameter
             if cfg.refine_spdiameter and spd0 <= 0:
                 spd0 = 2.0 * max((_diameter(x) for x in positions), default=10.0)
             theta = {
                 "alpha": torch.as_tensor(alpha0, **dd),
-                "uiso": torch.full((b,), p.uiso, **dd),
-                "delta2": torch.full((b,), p.delta2, **dd),
-                "qdamp": torch.full((b,), p.qdamp, **dd),
+                # start values from the configuration: this problem's own Biso may
+                # be another one, chosen for its Q grid
+                "uiso": torch.full((b,), cfg.params.uiso, **dd),
+                "delta2": torch.full((b,), cfg.params.delta2, **dd),
+                "qdamp": torch.full((b,), cfg.params.qdamp, **dd),
                 "spd": torch.full((b,), spd0, **dd),
                 "scale": torch.full((b,), cfg.scale, **dd),
             }
@@ -181,13 +183,16 @@ class Problem:
             theta["scale"] = model.best_scale(theta)
         state = model.evaluate(theta, names)
         if names:
-            theta, state = self._levenberg_marquardt(
+            theta, state, converged = self._levenberg_marquardt(
                 model, theta, state, names, lower, upper, cancel
             )
+        else:
+            converged = torch.ones(b, dtype=torch.bool, device=self.device)
         gcalc = model.curve(theta)
         rw = torch.sqrt(state["cost"].clamp(min=0) / max(self.gg, 1e-300))
         errors = self._errors(state, names)
         out = {"rw": rw.cpu().numpy(), "gcalc": gcalc.cpu().numpy()}
+        out["converged"] = converged.cpu().numpy()
         flags = {}
         for public in FIT_PARAMETERS:
             name = _INTERNAL[public]
@@ -207,7 +212,11 @@ class Problem:
         dd = dict(dtype=torch.float64, device=self.device)
         lam = torch.full((b,), 1e-2, **dd)
         eye = torch.eye(len(names), **dd)
-        for iteration in range(self.config.max_iter):
+        # a few candidates (the `fit` command, a re-fit of the leaders) are cheap: let
+        # them run to convergence
+        max_iter = self.config.max_iter if b > 16 else max(self.config.max_iter, 40)
+        converged = torch.zeros(b, dtype=torch.bool, device=self.device)
+        for iteration in range(max_iter):
             check(cancel)
             jtj, jtr = state["jtj"], state["jtr"]
             diag = torch.diagonal(jtj, dim1=1, dim2=2).clamp(min=1e-30)
@@ -221,6 +230,7 @@ class Problem:
             better = new["cost"] < state["cost"]
             gain = torch.sqrt(state["cost"].clamp(min=0)) - torch.sqrt(new["cost"].clamp(min=0))
             gain = gain.clamp(min=0) / math.sqrt(max(self.gg, 1e-300))  # improvement of Rw
+            converged = better & (gain < 1e-6)
             for name in theta:
                 theta[name] = torch.where(better, trial[name], theta[name])
             for key in state:
@@ -230,7 +240,7 @@ class Problem:
             # converged: no candidate improved Rw by more than 1e-6 in this step
             if iteration >= 2 and bool((gain < 1e-6).all()):
                 break
-        return theta, state
+        return theta, state, converged
 
     def _errors(self, state, names) -> dict[str, np.ndarray]:
         """Standard errors of the refined parameters (see the module docstring)."""
