@@ -212,12 +212,15 @@ def _polish(
     top = order[: max(config.polish, _REGRID_TOP)]
     used = {int(i): params for i in top}
     shared = _refined_grid(params, config, cols, order[:10], np.median)
-    # leaders still moving after max_iter (data far from the start values) or on
-    # another grid are re-fitted from where they stopped
-    if not _same_grid(shared, params, tol) or not cols["converged"][top].all():
+    # leaders on another grid, or still moving after max_iter (data far from the
+    # start values), are re-fitted from where they stopped
+    moved = not _same_grid(shared, params, tol)
+    which = top if moved else top[~cols["converged"][top].astype(bool)]
+    if len(which):
         args = (positions, found, r, g, weights, config, device, cancel, tol)
-        _refit(cols, top, shared, *args)
-        used = {int(i): shared for i in top}
+        _refit(cols, which, shared if moved else params, *args)
+        if moved:
+            used = {int(i): shared for i in top}
         order = np.argsort(cols["rw"], kind="stable")
     for i in order[: config.polish]:
         i = int(i)
