@@ -134,7 +134,9 @@ class Problem:
         upper = {_INTERNAL[n]: cfg.bounds(n)[1] for n in FIT_PARAMETERS}
         lower["uiso"] *= _U_PER_B
         upper["uiso"] *= _U_PER_B
-        exact = fm.EXACT_DISTANCE_FEW if b <= 4 else fm.CLOSE_DISTANCE
+        # first shells summed exactly where a large delta2 needs it, for a few candidates
+        large_delta2 = cfg.refine_delta2 or cfg.params.delta2 > 3.0 or p.delta2 > 3.0
+        exact = fm.EXACT_DISTANCE_FEW if b <= 4 and large_delta2 else fm.CLOSE_DISTANCE
         pairs = fm.histograms(self.space, positions, elements, exact)
         if start is None:
             # the first peak at α = 1, pairs cut where diffpy would cut them
