@@ -82,19 +82,23 @@ class Problem:
             es = self.S * torch.as_tensor(envelope(p, r), **dd)  # (nQ, nr)
             self.gram = (es * self.w) @ es.T
             self.proj = es @ (self.w * self.g)
-        # near-distance Debye kernel at α = 1 for the starting first-peak estimate
-        sp = self.space
+        try:
+            self.r_peak_obs = first_peak_position(r, g)
+        except ValueError:
+            self.r_peak_obs = float("nan")
+
+    @cached_property
+    def probe_kernel(self) -> torch.Tensor:
+        """Near-distance Debye kernel at α = 1 for the starting first-peak estimate."""
+        p, sp = self.params, self.space
+        dd = dict(dtype=torch.float64, device=self.device)
         rn = torch.arange(sp.n_near, **dd)[:, None] * fm.BIN_WIDTH
         rn[0] = 1.0
         qq = self.q[None, :]
         corr = (1 - p.delta2 / rn**2).clamp(min=0)
         probe = torch.sin(rn * qq) / rn * torch.exp(-p.uiso * corr * qq**2)
         probe[rn[:, 0] < 0.5 * fm.CLOSE_DISTANCE] = 0
-        self.probe_kernel = probe.to(torch.float32)
-        try:
-            self.r_peak_obs = first_peak_position(r, g)
-        except ValueError:
-            self.r_peak_obs = float("nan")
+        return probe.to(torch.float32)
 
     @cached_property
     def r_peak(self) -> torch.Tensor:
@@ -216,7 +220,7 @@ class Problem:
         eye = torch.eye(len(names), **dd)
         # a few candidates (the `fit` command, a re-fit of the leaders) are cheap: let
         # them run to convergence
-        max_iter = self.config.max_iter if b > 16 else max(self.config.max_iter, 40)
+        max_iter = self.config.max_iter if b > 4 else max(self.config.max_iter, 40)
         converged = torch.zeros(b, dtype=torch.bool, device=self.device)
         for iteration in range(max_iter):
             check(cancel)
