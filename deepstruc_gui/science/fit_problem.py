@@ -82,19 +82,23 @@ class Problem:
             es = self.S * torch.as_tensor(envelope(p, r), **dd)  # (nQ, nr)
             self.gram = (es * self.w) @ es.T
             self.proj = es @ (self.w * self.g)
-        # near-distance Debye kernel at α = 1 for the starting first-peak estimate
-        sp = self.space
+        try:
+            self.r_peak_obs = first_peak_position(r, g)
+        except ValueError:
+            self.r_peak_obs = float("nan")
+
+    @cached_property
+    def probe_kernel(self) -> torch.Tensor:
+        """Near-distance Debye kernel at α = 1 for the starting first-peak estimate."""
+        p, sp = self.params, self.space
+        dd = dict(dtype=torch.float64, device=self.device)
         rn = torch.arange(sp.n_near, **dd)[:, None] * fm.BIN_WIDTH
         rn[0] = 1.0
         qq = self.q[None, :]
         corr = (1 - p.delta2 / rn**2).clamp(min=0)
         probe = torch.sin(rn * qq) / rn * torch.exp(-p.uiso * corr * qq**2)
         probe[rn[:, 0] < 0.5 * fm.CLOSE_DISTANCE] = 0
-        self.probe_kernel = probe.to(torch.float32)
-        try:
-            self.r_peak_obs = first_peak_position(r, g)
-        except ValueError:
-            self.r_peak_obs = float("nan")
+        return probe.to(torch.float32)
 
     @cached_property
     def r_peak(self) -> torch.Tensor:
@@ -134,7 +138,9 @@ class Problem:
         upper = {_INTERNAL[n]: cfg.bounds(n)[1] for n in FIT_PARAMETERS}
         lower["uiso"] *= _U_PER_B
         upper["uiso"] *= _U_PER_B
-        exact = fm.EXACT_DISTANCE_FEW if b <= 4 else fm.CLOSE_DISTANCE
+        # first shells summed exactly where a large delta2 needs it, for a few candidates
+        large_delta2 = cfg.refine_delta2 or cfg.params.delta2 > 3.0 or p.delta2 > 3.0
+        exact = fm.EXACT_DISTANCE_FEW if b <= 4 and large_delta2 else fm.CLOSE_DISTANCE
         pairs = fm.histograms(self.space, positions, elements, exact)
         if start is None:
             # the first peak at α = 1, pairs cut where diffpy would cut them
@@ -149,14 +155,16 @@ class Problem:
                 alpha0 = np.clip(alpha0, lo_a, hi_a)
             else:
                 alpha0 = np.ones(b)
-            spd0 = p.spdiameter
+            spd0 = cfg.params.spdiameter
             if cfg.refine_spdiameter and spd0 <= 0:
                 spd0 = 2.0 * max((_diameter(x) for x in positions), default=10.0)
             theta = {
                 "alpha": torch.as_tensor(alpha0, **dd),
-                "uiso": torch.full((b,), p.uiso, **dd),
-                "delta2": torch.full((b,), p.delta2, **dd),
-                "qdamp": torch.full((b,), p.qdamp, **dd),
+                # start values from the configuration: this problem's own Biso may
+                # be another one, chosen for its Q grid
+                "uiso": torch.full((b,), cfg.params.uiso, **dd),
+                "delta2": torch.full((b,), cfg.params.delta2, **dd),
+                "qdamp": torch.full((b,), cfg.params.qdamp, **dd),
                 "spd": torch.full((b,), spd0, **dd),
                 "scale": torch.full((b,), cfg.scale, **dd),
             }
@@ -181,13 +189,16 @@ class Problem:
             theta["scale"] = model.best_scale(theta)
         state = model.evaluate(theta, names)
         if names:
-            theta, state = self._levenberg_marquardt(
+            theta, state, converged = self._levenberg_marquardt(
                 model, theta, state, names, lower, upper, cancel
             )
+        else:
+            converged = torch.ones(b, dtype=torch.bool, device=self.device)
         gcalc = model.curve(theta)
         rw = torch.sqrt(state["cost"].clamp(min=0) / max(self.gg, 1e-300))
         errors = self._errors(state, names)
         out = {"rw": rw.cpu().numpy(), "gcalc": gcalc.cpu().numpy()}
+        out["converged"] = converged.cpu().numpy()
         flags = {}
         for public in FIT_PARAMETERS:
             name = _INTERNAL[public]
@@ -207,7 +218,11 @@ class Problem:
         dd = dict(dtype=torch.float64, device=self.device)
         lam = torch.full((b,), 1e-2, **dd)
         eye = torch.eye(len(names), **dd)
-        for iteration in range(self.config.max_iter):
+        # a few candidates (the `fit` command, a re-fit of the leaders) are cheap: let
+        # them run to convergence
+        max_iter = self.config.max_iter if b > 4 else max(self.config.max_iter, 40)
+        converged = torch.zeros(b, dtype=torch.bool, device=self.device)
+        for iteration in range(max_iter):
             check(cancel)
             jtj, jtr = state["jtj"], state["jtr"]
             diag = torch.diagonal(jtj, dim1=1, dim2=2).clamp(min=1e-30)
@@ -221,6 +236,7 @@ class Problem:
             better = new["cost"] < state["cost"]
             gain = torch.sqrt(state["cost"].clamp(min=0)) - torch.sqrt(new["cost"].clamp(min=0))
             gain = gain.clamp(min=0) / math.sqrt(max(self.gg, 1e-300))  # improvement of Rw
+            converged = better & (gain < 1e-6)
             for name in theta:
                 theta[name] = torch.where(better, trial[name], theta[name])
             for key in state:
@@ -230,7 +246,7 @@ class Problem:
             # converged: no candidate improved Rw by more than 1e-6 in this step
             if iteration >= 2 and bool((gain < 1e-6).all()):
                 break
-        return theta, state
+        return theta, state, converged
 
     def _errors(self, state, names) -> dict[str, np.ndarray]:
         """Standard errors of the refined parameters (see the module docstring)."""

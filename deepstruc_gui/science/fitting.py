@@ -122,6 +122,13 @@ def fit_candidates(
     positions, found = split_structures(structures, elements)
     base = config.params
     params = base.replace(rmin=min(base.rmin, config.rmin), rmax=max(base.rmax, config.rmax))
+    # the Q grid of the leaders in an earlier fit of the same data and settings (the
+    # pipeline fits batch after batch): later batches start on it and rarely need a
+    # re-fit; start values still come from ``config.params``
+    data_key = (_digest(r), _digest(g), _digest(weights), config, str(device))
+    learned = _LEARNED_GRIDS.get(data_key)
+    if learned is not None:
+        params = params.replace(biso=learned.biso, delta2=learned.delta2)
     problem = _problem_for(r, g, weights, config, params, device)
     parts = []
     for start in range(0, len(positions), config.batch_size):
@@ -137,7 +144,11 @@ def fit_candidates(
             spdiameter=empty, refined=config.refined(), params=params,
         )  # fmt: skip
     cols = {k: _concat([p[k] for p in parts]) for k in parts[0]}
-    _polish(cols, positions, found, r, g, weights, config, params, device, cancel)
+    shared = _polish(cols, positions, found, r, g, weights, config, params, device, cancel)
+    if shared is not None:
+        if len(_LEARNED_GRIDS) >= 16:
+            _LEARNED_GRIDS.pop(next(iter(_LEARNED_GRIDS)))
+        _LEARNED_GRIDS[data_key] = shared
     rw_unweighted = _rw(g, cols["gcalc"], np.ones_like(g))
     rw_weighted = _rw(g, cols["gcalc"], 1 / dg_in**2) if dg_in is not None else None
     weighted = config.weighting == "dG"
@@ -179,34 +190,49 @@ def _rw(g: np.ndarray, gcalc: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 #: candidates re-fitted together on the Q grid of the leaders' median Biso
 _REGRID_TOP = 16
+#: in batches, a grid whose rcalchi is this close (Å) counts as the same (Rw moves by
+#: ≤ 5e-4), so re-fits reuse the problems of earlier batches; a few candidates (the
+#: `fit` command, the window's single fits) always get their exact grid
+_GRID_TOLERANCE = 0.03
 
 
-def _polish(cols, positions, found, r, g, weights, config, params, device, cancel) -> None:
+def _polish(
+    cols, positions, found, r, g, weights, config, params, device, cancel
+) -> PDFParameters | None:
     """Bring the leaders onto the Q grid diffpy would use at their refined Biso and
     delta2 (its r-range extension, hence Q step and pair cut-offs, follow the widest
     peak). First the best :data:`_REGRID_TOP` are re-fitted together on the grid of
     the median Biso of the best ten, so they are compared on (nearly) their own grid;
     then the best ``config.polish`` each on exactly its own, until it no longer
-    changes."""
+    changes. Returns the leaders' shared grid (None when nothing was polished)."""
     if config.polish == 0:
-        return
+        return None
+    tol = 0.0 if len(positions) <= 4 else _GRID_TOLERANCE
     order = np.argsort(cols["rw"], kind="stable")
     top = order[: max(config.polish, _REGRID_TOP)]
     used = {int(i): params for i in top}
     shared = _refined_grid(params, config, cols, order[:10], np.median)
-    if not _same_grid(shared, params):
-        _refit(cols, top, shared, positions, found, r, g, weights, config, device, cancel)
-        used = {int(i): shared for i in top}
+    # leaders on another grid, or still moving after max_iter (data far from the
+    # start values), are re-fitted from where they stopped
+    moved = not _same_grid(shared, params, tol)
+    which = top if moved else top[~cols["converged"][top].astype(bool)]
+    if len(which):
+        args = (positions, found, r, g, weights, config, device, cancel, tol)
+        _refit(cols, which, shared if moved else params, *args)
+        if moved:
+            used = {int(i): shared for i in top}
         order = np.argsort(cols["rw"], kind="stable")
     for i in order[: config.polish]:
         i = int(i)
         for _ in range(3):
             check(cancel)
             wanted = _refined_grid(used[i], config, cols, [i], np.median)
-            if _same_grid(wanted, used[i]):
+            if _same_grid(wanted, used[i], tol):
                 break
-            _refit(cols, [i], wanted, positions, found, r, g, weights, config, device, cancel)
+            args = (positions, found, r, g, weights, config, device, cancel, tol)
+            _refit(cols, [i], wanted, *args)
             used[i] = wanted
+    return shared
 
 
 def _refined_grid(params, config, cols, which, reduce) -> PDFParameters:
@@ -216,10 +242,11 @@ def _refined_grid(params, config, cols, which, reduce) -> PDFParameters:
     return params.replace(**changes)
 
 
-def _refit(cols, which, params, positions, found, r, g, weights, config, device, cancel):
-    """Re-fit candidates ``which`` on the grid of ``params``, from their current values."""
+def _refit(cols, which, params, positions, found, r, g, weights, config, device, cancel, tol):
+    """Re-fit candidates ``which`` on the grid of ``params`` (or a cached one within
+    ``tol`` Å), from their current values."""
     which = np.asarray(which, dtype=int)
-    problem = _problem_for(r, g, weights, config, params, device, grid_only=True)
+    problem = _problem_for(r, g, weights, config, params, device, grid_only=True, tol=tol)
     start = {name: cols[name][which] for name in FIT_PARAMETERS}
     out = problem.fit(
         [positions[i] for i in which],
@@ -235,14 +262,16 @@ def _refit(cols, which, params, positions, found, r, g, weights, config, device,
             cols[key][which] = value
 
 
-def _same_grid(a: PDFParameters, b: PDFParameters) -> bool:
+def _same_grid(a: PDFParameters, b: PDFParameters, tol: float = 0.0) -> bool:
+    """Same Q grid and pair cut-offs, to within ``tol`` Å in rcalchi and rcalclo."""
     return (
-        abs(a.rcalc_high - b.rcalc_high) < 0.5 * a.rstep
-        and abs(a.rcalc_low - b.rcalc_low) < 0.5 * a.rstep
+        abs(a.rcalc_high - b.rcalc_high) < tol + 0.5 * a.rstep
+        and abs(a.rcalc_low - b.rcalc_low) < tol + 0.5 * a.rstep
     )
 
 
 _PROBLEMS: dict[tuple, Problem] = {}
+_LEARNED_GRIDS: dict[tuple, PDFParameters] = {}
 
 
 def _digest(a: np.ndarray) -> str:
@@ -250,7 +279,7 @@ def _digest(a: np.ndarray) -> str:
 
 
 def _problem_for(
-    r, g, w, config: FitConfig, params: PDFParameters, device, grid_only: bool = False
+    r, g, w, config: FitConfig, params: PDFParameters, device, grid_only=False, tol=0.0
 ) -> Problem:
     """The data-side tables, reused while the same data and settings are fitted again
     (the GUI fits the point under the marker many times a second). ``grid_only``: any
@@ -265,7 +294,7 @@ def _problem_for(
             if (
                 key[:-1] == data
                 and other.replace(biso=0.0, delta2=0.0) == plain
-                and _same_grid(other, params)
+                and _same_grid(other, params, tol)
             ):
                 return cached
     if problem is None:
