@@ -86,6 +86,7 @@ def solve(
     rmin: float = 2.0,
     rmax: float = 30.0,
     whole_map: bool = False,
+    search: str = "default",
     fallback: bool = True,
     element: str | None = None,
     refine_qdamp: bool = False,
@@ -95,6 +96,10 @@ def solve(
     **parameters: float,
 ) -> SolveResult:
     """Solve a measured PDF: sample the prior's latent region, decode, fit, rank by Rw.
+
+    ``search``: ``"default"`` looks at the Rw landscape over the whole map together
+    with the prior's region (and says when they disagree); ``"region"`` is the paper's
+    plain region search (with the whole-map ``fallback`` above Rw 0.5).
 
     ``data``: a :class:`PDFData` or a file path. ``model``: shipped model name or bundle
     folder (None: ``mmnp``). ``samples`` latent points within ``sigma``·σ of the prior
@@ -125,6 +130,7 @@ def solve(
         radius=radius,
         seed=seed,
         whole_map=whole_map,
+        search=search,
         fallback=fallback,
         element=element,
         overrides=dict(parameters),
@@ -154,33 +160,47 @@ def simulate(
     rmax: float | None = None,
     rstep: float | None = None,
     device: str | None = None,
+    elements: Any = None,
+    scattering: str = "xray",
+    spdiameter: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """G(r) of a structure with the batched Debye engine, as diffpy's
-    ``DebyePDFCalculator`` computes it (to a few parts in a thousand).
+    """G(r) of a structure with the batched Debye engine, as diffpy.srreal's
+    ``DebyePDFCalculator`` computes it (its Q grid, r extension, Debye–Waller and
+    delta2 widths, Qdamp envelope; Rw ≤ 1e-5 against diffpy on the references).
 
-    ``atoms``: an ``ase.Atoms`` (X-ray weights ∝ Z for mixed elements) or an (n, 3)
-    array in Å. Parameters left as None take the training values (Qmin 0.7, Qmax 25,
-    Qdamp 0.04 Å⁻¹, delta2 2 Å², Biso 0.3 Å², r 2–30 Å step 0.01). Returns ``(r, G)``,
-    two (m,) arrays in Å and Å⁻². Raises ``ValueError`` for impossible parameters.
+    ``atoms``: an ``ase.Atoms`` (its elements are used) or an (n, 3) array in Å with
+    ``elements`` (one symbol, or one per atom; default one element). ``scattering``:
+    diffpy's table, ``"xray"`` (Q-dependent form factors, its default),
+    ``"electronnumber"`` or ``"neutron"``; with one element they cancel.
+    ``spdiameter``: diffpy's spherical-shape envelope diameter (Å; None/0: off).
+    Parameters left as None take the training values (Qmin 0.7, Qmax 25, Qdamp 0.04
+    Å⁻¹, delta2 2 Å², Biso 0.3 Å², r 2–30 Å step 0.01). Returns ``(r, G)``, two (m,)
+    arrays in Å and Å⁻². Raises ``ValueError`` for impossible parameters or an unknown
+    element or table.
     """
     from deepstruc_gui.science.debye import simulate_pdf
 
     params = _parameters(
         qmin=qmin, qmax=qmax, qdamp=qdamp, delta2=delta2, biso=biso,
-        rmin=rmin, rmax=rmax, rstep=rstep,
-    )  # fmt: skip
-    return simulate_pdf(atoms, params, device=device)
+        rmin=rmin, rmax=rmax, rstep=rstep, spdiameter=spdiameter,
+    ).replace(scattering=scattering)  # fmt: skip
+    return simulate_pdf(atoms, params, device=device, elements=elements)
 
 
 @dataclass
 class FitOutcome:
     """A structure refined against data by :func:`fit`.
 
-    ``rw``: PDFgui's unweighted Rw over the fit range; ``scale``; ``expansion`` (the
-    isotropic factor on the coordinates); ``biso`` (Å²), ``qdamp`` (Å⁻¹), ``delta2``
-    (Å²): refined or fixed; ``r``, ``gobs``, ``gcalc``: (m,) curves on the fit range;
-    ``atoms``: the structure with the expansion applied; ``parameter_sources``: where
-    Qmin, Qmax, Qdamp, delta2 and Biso started from (header, user, model default).
+    ``rw``: the Rw the fit minimised (``rw_kind``: "unweighted", PDFgui's default, or
+    "weighted (1/dG²)"); ``rw_unweighted``/``rw_weighted``: both, the weighted one None
+    without a dG column; ``scale``; ``expansion`` (the isotropic factor on the
+    coordinates); ``biso`` (Å²), ``qdamp`` (Å⁻¹), ``delta2`` (Å²), ``spdiameter`` (Å,
+    0 = off): refined or fixed; ``errors``: standard error of each refined parameter
+    (PDFgui/srfit convention, same units); ``at_bound``: refined parameters that ended
+    at a bound (their values are limits, not estimates); ``r``, ``gobs``, ``gcalc``:
+    (m,) curves on the fit range; ``atoms``: the structure with the expansion applied;
+    ``parameter_sources``: where Qmin, Qmax, Qdamp, delta2 and Biso started from
+    (header, user, model default).
     """
 
     rw: float
@@ -194,11 +214,25 @@ class FitOutcome:
     gcalc: np.ndarray = field(repr=False)
     atoms: Any = field(repr=False)
     parameter_sources: dict[str, str] = field(default_factory=dict)
+    rw_kind: str = "unweighted"
+    rw_unweighted: float | None = None
+    rw_weighted: float | None = None
+    spdiameter: float = 0.0
+    errors: dict[str, float] = field(default_factory=dict)
+    at_bound: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, float]:
-        """Rw and the refined parameters as plain numbers."""
-        names = ("rw", "scale", "expansion", "biso", "qdamp", "delta2")
-        return {name: float(getattr(self, name)) for name in names}
+    def to_dict(self) -> dict[str, Any]:
+        """Rw, the refined parameters, their errors and bound flags as plain values."""
+        names = ("rw", "scale", "expansion", "biso", "qdamp", "delta2", "spdiameter")
+        out: dict[str, Any] = {name: float(getattr(self, name)) for name in names}
+        out.update(
+            rw_kind=self.rw_kind,
+            rw_unweighted=self.rw_unweighted,
+            rw_weighted=self.rw_weighted,
+            errors=dict(self.errors),
+            at_bound=list(self.at_bound),
+        )
+        return out
 
 
 def fit(
@@ -209,15 +243,23 @@ def fit(
     refine_qdamp: bool = False,
     refine_delta2: bool = False,
     device: str | None = None,
+    elements: Any = None,
+    fit_options: dict[str, Any] | None = None,
     **parameters: float,
 ) -> FitOutcome:
     """Refine scale, expansion and Biso (optionally Qdamp and delta2) of a structure
     against a measured G(r), with the batched fitter the search uses.
 
-    ``atoms``: ``ase.Atoms`` or (n, 3) array in Å; ``data``: :class:`PDFData` or a file
-    path; Qmin/Qmax/Qdamp come from the data header where it gives them, ``parameters``
-    (qmin, qmax, qdamp, delta2, biso) override. Returns a :class:`FitOutcome`. Raises
-    ``ValueError`` for an empty fit range or impossible parameters.
+    ``atoms``: ``ase.Atoms`` (its elements are used: X-ray form factors, as diffpy's
+    ``xray`` table) or an (n, 3) array in Å with ``elements`` (one symbol, or one per
+    atom); ``data``: :class:`PDFData` or a file path; Qmin/Qmax/Qdamp come from the data
+    header where it gives them, ``parameters`` (qmin, qmax, qdamp, delta2, biso)
+    override. When the data carry dG, PDFgui's weighted Rw is reported beside the
+    unweighted one (``fit_options={"weighting": "dG"}`` minimises it instead).
+    ``fit_options``: other :class:`~deepstruc_gui.science.parameters.FitConfig` fields,
+    e.g. ``{"biso_bounds": (0, 5), "refine_expansion": False, "refine_spdiameter":
+    True}``. Returns a :class:`FitOutcome`. Raises ``ValueError`` for an empty fit
+    range, impossible parameters or bounds, ``TypeError`` for an unknown fit option.
     """
     from ase import Atoms
 
@@ -234,16 +276,33 @@ def fit(
         parameters,
         refine_qdamp=refine_qdamp,
         refine_delta2=refine_delta2,
+        **(fit_options or {}),
     )
-    positions = np.asarray(atoms.get_positions() if hasattr(atoms, "get_positions") else atoms)
+    is_atoms = isinstance(atoms, Atoms)
+    positions = np.asarray(atoms.get_positions() if is_atoms else atoms, dtype=float)
     centre = positions.mean(axis=0)
-    result = fit_candidates([positions - centre], data.r, data.g, config, device=device)
+    structure = atoms.copy() if is_atoms else positions - centre
+    if is_atoms:
+        structure.positions = positions - centre
+    result = fit_candidates(
+        [structure],
+        data.r,
+        data.g,
+        config,
+        device=device,
+        elements=None if elements is None else [elements],
+        dg=data.dg,
+    )
     alpha = float(result.expansion[0])
-    if isinstance(atoms, Atoms):
+    if is_atoms:
         refined = atoms.copy()
         refined.positions = centre + (positions - centre) * alpha
     else:
         refined = centre + (positions - centre) * alpha
+
+    def first(values) -> float | None:
+        return None if values is None else float(values[0])
+
     return FitOutcome(
         rw=float(result.rw[0]),
         scale=float(result.scale[0]),
@@ -256,4 +315,10 @@ def fit(
         gcalc=result.gcalc[0],
         atoms=refined,
         parameter_sources=sources,
+        rw_kind=result.rw_kind,
+        rw_unweighted=first(result.rw_unweighted),
+        rw_weighted=first(result.rw_weighted),
+        spdiameter=first(result.spdiameter) or 0.0,
+        errors={k: float(v[0]) for k, v in result.errors.items()},
+        at_bound=tuple(k for k, v in result.at_bound.items() if bool(v[0])),
     )

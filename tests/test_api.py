@@ -92,3 +92,44 @@ def test_the_example_script_runs(random_bundle, tmp_path) -> None:
     assert "candidates" in run.stdout and "refit: Rw" in run.stdout
     atoms = ase.io.read(out)
     assert set(atoms.get_chemical_symbols()) == {"Pt"} and "rw" in atoms.info
+
+
+FIELD = Path(__file__).resolve().parents[2] / "shared" / "data" / "field-cases"
+
+
+@pytest.mark.skipif(not FIELD.is_dir(), reason="needs ../shared/data/field-cases")
+def test_fit_keeps_elements_bounds_errors_and_both_rw() -> None:
+    """What a notebook user of PDFgui/diffpy expects of ``ds.fit``: a two-element
+    structure fitted with its elements, a bound that is hit flagged, standard errors,
+    and PDFgui's weighted Rw beside the unweighted one when the file has dG."""
+    au_s = ase.io.read(FIELD / "au55s30.xyz")
+    outcome = ds.fit(au_s, FIELD / "au55s30.gr")
+    assert outcome.rw < 0.01  # the fit ignores no element
+    assert outcome.errors and all(np.isfinite(v) for v in outcome.errors.values())
+
+    pt = ase.io.read(FIELD / "pt_oct5.xyz")
+    free = ds.fit(pt, FIELD / "pt_oct5_biso2.5.gr")
+    assert free.biso == pytest.approx(2.5, abs=0.05) and "biso" not in free.at_bound
+    held = ds.fit(pt, FIELD / "pt_oct5_biso2.5.gr", fit_options={"biso_bounds": (0.0, 2.0)})
+    assert held.biso == pytest.approx(2.0) and "biso" in held.at_bound
+
+    noisy = ds.fit(pt, FIELD / "pt_oct5_noisy_4col.gr")
+    assert noisy.rw_kind == "unweighted" and noisy.rw_weighted is not None
+    weighted = ds.fit(pt, FIELD / "pt_oct5_noisy_4col.gr", fit_options={"weighting": "dG"})
+    assert weighted.rw_kind.startswith("weighted") and weighted.rw == weighted.rw_weighted
+    assert set(weighted.to_dict()) >= {"rw_kind", "rw_weighted", "errors", "at_bound"}
+    with pytest.raises(TypeError):
+        ds.fit(pt, FIELD / "pt_oct5.gr", fit_options={"no_such_option": 1})
+
+
+def test_simulate_takes_elements_and_diffpys_tables() -> None:
+    """Two elements under the xray table differ from the electron-number table; one
+    element is the same under both (the form factors cancel)."""
+    cluster = Octahedron("Pt", 5)
+    _, one_x = ds.simulate(cluster)
+    _, one_e = ds.simulate(cluster, scattering="electronnumber")
+    np.testing.assert_allclose(one_x, one_e, atol=1e-6 * np.abs(one_x).max())
+    symbols = ["Pt" if i % 2 else "Ni" for i in range(len(cluster))]
+    _, two_x = ds.simulate(cluster.positions, elements=symbols)
+    _, two_e = ds.simulate(cluster.positions, elements=symbols, scattering="electronnumber")
+    assert np.abs(two_x - two_e).max() > 1e-3 * np.abs(two_x).max()

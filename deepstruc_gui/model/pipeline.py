@@ -60,6 +60,7 @@ def fit_config_for(
     *,
     refine_qdamp: bool = False,
     refine_delta2: bool = False,
+    **fit_options: Any,
 ) -> tuple[FitConfig, dict[str, str]]:
     """The fit configuration of ``data`` and where each parameter came from.
 
@@ -72,8 +73,12 @@ def fit_config_for(
     Returns ``(config, sources)`` with ``sources[name]`` one of ``"header"``,
     ``"user"``, ``"model default"`` for every name in ``PARAMETER_NAMES``.
 
-    Raises ``ValueError`` for an unknown override name, an empty fit range or
-    parameters :class:`PDFParameters` refuses (e.g. Qmin ≥ Qmax).
+    ``fit_options``: any other :class:`FitConfig` field (bounds such as
+    ``biso_bounds=(0, 5)``, ``refine_biso=False``, ``weighting="dG"``, ``max_iter``).
+
+    Raises ``ValueError`` for an unknown override name, an empty fit range, bounds or
+    parameters :class:`FitConfig`/:class:`PDFParameters` refuse (e.g. Qmin ≥ Qmax), and
+    ``TypeError`` for an unknown fit option.
     """
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(PARAMETER_NAMES))
@@ -92,6 +97,7 @@ def fit_config_for(
         params=params,
         refine_qdamp=refine_qdamp,
         refine_delta2=refine_delta2,
+        **fit_options,
     )
     return config, sources
 
