@@ -178,6 +178,19 @@ def run(args: argparse.Namespace) -> int:
             f"{k:>4} {c.rw:7.4f} {c.n_atoms:>5} {c.nearest_type:<12} {c.scale:8.4g} "
             f"{c.expansion:7.4f} {c.biso:6.3f} {z}  {where}"
         )
+    best = result.best
+    if best is not None:
+        said = f"Rw is {best.rw_kind}: sqrt(Σ(Gobs−Gcalc)²/ΣGobs²) over the fit range"
+        if best.rw_weighted is not None and best.rw_kind == "unweighted":
+            said += f"; the best's PDFgui Rw weighted by 1/dG² is {best.rw_weighted:.4f}"
+        print(said)
+        errors = ", ".join(f"{k} ± {v:.2g}" for k, v in best.errors.items())
+        if errors:
+            print(f"best candidate's standard errors: {errors}")
+        if best.at_bound:
+            print(
+                f"best candidate at a bound (a limit, not an estimate): {', '.join(best.at_bound)}"
+            )
     for warning in result.warnings:
         print(f"{warning.severity} [{warning.code}]: {warning.message}")
     if args.out:

@@ -326,6 +326,10 @@ def candidate_dict(c: Candidate, rank: int) -> dict[str, Any]:
         "latent": (np.asarray(c.latent, float).tolist() if np.isfinite(c.latent).all() else None),
         "source": c.source,
         "shape": c.shape,
+        "rw_kind": c.rw_kind,
+        "rw_weighted": None if c.rw_weighted is None else float(c.rw_weighted),
+        "errors": {k: float(v) for k, v in c.errors.items()},
+        "at_bound": list(c.at_bound),
     }
 
 

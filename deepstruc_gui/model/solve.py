@@ -155,9 +155,12 @@ def evaluate_points(
         bond = predictor.bond_length(data.model_input())
     clusters = predictor.decode(z, bond)
     check(cancel)
+    # with a dG column the fit also reports PDFgui's weighted Rw (the ranking stays on
+    # the Rw FitConfig.weighting names, unweighted by default)
     result = fit_candidates(
-        clusters, data.r, data.g, fit_config, device=predictor.device, cancel=cancel
-    )
+        clusters, data.r, data.g, fit_config, device=predictor.device, cancel=cancel,
+        dg=getattr(data, "dg", None),
+    )  # fmt: skip
     return candidates_from_fit(z, clusters, result, predictor.candidate_type(z))
 
 
