@@ -431,3 +431,22 @@ def test_map_quality_skips_small_types_and_reports_stacking_only_with_fractions(
     m.fcc_fraction[1] = 0.0
     m.names = [f"ABCAB_c1.6a_Pt_{k}" for k in range(24)]
     assert set(map_quality(m)["stacking"]) >= {"spearman_fcc_fraction_vs_axis"}
+
+
+def test_map_box_and_region_points_off_the_origin() -> None:
+    from deepstruc_gui.model.solve import map_box, region_points, sample_region_on_map
+
+    mu = np.array([[1.0, 10.0], [3.0, 14.0], [2.0, 12.0]])
+    lo, hi = map_box(mu, margin=0.25)
+    np.testing.assert_allclose(lo, [0.5, 9.0])
+    np.testing.assert_allclose(hi, [3.5, 15.0])
+    # map points inside an ellipse centred off the origin, semi-axes (1.1, 2.1): the
+    # point at (3, 14) lies at (1/1.1)² + (2/2.1)² > 1, outside; (1, 10) too
+    center, radius = np.array([2.0, 12.0]), np.array([1.1, 2.1])
+    z = region_points(mu, center, radius, 6, np.random.default_rng(0))
+    assert np.allclose(z[0], [2.0, 12.0]) and not np.isclose(z[1:], [3.0, 14.0]).all(1).any()
+    assert len(z) == 6 and ((((z - center) / radius) ** 2).sum(1) <= 1 + 1e-9).all()
+    # an ellipse reaching past the box: only points inside the box
+    box = (np.array([0.0, 0.0]), np.array([1.0, 1.0]))
+    w = sample_region_on_map(np.array([0.9, 0.5]), 0.5, 50, np.random.default_rng(1), box)
+    assert len(w) == 50 and (w >= 0).all() and (w <= 1).all()
