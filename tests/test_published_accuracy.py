@@ -386,3 +386,67 @@ def test_solve_searches_the_region_reproducibly_by_seed() -> None:
     assert np.array_equal(za, np.array(sorted(tuple(x.latent) for x in b)))
     assert not np.array_equal(za, np.array(sorted(tuple(x.latent) for x in c)))
     assert (((za - center) / radius) ** 2).sum(1).max() <= 1 + 1e-9
+
+
+def test_evaluation_reads_the_prior_region_bond_and_training_shapes() -> None:
+    """What one evaluated structure rests on: the prior of its own PDF, 3σ around the
+    prior mean, the bond length the model reads, the training split's shapes."""
+    truth = _truth()
+    predictor = _RecordingPredictor(truth, truth_at=2)
+    seen_g = []
+    prior = predictor.prior
+    predictor.prior = lambda g: (seen_g.append(g), prior(g))[1]
+    library = _Library(truth)
+    calls = []
+    (res,) = evaluate_structures(
+        predictor, library, np.array([0]), samples=8, progress=lambda *a: calls.append(a)
+    )
+    assert calls == [(1, 1)]
+    np.testing.assert_array_equal(seen_g[0], library.pdfs[0])
+    assert predictor.bonds == [2.75]
+    mean, sig = prior(None)
+    u = (predictor.z[1:] - mean) / (3 * sig)
+    assert np.allclose(predictor.z[0], mean) and (u**2).sum(1).max() <= 1 + 1e-9
+    assert np.abs(predictor.z[1:] - mean).max() > sig.min()  # spread over 3σ, not 1σ
+    assert res.shape_in_training  # "fcc_x" is in the training split (the same entry)
+    library.names = np.array(["fcc_y_Pt_2.77"])
+    library.indices = lambda split: np.array([0]) if split == "test" else np.array([], int)
+    (res,) = evaluate_structures(predictor, library, np.array([0]), samples=4)
+    assert not res.shape_in_training
+
+
+def test_map_quality_skips_small_types_and_reports_stacking_only_with_fractions() -> None:
+    rng = np.random.default_rng(0)
+    # "aaa" (4 points, sorted first) is too small for a size fit; "fcc" and "hcp" are not
+    types = ["aaa"] * 4 + ["fcc"] * 10 + ["hcp"] * 10
+    mu = rng.uniform(-1, 1, size=(24, 2))
+    sizes = np.round(50 + 30 * mu[:, 0])
+    sizes[14:] = 60  # hcp: one size, nothing to explain
+    out = map_quality(_map(mu, types, sizes))
+    assert set(out["size_r2_by_type"]) == {"fcc", "hcp"}
+    assert out["size_r2_by_type"]["fcc"] > 0.99 and out["size_r2_by_type"]["hcp"] == 1.0
+    assert "stacking" not in out
+    m = _map(mu, types, sizes)
+    m.fcc_fraction = np.where(np.arange(24) % 3 == 0, 1.0, np.where(np.arange(24) % 3, 0.5, 0.0))
+    m.fcc_fraction[1] = 0.0
+    m.names = [f"ABCAB_c1.6a_Pt_{k}" for k in range(24)]
+    assert set(map_quality(m)["stacking"]) >= {"spearman_fcc_fraction_vs_axis"}
+
+
+def test_map_box_and_region_points_off_the_origin() -> None:
+    from deepstruc_gui.model.solve import map_box, region_points, sample_region_on_map
+
+    mu = np.array([[1.0, 10.0], [3.0, 14.0], [2.0, 12.0]])
+    lo, hi = map_box(mu, margin=0.25)
+    np.testing.assert_allclose(lo, [0.5, 9.0])
+    np.testing.assert_allclose(hi, [3.5, 15.0])
+    # map points inside an ellipse centred off the origin, semi-axes (1.1, 2.1): the
+    # point at (3, 14) lies at (1/1.1)² + (2/2.1)² > 1, outside; (1, 10) too
+    center, radius = np.array([2.0, 12.0]), np.array([1.1, 2.1])
+    z = region_points(mu, center, radius, 6, np.random.default_rng(0))
+    assert np.allclose(z[0], [2.0, 12.0]) and not np.isclose(z[1:], [3.0, 14.0]).all(1).any()
+    assert len(z) == 6 and ((((z - center) / radius) ** 2).sum(1) <= 1 + 1e-9).all()
+    # an ellipse reaching past the box: only points inside the box
+    box = (np.array([0.0, 0.0]), np.array([1.0, 1.0]))
+    w = sample_region_on_map(np.array([0.9, 0.5]), 0.5, 50, np.random.default_rng(1), box)
+    assert len(w) == 50 and (w >= 0).all() and (w <= 1).all()
