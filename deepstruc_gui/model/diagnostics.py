@@ -67,12 +67,13 @@ COMPACT_RATIO = 0.2
 ANY_SHAPE_LIMIT = {"mmnp": 9.0, "stacking": 9.0}
 #: multiply twinned particles (envelope ratio in TWIN_RATIO: the library's flat sheets are
 #: below, its simple-cubic and bcc blocks above) are flagged when their extent (where the
-#: smoothed envelope falls below 1.5 % of |G|max) exceeds TWIN_EXTENT_FRACTION × the compact
-#: limit: the library's shapes in that ratio window reach 5.5 bond lengths = 0.76 × the
-#: compact limit (171-atom fcc blocks, 147-atom icosahedra; bonds 2.50 and 2.77 Å, clean
-#: and 2 % noise), icosahedra and decahedra of 600–2,000 atoms 6.3–10 bond lengths
+#: smoothed envelope falls below 1.5 % of |G|max) exceeds TWIN_EXTENT_FRACTION × the
+#: close-packed volume-equivalent diameter of the largest training cluster (6.43 bond
+#: lengths for 200 atoms): the training shapes in that ratio window reach 0.85 × (5.5 bond
+#: lengths: 171-atom fcc blocks, the 147-atom icosahedron; 5.7 for 197-atom faulted
+#: stacks), icosahedra and decahedra of 600–2,000 atoms 0.96–1.6 ×
 TWIN_RATIO = (0.165, 0.27)
-TWIN_EXTENT_FRACTION = 0.80
+TWIN_EXTENT_FRACTION = 0.93
 TWIN_EXTENT_OVER_D = 0.89
 _LOOSE_PACKING = {"sc": 2 ** (1 / 6), "bcc": (3 * math.sqrt(6) / 8) ** (-1 / 3)}
 
@@ -129,9 +130,8 @@ def size_limits(bundle_metadata: Mapping[str, Any] | None, bond_length: float) -
     packing = max([1.0] + [_LOOSE_PACKING[t] for t in types if t in _LOOSE_PACKING])
     compact = volume_equivalent_diameter(n_max, bond_length) * packing
     limit = ANY_SHAPE_LIMIT.get(str(meta.get("library_kind", "mmnp")), ANY_SHAPE_LIMIT["mmnp"])
-    return SizeLimits(
-        n_max, compact, max(compact, limit * bond_length), TWIN_EXTENT_FRACTION * compact
-    )
+    twinned = TWIN_EXTENT_FRACTION * volume_equivalent_diameter(n_max, bond_length)
+    return SizeLimits(n_max, compact, max(compact, limit * bond_length), twinned)
 
 
 def diagnose_data(
