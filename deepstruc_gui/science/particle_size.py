@@ -30,8 +30,9 @@ twin boundaries, so the PDF sees a smaller *coherent* size: D is then a lower bo
 (0.55–0.8 × the volume-equivalent diameter above 500 atoms). Their G(r) still
 oscillates, weakly, out to near the particle's size: the *extent* (where the envelope,
 smoothed over 0.02 Å to take out noise finer than the data can hold, falls below 1.5 %
-of the largest |G|) divided by 0.72 is 0.75–1.3 × the volume-equivalent diameter for
-icosahedra and decahedra of 300–2,000 atoms (``twin_diameter``, ±30 %).
+of the largest |G|) divided by 0.74 is 1.06–1.24 × the volume-equivalent diameter for
+icosahedra of 300–1,400 atoms and 0.74–0.91 × for decahedra of 600–1,850 atoms
+(``twin_diameter``, ±30 %).
 
 No Qt, no torch: plain numpy/scipy.
 """
@@ -70,10 +71,10 @@ _QDAMP_TYPICAL = (0.025, 0.055)
 #: The *extent*: the last r where the envelope of G(r), smoothed over EXTENT_SMOOTHING
 #: (Å, Gaussian σ: G(r) carries nothing finer than π/Qmax, white noise does), stays above
 #: EXTENT_LEVEL × the largest |G|. Measured (scripts/measure_size_warning.py, Pt, training
-#: parameters, clean and 2 % noise): extent / volume-equivalent diameter is 0.78–0.93 for
+#: parameters, clean and 2 % noise): extent / volume-equivalent diameter is 0.78–0.92 for
 #: icosahedra and 0.55–0.68 for decahedra of 300–2,000 atoms, 0.75–0.86 for single
-#: crystals; TWIN_EXTENT_BIAS is the middle of the twinned range, TWIN_SYSTEMATIC its
-#: half-width.
+#: crystals; TWIN_EXTENT_BIAS is near the middle of the twinned range (chosen for the
+#: most particles within ±20 %), TWIN_SYSTEMATIC about its half-width.
 EXTENT_LEVEL = 0.015
 EXTENT_SMOOTHING = 0.02
 TWIN_EXTENT_BIAS = 0.74
