@@ -36,7 +36,9 @@ __all__ = [
     "CLOSE_FACTOR",
     "CODES",
     "Diagnostic",
+    "SizeAssessment",
     "SizeLimits",
+    "assess_size",
     "close_pairs",
     "diagnose_data",
     "diagnose_result",
@@ -70,6 +72,20 @@ COMPACT_EXPONENT = 0.15
 #: clusters 0.25–0.35, the library's flat sheets 0.10: noise hides their 1/r tail, not this)
 COMPACT_RATIO = 0.2
 ANY_SHAPE_LIMIT = {"mmnp": 9.0, "stacking": 9.0}
+#: multiply twinned particles (envelope ratio in TWIN_RATIO: the library's flat sheets are
+#: below, its simple-cubic and bcc blocks above) are flagged when their extent (where the
+#: smoothed envelope falls below 1.5 % of |G|max) exceeds TWIN_EXTENT_FRACTION × the
+#: close-packed volume-equivalent diameter of the largest training cluster (6.43 bond
+#: lengths for 200 atoms): the training shapes in that ratio window reach 0.85 × (5.5 bond
+#: lengths: 171-atom fcc blocks, the 147-atom icosahedron; 5.7 for 197-atom faulted
+#: stacks), icosahedra and decahedra of 600–2,000 atoms 0.96–1.6 ×
+TWIN_RATIO = (0.165, 0.27)
+TWIN_EXTENT_FRACTION = 0.93
+TWIN_EXTENT_OVER_D = 0.89
+#: ... and only when the envelope fit's noise floor is below this fraction of the envelope
+#: (twinned particles with 2 % noise: ≤ 0.15; the field case pt_oct5_noisy_4col, whose
+#: noise grows to 25 % beyond 15 Å, 0.67): where noise reaches the end, so does the extent
+TWIN_MAX_NOISE = 0.3
 _LOOSE_PACKING = {"sc": 2 ** (1 / 6), "bcc": (3 * math.sqrt(6) / 8) ** (-1 / 3)}
 
 
@@ -104,6 +120,7 @@ class SizeLimits:
     n_atoms: int  # the largest training cluster
     compact: float  # largest envelope diameter of a compact training shape (Å)
     any_shape: float  # largest envelope diameter of any training shape (Å)
+    twinned: float = math.inf  # largest extent of a training shape in TWIN_RATIO (Å)
 
 
 def size_limits(bundle_metadata: Mapping[str, Any] | None, bond_length: float) -> SizeLimits:
@@ -124,7 +141,8 @@ def size_limits(bundle_metadata: Mapping[str, Any] | None, bond_length: float) -
     packing = max([1.0] + [_LOOSE_PACKING[t] for t in types if t in _LOOSE_PACKING])
     compact = volume_equivalent_diameter(n_max, bond_length) * packing
     limit = ANY_SHAPE_LIMIT.get(str(meta.get("library_kind", "mmnp")), ANY_SHAPE_LIMIT["mmnp"])
-    return SizeLimits(n_max, compact, max(compact, limit * bond_length))
+    twinned = TWIN_EXTENT_FRACTION * volume_equivalent_diameter(n_max, bond_length)
+    return SizeLimits(n_max, compact, max(compact, limit * bond_length), twinned)
 
 
 def diagnose_data(
@@ -146,8 +164,32 @@ def diagnose_data(
     return out
 
 
-def _size_warning(data: PDFData, meta: Mapping[str, Any] | None) -> Diagnostic | None:
-    from deepstruc_gui.science.particle_size import atoms_in_sphere, estimate_diameter
+@dataclass(frozen=True)
+class SizeAssessment:
+    """The particle diameter the size warning reports (Å, 1σ), whether it is beyond the
+    training set (``beyond``), and whether it was read from the extent of a multiply
+    twinned-looking envelope (``twinned``); ``estimate`` is the envelope fit
+    (``SizeEstimate``), ``limits`` the training limits at the data's ``bond`` length."""
+
+    diameter: float
+    uncertainty: float
+    beyond: bool
+    twinned: bool
+    estimate: Any
+    limits: SizeLimits
+    bond: float
+
+
+def assess_size(data: PDFData, meta: Mapping[str, Any] | None = None) -> SizeAssessment | None:
+    """Is the particle whose G(r) this is larger than the training structures?
+
+    None when the data are too short or have no peak. The rules (docs/WARNINGS.md): the
+    envelope diameter beyond the compact limit for a compact envelope, or beyond the
+    any-shape limit; or, for an envelope ratio in ``TWIN_RATIO``, the extent beyond
+    ``SizeLimits.twinned`` (then the diameter is the larger of the envelope's and
+    ``twin_diameter``).
+    """
+    from deepstruc_gui.science.particle_size import estimate_diameter
     from deepstruc_gui.science.peaks import first_peak_position
 
     qdamp = data.metadata.get("qdamp")
@@ -161,17 +203,51 @@ def _size_warning(data: PDFData, meta: Mapping[str, Any] | None) -> Diagnostic |
     d, err = estimate
     cautious = estimate.lowest  # without a header Qdamp: the smallest D it could be
     compact = estimate.tail_exponent < COMPACT_EXPONENT and estimate.envelope_ratio >= COMPACT_RATIO
-    if not (cautious > limits.any_shape or (compact and cautious > limits.compact)):
+    by_envelope = cautious > limits.any_shape or (compact and cautious > limits.compact)
+    # a single crystal's envelope follows the sphere's γ0 and ends at 0.82–0.86 × its D;
+    # in twinned particles it ends at ≥ 0.89 × D (decahedra 0.92–1.0, icosahedra up to 1.5)
+    short = estimate.extent >= TWIN_EXTENT_OVER_D * d
+    twinned = (
+        (short or not (compact and cautious > limits.compact))
+        and TWIN_RATIO[0] <= estimate.envelope_ratio < TWIN_RATIO[1]
+        and estimate.extent > limits.twinned
+        and estimate.noise < TWIN_MAX_NOISE
+    )
+    if twinned:  # the envelope shows only coherent domains: read the size from the extent
+        d = max(d, estimate.twin_diameter)
+        err = max(err, estimate.twin_uncertainty)
+    return SizeAssessment(d, err, by_envelope or twinned, twinned, estimate, limits, bond)
+
+
+def _size_warning(data: PDFData, meta: Mapping[str, Any] | None) -> Diagnostic | None:
+    from deepstruc_gui.science.particle_size import atoms_in_sphere
+
+    size = assess_size(data, meta)
+    if size is None or not size.beyond:
         return None
+    d, err, bond, limits, estimate = (
+        size.diameter,
+        size.uncertainty,
+        size.bond,
+        size.limits,
+        size.estimate,
+    )
+    note = " (beyond the end of the data: read from the envelope's shape)"
+    note = note if estimate.extrapolated else ""
+    if size.twinned:
+        note = (
+            ", read from how far G(r) still oscillates: its envelope decays early, as in a "
+            "multiply twinned (icosahedral or decahedral) particle"
+            + (", and past the end of the data: a lower bound" if estimate.extent_at_end else "")
+        )
     n_est = atoms_in_sphere(d, bond)
     n_lo = atoms_in_sphere(max(d - err, 0.0), bond)
     n_hi = atoms_in_sphere(d + err, bond)
-    beyond = " (beyond the end of the data: read from the envelope's shape)"
     return Diagnostic(
         "beyond-training-size",
         f"the particle looks larger than any training structure: its PDF stays above "
         f"the noise out to a diameter of about {d / 10:.1f} ± {err / 10:.1f} nm "
-        f"({d:.0f} ± {err:.0f} Å{beyond if estimate.extrapolated else ''}; roughly "
+        f"({d:.0f} ± {err:.0f} Å{note}; roughly "
         f"{_round_count(n_est)} atoms, {_round_count(n_lo)}–{_round_count(n_hi)}), while the "
         f"model's largest clusters have {limits.n_atoms} atoms (about {limits.compact:.0f} Å "
         f"at this {bond:.2f} Å bond length). Candidates are at most {limits.n_atoms} atoms, "
