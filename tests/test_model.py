@@ -23,7 +23,7 @@ from deepstruc_gui.model.training import (
     adopt_last_epoch,
     augment_pdf,
     export_bundle,
-    refit_prior,
+    refit_prior_on_posteriors,
     train,
 )
 
@@ -143,7 +143,7 @@ def test_prior_refit_on_bond_scaled_input(trained, tmp_path) -> None:
     ckpt = torch.load(copy / "checkpoint.pt", weights_only=False)["model"]
     best = torch.load(copy / "best.pt", weights_only=True)
     assert all(torch.equal(ckpt[k], best[k]) for k in ckpt)
-    result = refit_prior(copy, steps=500, log=lambda *_: None)
+    result = refit_prior_on_posteriors(copy, steps=500, log=lambda *_: None)
     assert set(result) == {"before", "after", "kept"}
     assert result["after"]["prior_coord"] > 0
     meta = json.loads((copy / "run.json").read_text())
@@ -235,7 +235,9 @@ def test_predict_cli_writes_structures_fits_and_summary(random_bundle, tmp_path,
     atoms = ase.io.read(xyz)
     assert set(atoms.get_chemical_symbols()) == {"Pt"}
     assert len(atoms) == data["candidates"][0]["n_atoms"]
-    fit = np.loadtxt(out / "rank01_fit.csv", delimiter=",", skiprows=1)
+    rows = [x for x in (out / "rank01_fit.csv").read_text().splitlines() if x[:1] != "#"]
+    assert rows[0] == "r,Gobs,Gcalc,Gdiff"
+    fit = np.loadtxt(rows[1:], delimiter=",")
     assert fit.shape[1] == 4
     # seedable: the same seed gives the same ranking
     main(

@@ -6,8 +6,10 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from deepstruc_gui.cli.args import SEED as SEED_TYPE
+from deepstruc_gui.cli.args import THREADS, number
 from deepstruc_gui.cli.main import UserError
-from deepstruc_gui.science.debye import TRAINING_PARAMETERS, PDFParameters
+from deepstruc_gui.science.parameters import TRAINING_PARAMETERS, PDFParameters
 
 PARAMETER_HELP = {
     "qmin": "smallest Q of the transform (Å⁻¹)",
@@ -21,15 +23,19 @@ PARAMETER_HELP = {
 }
 
 
-def add_pdf_parameter_arguments(parser: argparse.ArgumentParser, names: list[str]) -> None:
-    """--qmin, --qmax … with the training defaults shown in --help."""
+def add_pdf_parameter_arguments(
+    parser: argparse.ArgumentParser, names: list[str], from_header: bool = False
+) -> None:
+    """--qmin, --qmax … with the training defaults shown in --help (``from_header``:
+    a measured file's header comes first)."""
     for name in names:
         default = getattr(TRAINING_PARAMETERS, name)
+        said = f"the data header's, else {default:g}" if from_header else f"{default:g}"
         parser.add_argument(
             f"--{name}",
-            type=float,
+            type=number(0.0, 1000.0),
             default=None,
-            help=f"{PARAMETER_HELP[name]} (default {default:g})",
+            help=f"{PARAMETER_HELP[name]} (default: {said})",
         )
 
 
@@ -76,8 +82,10 @@ def add_refit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", default=None, help="bundle folder to write (default: in place)"
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--seed", type=SEED_TYPE, default=0, help="random seed")
+    parser.add_argument(
+        "--threads", type=THREADS, default=None, help="CPU threads (default: torch's choice)"
+    )
 
 
 def run_refit(args: argparse.Namespace, refit: Callable[[Path, str, Path], object]) -> int:
@@ -111,3 +119,13 @@ def parse_widths(text: str, option: str) -> tuple[int, ...]:
             f"{option}: give widths as positive integers separated by commas, not {text!r}"
         )
     return widths
+
+
+def progress_bar(desc: str, total: int | None = None, unit: str = "it"):
+    """A tqdm progress bar on stderr when it is a terminal; silent otherwise (pipes,
+    logs, tests). Use as a context manager; ``bar.write`` prints without breaking it."""
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=None, file=sys.stderr, leave=False)

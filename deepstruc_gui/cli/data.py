@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.args import SEED, integer
+
 HELP = "build a training library (mmnp: seven types; stacking: fcc/hcp/faulted) or describe one"
 
 
@@ -25,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="METAL",
         help="subset of metals, e.g. Pt Au (default: all 28 for mmnp; Co Pt Au for stacking)",
     )
-    build.add_argument("--max-atoms", type=int, default=200, help="largest cluster (default 200)")
-    build.add_argument("--seed", type=int, default=0, help="seed of the train/val/test split")
+    build.add_argument("--max-atoms", type=integer(2, 10_000), default=200, help="largest cluster")
+    build.add_argument("--seed", type=SEED, default=0, help="seed of the train/val/test split")
     build.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     info = sub.add_parser("info", help="counts by type and size, parameters, split sizes")
     info.add_argument("file")

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.args import POSITIVE_INT, SEED
+
 HELP = "measure a model on the test split: MAE, type and size accuracy, Rw, map quality"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
     parser.add_argument("--library", required=True, help="the library the model was trained on")
-    parser.add_argument("--samples", type=int, default=100, help="candidates per structure")
-    parser.add_argument("--limit", type=int, default=None, help="evaluate only this many")
+    parser.add_argument(
+        "--samples", type=POSITIVE_INT, default=100, help="candidates per structure"
+    )
+    parser.add_argument(
+        "--limit", type=POSITIVE_INT, default=None, help="evaluate only this many (default: all)"
+    )
     parser.add_argument("--json", default=None, help="write the metrics here")
-    parser.add_argument("--device", default=None)
+    parser.add_argument("--device", default=None, help="torch device (default: cuda if present)")
     parser.add_argument(
         "--measured-like",
         action="store_true",
         help="test on the test structures' G(r) simulated under other experimental "
         "conditions (Qmin, Qmax, Qdamp, ADP, delta2, noise, range) instead of the library's",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of sampling and conditions")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of sampling and conditions")
     parser.add_argument(
         "--store", action="store_true", help="also write the metrics into the bundle's model.json"
     )
@@ -30,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     import numpy as np
-    from tqdm import tqdm
 
+    from deepstruc_gui.cli.common import progress_bar
     from deepstruc_gui.cli.main import UserError
     from deepstruc_gui.model.bundle import BundleError, ModelBundle, resolve_model
     from deepstruc_gui.model.evaluation import evaluate_structures, map_quality, summarise
@@ -54,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
         structures = [library.structure(int(i)) for i in test]
         measured_like = measured_like_pdfs(structures, 1, args.seed, base=library.parameters)
-    bar = tqdm(total=len(test), desc="test structures")
+    bar = progress_bar("test structures", total=len(test), unit="structure")
     results = evaluate_structures(
         predictor,
         library,

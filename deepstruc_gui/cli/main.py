@@ -8,8 +8,11 @@ imported only when listed here, and heavy libraries only inside ``run``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import os
 import sys
+from pathlib import Path
 
 from deepstruc_gui import __version__
 
@@ -31,17 +34,31 @@ class UserError(Exception):
     """A problem with the user's input: printed as one clear line, exit code 2."""
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, unless it is None or False (nothing to show) or
+    the help text already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deepstruc-gui",
         description="Solve nanoparticle structures from PDF data with DeepStruc. "
         "Without a subcommand the window opens (optionally on FILE).",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
-        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        p = sub.add_parser(
+            name, help=module.HELP, description=module.HELP, formatter_class=HelpFormatter
+        )
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
@@ -50,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
+        if argv and not Path(argv[0]).exists():
+            return _unknown_word(argv[0])
+        if not has_display():
+            print(
+                "deepstruc-gui: no display, so the window cannot open; headless work goes "
+                f"through a subcommand ({', '.join(SUBCOMMANDS)}); see deepstruc-gui --help",
+                file=sys.stderr,
+            )
+            return 2
         return _open_window(argv)
     if argv[0] == "--self-test":  # the installer's spelling of the subcommand
         argv = ["self-test", *argv[1:]]
@@ -66,6 +92,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def has_display() -> bool:
+    """Whether a window can open: always on Windows and macOS; elsewhere an X11 or
+    Wayland display, or a Qt platform chosen explicitly (``QT_QPA_PLATFORM``, e.g.
+    ``offscreen`` in tests)."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def _unknown_word(word: str) -> int:
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    print(
+        f"deepstruc-gui: error: '{word}' is neither a command nor an existing file; "
+        f"{hint}commands: {', '.join(SUBCOMMANDS)} (see deepstruc-gui --help)",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _open_window(argv: list[str]) -> int:

@@ -1,36 +1,73 @@
-"""``deepstruc-gui predict``: the whole DeepStruc solve of one PDF, headless."""
+"""``deepstruc-gui predict``: the whole DeepStruc solve of one PDF, headless.
+
+The search is :func:`deepstruc_gui.model.pipeline.run_solve` (the same the window and
+the notebook API run); ``--out`` writes through :mod:`deepstruc_gui.model.export`, the
+same files the window's export writes.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.args import POSITIVE, SEED, check_fit_range, integer, number
+from deepstruc_gui.cli.common import add_pdf_parameter_arguments
+
 HELP = "sample the latent region of a PDF, decode, fit and rank candidate structures"
+SIMULATION_OPTIONS = ["qmin", "qmax", "qdamp", "delta2", "biso"]
+# the limits of model.pipeline (not imported here: --help stays fast)
+MAX_SAMPLES = 100_000
+MAX_SIGMA = 50.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="measured G(r) file")
-    parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
-    parser.add_argument("--samples", type=int, default=1000)
-    parser.add_argument("--sigma", type=float, default=3.0, help="region: k·σ of the prior")
+    parser.add_argument(
+        "--model", default=None, help="shipped model name or bundle folder (default: mmnp)"
+    )
+    parser.add_argument(
+        "--samples",
+        type=integer(1, MAX_SAMPLES),
+        default=1000,
+        help="latent points searched in the region",
+    )
+    parser.add_argument(
+        "--sigma",
+        type=number(0.0, MAX_SIGMA, above=True),
+        default=3.0,
+        help="region: k·σ of the prior",
+    )
     parser.add_argument(
         "--center",
-        type=float,
+        type=number(),
         nargs=2,
         metavar=("X", "Y"),
         default=None,
         help="sample around this latent point instead of the prior mean",
     )
     parser.add_argument(
-        "--radius", type=float, default=None, help="circle radius (overrides --sigma)"
+        "--radius", type=POSITIVE, default=None, help="circle radius (overrides --sigma)"
     )
-    parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--out", default=None, help="folder for xyz and fit CSV files")
+    parser.add_argument(
+        "--top", type=integer(1, MAX_SAMPLES), default=10, help="candidates printed and written"
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="folder for structures (.xyz, top.extxyz), fits (.csv, .fgr) and the ranked table",
+    )
     parser.add_argument("--json", default=None, help="write a JSON summary here")
-    parser.add_argument("--element", default=None, help="element of the exported structures")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rmin", type=float, default=2.0)
-    parser.add_argument("--rmax", type=float, default=30.0)
-    parser.add_argument("--device", default=None)
+    parser.add_argument(
+        "--element", default=None, help="element of the structures (default: the data header's)"
+    )
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the region's sampling")
+    parser.add_argument("--rmin", type=number(0.0, 200.0), default=2.0, help="fit range start (Å)")
+    parser.add_argument(
+        "--rmax", type=number(0.0, 200.0, above=True), default=30.0, help="fit range end (Å)"
+    )
+    add_pdf_parameter_arguments(parser, SIMULATION_OPTIONS, from_header=True)
+    parser.add_argument("--refine-qdamp", action="store_true", help="refine Qdamp too")
+    parser.add_argument("--refine-delta2", action="store_true", help="refine delta2 too")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda if present)")
     parser.add_argument(
         "--whole-map",
         action="store_true",
@@ -46,67 +83,73 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import time
     from pathlib import Path
 
-    import numpy as np
-    from ase import Atoms
     from ase.data import atomic_numbers
 
-    from deepstruc_gui.cli.common import read_data_file
+    from deepstruc_gui.cli.common import progress_bar, read_data_file
     from deepstruc_gui.cli.main import UserError
-    from deepstruc_gui.model.bundle import BundleError, ModelBundle, resolve_model
-    from deepstruc_gui.model.candidate import POOR_FIT_RW
-    from deepstruc_gui.model.inference import Predictor
-    from deepstruc_gui.model.solve import solve, solve_points, whole_map_points
-    from deepstruc_gui.science.debye import PDFParameters, parameters_from_metadata
-    from deepstruc_gui.science.fitting import FitConfig
-    from deepstruc_gui.util.atomic import atomic_write, atomic_write_text
+    from deepstruc_gui.model.bundle import BundleError
+    from deepstruc_gui.model.pipeline import SolveSettings, load_predictor, run_solve
+    from deepstruc_gui.science.pdf_io import PDFReadError
+    from deepstruc_gui.util.atomic import atomic_write_text
 
+    check_fit_range(args.rmin, args.rmax)
     data = read_data_file(args.data)
     element = args.element or data.main_element
     if (args.out or args.json) and not element:
         raise UserError(f"{args.data}: no composition in the header; give --element SYMBOL")
     if element and element not in atomic_numbers:
         raise UserError(f"--element {element}: not a chemical element")
+    overrides = {n: getattr(args, n) for n in SIMULATION_OPTIONS if getattr(args, n) is not None}
     try:
-        bundle = ModelBundle.load(resolve_model(args.model))
-        predictor = Predictor(bundle, args.device)
+        settings = SolveSettings(
+            rmin=args.rmin,
+            rmax=args.rmax,
+            samples=args.samples,
+            sigma=args.sigma,
+            center=tuple(args.center) if args.center else None,
+            radius=args.radius,
+            seed=args.seed,
+            whole_map=args.whole_map,
+            fallback=not args.no_fallback,
+            element=element,
+            overrides=overrides,
+            refine_qdamp=args.refine_qdamp,
+            refine_delta2=args.refine_delta2,
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    try:
+        predictor = load_predictor(args.model, args.device)
     except BundleError as exc:
         raise UserError(str(exc)) from exc
-    base = PDFParameters.from_dict(bundle.metadata["pdf_parameters"])
-    params = parameters_from_metadata(data.metadata, base)
-    try:
-        config = FitConfig(rmin=args.rmin, rmax=args.rmax, params=params)
-        model_input = data.model_input()
-    except ValueError as exc:
-        raise UserError(f"{args.data}: {exc}") from exc
-    mean, sigma = predictor.prior(model_input)
-    bond = predictor.bond_length(model_input)
-    center = np.asarray(args.center, float) if args.center else mean
-    radius = args.radius if args.radius is not None else args.sigma * sigma
-    print(f"model {bundle.name} on {predictor.device_name}")
+    print(f"model {predictor.bundle.name} on {predictor.device_name}")
+    with progress_bar("fitting", unit="candidate") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            result = run_solve(data, predictor, settings, progress=progress, log=bar.write)
+        except PDFReadError as exc:
+            raise UserError(str(exc)) from exc
+        except ValueError as exc:
+            raise UserError(f"{args.data}: {exc}") from exc
+    mean, sigma = result.prior_mean, result.prior_sigma
     print(f"prior mean ({mean[0]:.3f}, {mean[1]:.3f}), σ ({sigma[0]:.3f}, {sigma[1]:.3f})")
-    print(f"nearest-neighbour distance read from the PDF: {bond:.3f} Å")
-    t0 = time.perf_counter()
-    search = "whole map" if args.whole_map else "region"
-    if args.whole_map:
-        ranked = solve_points(data, predictor, whole_map_points(predictor), config)
-    else:
-        ranked = solve(data, predictor, center, radius, args.samples, config, seed=args.seed)
-        if ranked and ranked[0].rw > POOR_FIT_RW:
-            print(
-                f"the best Rw in this region is {ranked[0].rw:.3f} (above {POOR_FIT_RW}): "
-                "the prior may have misplaced these data"
-                + ("" if args.no_fallback else "; searching the whole map as well")
-            )
-            if not args.no_fallback:
-                search = "region, then whole map"
-                more = solve_points(data, predictor, whole_map_points(predictor), config)
-                ranked = sorted(ranked + more, key=lambda c: c.rw)
-    elapsed = time.perf_counter() - t0
-    top = ranked[: args.top]
-    print(f"{len(ranked)} candidates ({search}) in {elapsed:.1f} s; best {len(top)}:")
+    print(f"nearest-neighbour distance read from the PDF: {result.bond_length:.3f} Å")
+    sources = ", ".join(
+        f"{name} {value:g} ({result.parameter_sources[name]})"
+        for name, value in result.parameters.items()
+    )
+    print(f"fit {settings.rmin:g}–{settings.rmax:g} Å from {sources}")
+    top = result.candidates[: args.top]
+    print(
+        f"{len(result.candidates)} candidates ({result.search}) in {result.seconds:.1f} s; "
+        f"best {len(top)}:"
+    )
     print(
         f"{'rank':>4} {'Rw':>7} {'atoms':>5} {'type':<12} {'scale':>8} {'expand':>7} "
         f"{'Biso':>6} {'z1':>7} {'z2':>7}"
@@ -117,49 +160,14 @@ def run(args: argparse.Namespace) -> int:
             f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}"
         )
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for k, c in enumerate(top, 1):
-            atoms = Atoms(f"{element}{c.n_atoms}", positions=c.positions)
-            with atomic_write(out / f"rank{k:02d}_{c.nearest_type}_{c.n_atoms}.xyz") as fh:
-                atoms.write(fh, format="xyz")
-            inside = (data.r >= args.rmin) & (data.r <= args.rmax)
-            table = np.column_stack([c.r, data.g[inside], c.gcalc, data.g[inside] - c.gcalc])
-            with atomic_write(out / f"rank{k:02d}_fit.csv") as fh:
-                fh.write("r,Gobs,Gcalc,diff\n")
-                np.savetxt(fh, table, delimiter=",", fmt="%.6g")
-        print(f"wrote {len(top)} structures and fits to {out}")
+        from deepstruc_gui.model.export import write_result
+
+        try:
+            written = write_result(args.out, result, data, top=args.top, element=element)
+        except OSError as exc:
+            raise UserError(f"{args.out}: cannot write ({exc.strerror or exc})") from exc
+        print(f"wrote {len(written)} files ({len(top)} structures and fits) to {Path(args.out)}")
     if args.json:
-        summary = {
-            "data": str(args.data),
-            "model": bundle.name,
-            "device": predictor.device_name,
-            "element": element,
-            "prior_mean": mean.tolist(),
-            "prior_sigma": sigma.tolist(),
-            "bond_length": bond,
-            "center": np.asarray(center).tolist(),
-            "radius": np.broadcast_to(np.asarray(radius, float), (2,)).tolist(),
-            "samples": len(ranked),
-            "whole_map": args.whole_map,
-            "search": search,
-            "seed": args.seed,
-            "seconds": round(elapsed, 2),
-            "fit_range": [args.rmin, args.rmax],
-            "candidates": [
-                {
-                    "rank": k,
-                    "rw": c.rw,
-                    "n_atoms": c.n_atoms,
-                    "nearest_type": c.nearest_type,
-                    "scale": c.scale,
-                    "expansion": c.expansion,
-                    "biso": c.biso,
-                    "latent": c.latent.tolist(),
-                }
-                for k, c in enumerate(top, 1)
-            ],
-        }
-        atomic_write_text(args.json, json.dumps(summary, indent=1))
+        atomic_write_text(args.json, json.dumps(result.to_dict(top=args.top), indent=1))
         print(f"wrote {args.json}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.args import POSITIVE, POSITIVE_INT, integer, number
 from deepstruc_gui.cli.common import add_refit_arguments, parse_widths, run_refit
 
 HELP = (
@@ -14,12 +15,12 @@ HELP = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_refit_arguments(parser)
-    parser.add_argument("--steps", type=int, default=8000)
-    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--steps", type=POSITIVE_INT, default=8000, help="optimiser steps")
+    parser.add_argument("--lr", type=POSITIVE, default=1e-3, help="peak learning rate")
+    parser.add_argument("--batch-size", type=POSITIVE_INT, default=128, help="batch size")
     parser.add_argument(
         "--latent-noise",
-        type=float,
+        type=number(0.0),
         default=0.0,
         help="extra noise on the latent points (map units), so a shape owns its neighbourhood",
     )
@@ -31,18 +32,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fourier",
-        type=int,
+        type=integer(0, 4096),
         default=None,
         help="number of random Fourier features of z the new decoder reads (0: z itself)",
     )
     parser.add_argument(
-        "--fourier-scale", type=float, default=None, help="their frequency spread per unit"
+        "--fourier-scale", type=POSITIVE, default=None, help="their frequency spread per unit"
     )
     parser.add_argument(
         "--hidden", default=None, help="widths of the new decoder's layers, e.g. 512,1024,1024"
     )
     parser.add_argument(
-        "--slots", type=int, default=None, help="decoder slots (256: a block per layer)"
+        "--slots",
+        type=integer(2, 10_000),
+        default=None,
+        help="decoder slots (256: a block per layer)",
     )
 
 
@@ -72,6 +76,17 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep,
         seed=args.seed,
     )
-    return run_refit(
-        args, lambda source, library, output: refit_decoder(source, library, output, config)
-    )
+    from deepstruc_gui.cli.common import progress_bar
+
+    with progress_bar("decoder refit", total=args.steps, unit="step") as bar:
+        return run_refit(
+            args,
+            lambda source, library, output: refit_decoder(
+                source,
+                library,
+                output,
+                config,
+                log=bar.write,
+                on_step=lambda done, total: bar.update(done - bar.n),
+            ),
+        )

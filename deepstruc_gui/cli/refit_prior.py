@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from deepstruc_gui.cli.args import POSITIVE, POSITIVE_INT
 from deepstruc_gui.cli.common import add_refit_arguments, run_refit
 
 HELP = (
@@ -14,25 +15,32 @@ HELP = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_refit_arguments(parser)
-    parser.add_argument("--steps", type=int, default=6000)
-    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--steps", type=POSITIVE_INT, default=6000, help="optimiser steps")
+    parser.add_argument("--lr", type=POSITIVE, default=5e-4, help="learning rate")
     parser.add_argument(
-        "--variants", type=int, default=8, help="measured-like variants per training structure"
+        "--variants",
+        type=POSITIVE_INT,
+        default=8,
+        help="measured-like variants per training structure",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    from deepstruc_gui.cli.common import progress_bar
     from deepstruc_gui.model.prior_fit import refit_measured_like
 
-    return run_refit(
-        args,
-        lambda source, library, output: refit_measured_like(
-            source,
-            library,
-            output,
-            steps=args.steps,
-            lr=args.lr,
-            n_variants=args.variants,
-            seed=args.seed,
-        ),
-    )
+    with progress_bar("prior refit", total=args.steps, unit="step") as bar:
+        return run_refit(
+            args,
+            lambda source, library, output: refit_measured_like(
+                source,
+                library,
+                output,
+                steps=args.steps,
+                lr=args.lr,
+                n_variants=args.variants,
+                seed=args.seed,
+                log=bar.write,
+                on_step=lambda done, total: bar.update(done - bar.n),
+            ),
+        )

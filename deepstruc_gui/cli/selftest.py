@@ -23,32 +23,29 @@ def examples_directory() -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from deepstruc_gui.cli.args import integer
+
     parser.add_argument("--model", default=None, help="model name or bundle folder")
-    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--samples", type=integer(1, 100_000), default=200, help="latent points searched"
+    )
     parser.add_argument("--data", default=None, help="PDF file (default: the Pt example)")
 
 
 def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
-        from deepstruc_gui.model.bundle import ModelBundle, resolve_model
-        from deepstruc_gui.model.inference import Predictor
-        from deepstruc_gui.model.solve import solve
-        from deepstruc_gui.science.debye import PDFParameters, parameters_from_metadata
-        from deepstruc_gui.science.fitting import FitConfig
+        from deepstruc_gui.model.pipeline import SolveSettings, load_predictor, run_solve
         from deepstruc_gui.science.pdf_io import read_pdf
 
-        bundle = ModelBundle.load(resolve_model(args.model))
-        predictor = Predictor(bundle)
+        predictor = load_predictor(args.model)
+        bundle = predictor.bundle
         data = read_pdf(args.data or examples_directory() / "JQ_S1.gr")
-        params = parameters_from_metadata(
-            data.metadata, PDFParameters.from_dict(bundle.metadata["pdf_parameters"])
-        )
         t_load = time.perf_counter() - t0
-        mean, sigma = predictor.prior(data.model_input())
-        ranked = solve(
-            data, predictor, mean, 3 * sigma, args.samples, FitConfig(params=params), seed=0
-        )
+        # the region only: the self-test checks the pipeline runs, quickly
+        settings = SolveSettings(samples=args.samples, seed=0, fallback=False)
+        result = run_solve(data, predictor, settings)
+        ranked, mean, sigma = result.candidates, result.prior_mean, result.prior_sigma
     except Exception as exc:  # the whole point is to report any failure clearly
         print(f"self-test FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

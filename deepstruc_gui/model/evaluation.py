@@ -30,9 +30,10 @@ from deepstruc_gui.model.bundle import LatentMap
 from deepstruc_gui.model.inference import Predictor
 from deepstruc_gui.model.library import Library, shape_label
 from deepstruc_gui.model.measured_like import MeasuredLikePDFs
+from deepstruc_gui.model.pipeline import fit_config_for
 from deepstruc_gui.model.solve import region_points
 from deepstruc_gui.science.debye import PDFParameters
-from deepstruc_gui.science.fitting import FitConfig, fit_candidates
+from deepstruc_gui.science.fitting import fit_candidates
 
 
 def matched_mae(pred: np.ndarray, true: np.ndarray) -> float:
@@ -99,7 +100,8 @@ def evaluate_structures(
             [mean[None], region_points(predictor.map_mu, mean, sigma * sig, samples, rng)]
         )
         clusters = predictor.decode(z, predictor.bond_length(g))
-        fit = fit_candidates(clusters, r, g, FitConfig(params=params), device=predictor.device)
+        config, _ = fit_config_for(None, params)  # the simulated Qmin/Qmax, fit 2–30 Å
+        fit = fit_candidates(clusters, r, g, config, device=predictor.device)
         pred0 = clusters[0] * fit.expansion[0]
         best = int(np.argmin(fit.rw))
         pred_best = clusters[best] * fit.expansion[best]

@@ -10,15 +10,16 @@ import numpy as np
 import torch
 
 from deepstruc_gui.model.bundle import ModelBundle
+from deepstruc_gui.science.debye import default_device
+from deepstruc_gui.science.grid import MODEL_R
 from deepstruc_gui.science.peaks import first_peak_position
 
 PRESENCE_THRESHOLD = 0.0  # logit > 0  ⇔  probability > 0.5
 
 
 def choose_device(device: str | torch.device | None = None) -> torch.device:
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """``device`` as a torch device; None: :func:`~deepstruc_gui.science.debye.default_device`."""
+    return torch.device(device) if device is not None else default_device()
 
 
 def device_description(device: torch.device) -> str:
@@ -40,7 +41,7 @@ class Predictor:
         self.bond_units = bool(self.network.arch.bond_units)
         #: bond length used when no PDF says otherwise (the training set's mean)
         self.default_bond = float(bundle.metadata.get("default_bond_length", 2.75))
-        self.r_model = 2.0 + 0.01 * np.arange(self.network.arch.n_points)
+        self.r_model = np.asarray(MODEL_R[: self.network.arch.n_points], dtype=float)
         self._map_mu = np.asarray(bundle.latent_map.mu, dtype=np.float64)
         self._map_types = np.asarray(bundle.latent_map.types)
 
@@ -138,9 +139,3 @@ class Predictor:
         model 99.5 % either way).
         """
         return self.nearest_type(z, k=1)
-
-    def nearest_structures(self, z: np.ndarray, k: int = 1) -> np.ndarray:
-        """Indices into the latent map of the k nearest training structures."""
-        z = np.asarray(z, dtype=np.float64).reshape(-1, 2)
-        d2 = ((z[:, None, :] - self._map_mu[None, :, :]) ** 2).sum(-1)
-        return np.argsort(d2, axis=1)[:, :k]

@@ -131,7 +131,9 @@ def mmnp_entries(
     from deepstruc_gui.science.elements import METALS
 
     groups = _metal_groups(metals, METALS)
-    with tqdm(total=len(CLUSTER_TYPES), desc="shapes", unit="type", disable=not progress) as bar:
+    with tqdm(
+        total=len(CLUSTER_TYPES), desc="shapes", unit="type", disable=None if progress else True
+    ) as bar:
         shapes = unique_shapes(min_atoms, max_atoms, progress=bar.update)
     entries = []
     for nn, group in groups.items():
@@ -322,7 +324,9 @@ def _stage_pdfs(
     pdf = work["pdf"]
     done = int(work.attrs.get("pdf_chunks_done", 0))
     starts = list(range(0, len(entries), PDF_CHUNK))
-    with tqdm(total=len(entries), desc="PDFs", unit="cluster", disable=not progress) as bar:
+    with tqdm(
+        total=len(entries), desc="PDFs", unit="cluster", disable=None if progress else True
+    ) as bar:
         bar.update(min(done * PDF_CHUNK, len(entries)))
         for chunk, start in enumerate(starts):
             if chunk < done:
@@ -354,7 +358,7 @@ def _write_final(
     from tqdm import tqdm
 
     edges, lengths, edge_offsets = [], [], [0]
-    for e in tqdm(entries, desc="graphs", unit="cluster", disable=not progress):
+    for e in tqdm(entries, desc="graphs", unit="cluster", disable=None if progress else True):
         ei, el = neighbour_edges(e.positions, EDGE_CUTOFF_FACTOR * e.nn_distance)
         edges.append(ei)
         lengths.append(el)

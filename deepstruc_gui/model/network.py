@@ -23,6 +23,8 @@ from torch import nn
 from torch_geometric.nn import GATv2Conv
 from torch_geometric.nn.aggr import AttentionalAggregation
 
+from deepstruc_gui.science.grid import MODEL_NPOINTS, MODEL_RMIN, MODEL_RSTEP
+
 LATENT_DIM = 2
 
 
@@ -30,7 +32,7 @@ LATENT_DIM = 2
 class Architecture:
     """Sizes of every part; stored in the bundle so weights can be rebuilt."""
 
-    n_points: int = 2800
+    n_points: int = MODEL_NPOINTS
     max_atoms: int = 200
     cond_hidden: int = 256
     cond_dim: int = 48
@@ -238,7 +240,7 @@ class DeepStrucVAE(nn.Module):
     def resample_by_bond(self, pdf: torch.Tensor, bond: torch.Tensor) -> torch.Tensor:
         """G at r = s·d on the fixed grid of s (linear interpolation, 0 outside 2–30 Å)."""
         r = self.scaled_grid[None, :] * bond[:, None]
-        pos = (r - 2.0) / 0.01
+        pos = (r - MODEL_RMIN) / MODEL_RSTEP  # index on science.grid.MODEL_R
         lo = pos.floor().clamp(0, self.arch.n_points - 2)
         w = (pos - lo).clamp(0, 1)
         lo = lo.long()

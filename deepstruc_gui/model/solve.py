@@ -131,14 +131,18 @@ def evaluate_points(
     z: np.ndarray,
     fit_config: FitConfig,
     cancel: CancelToken | None = None,
+    bond: float | None = None,
 ) -> list[Candidate]:
     """Decode and fit the given latent points (in input order).
 
-    Clusters come out at the bond length the model reads from ``data``; the fit then
+    Clusters come out at the bond length the model reads from ``data`` (pass it as
+    ``bond``, in Å, to skip reading it again: a search reads it once); the fit then
     refines it through the expansion factor.
     """
     z = np.asarray(z, dtype=float).reshape(-1, 2)
-    clusters = predictor.decode(z, predictor.bond_length(data.model_input()))
+    if bond is None:
+        bond = predictor.bond_length(data.model_input())
+    clusters = predictor.decode(z, bond)
     check(cancel)
     result = fit_candidates(
         clusters, data.r, data.g, fit_config, device=predictor.device, cancel=cancel
@@ -157,6 +161,7 @@ def solve(
     cancel: CancelToken | None = None,
     on_batch: Callable[[list[Candidate]], None] | None = None,
     batch_size: int = 100,
+    bond: float | None = None,
 ) -> list[Candidate]:
     """Search ``n_samples`` points of the region (see :func:`region_points`) batch by batch.
 
@@ -165,7 +170,7 @@ def solve(
     """
     rng = np.random.default_rng(seed)
     z_all = region_points(predictor.map_mu, np.asarray(center, float), radius, n_samples, rng)
-    return solve_points(data, predictor, z_all, fit_config, cancel, on_batch, batch_size)
+    return solve_points(data, predictor, z_all, fit_config, cancel, on_batch, batch_size, bond)
 
 
 def whole_map_points(predictor: Predictor) -> np.ndarray:
@@ -186,14 +191,21 @@ def solve_points(
     cancel: CancelToken | None = None,
     on_batch: Callable[[list[Candidate]], None] | None = None,
     batch_size: int = 100,
+    bond: float | None = None,
 ) -> list[Candidate]:
-    """Decode and fit the given latent points batch by batch, ranking as they come."""
+    """Decode and fit the given latent points batch by batch, ranking as they come.
+
+    ``bond``: the data's nearest-neighbour distance (Å); read from ``data`` once here
+    when not given, never once per batch.
+    """
     z_all = np.asarray(z_all, dtype=float).reshape(-1, 2)
+    if bond is None and len(z_all):
+        bond = predictor.bond_length(data.model_input())
     ranked: list[Candidate] = []
     for start in range(0, len(z_all), batch_size):
         check(cancel)
         batch = evaluate_points(
-            data, predictor, z_all[start : start + batch_size], fit_config, cancel
+            data, predictor, z_all[start : start + batch_size], fit_config, cancel, bond
         )
         ranked = sorted(ranked + batch, key=lambda c: c.rw)
         if on_batch is not None:

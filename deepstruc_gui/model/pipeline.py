@@ -1,0 +1,404 @@
+"""The one path from a loaded PDF and the user's settings to ranked candidates.
+
+``predict``, ``self-test``, the notebook API (``deepstruc_gui.solve``) and the
+window's presenter all go through here, so they fit the same way:
+
+* :func:`fit_config_for` turns the data's header, the model's simulation parameters
+  and the user's overrides into a :class:`~deepstruc_gui.science.parameters.FitConfig`
+  and says where each of Qmin, Qmax, Qdamp, delta2 and Biso came from;
+* :class:`SolveSettings` holds what the user chose (fit range, samples, region, seed,
+  whole map, fallback) and refuses impossible values with a message naming them;
+* :func:`run_solve` reads the model input and the bond length of the data once, places
+  the prior, searches the region (or the whole map), falls back to the whole map when
+  the region fits nothing (best Rw above ``POOR_FIT_RW``), and returns a
+  :class:`SolveResult` that says what the answer rests on.
+
+The search is DeepStruc's (Kjær, Anker et al., Digital Discovery 2, 69–80 (2023),
+doi:10.1039/d2dd00086e): sample the prior's latent region, decode, refine, rank by Rw.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from deepstruc_gui.model.candidate import POOR_FIT_RW, Candidate
+from deepstruc_gui.science.parameters import (
+    TRAINING_PARAMETERS,
+    FitConfig,
+    PDFParameters,
+    parameters_from_metadata,
+)
+from deepstruc_gui.util.cancel import CancelToken
+
+if TYPE_CHECKING:  # torch is imported only when a search runs
+    from deepstruc_gui.model.inference import Predictor
+    from deepstruc_gui.science.pdf_io import PDFData
+
+#: the simulation parameters a fit configuration takes from header, user or model
+PARAMETER_NAMES = ("qmin", "qmax", "qdamp", "delta2", "biso")
+#: settings beyond these are refused: they would run for hours or mean nothing
+MAX_SAMPLES = 100_000
+MAX_SIGMA = 50.0
+MAX_R = 200.0  # Å
+
+
+def fit_config_for(
+    data: PDFData | None,
+    base_params: PDFParameters = TRAINING_PARAMETERS,
+    rmin: float = 2.0,
+    rmax: float = 30.0,
+    overrides: Mapping[str, float] | None = None,
+    *,
+    refine_qdamp: bool = False,
+    refine_delta2: bool = False,
+) -> tuple[FitConfig, dict[str, str]]:
+    """The fit configuration of ``data`` and where each parameter came from.
+
+    ``base_params``: the model's simulation parameters (a bundle's
+    ``metadata["pdf_parameters"]``); Qmin, Qmax and Qdamp in the data's header replace
+    them where sane (:func:`~deepstruc_gui.science.parameters.parameters_from_metadata`,
+    as PDFgetX3 writes them); ``overrides`` (any of ``PARAMETER_NAMES``, Å⁻¹ or Å²)
+    replace both. ``rmin``/``rmax``: the fit range in Å.
+
+    Returns ``(config, sources)`` with ``sources[name]`` one of ``"header"``,
+    ``"user"``, ``"model default"`` for every name in ``PARAMETER_NAMES``.
+
+    Raises ``ValueError`` for an unknown override name, an empty fit range or
+    parameters :class:`PDFParameters` refuses (e.g. Qmin ≥ Qmax).
+    """
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(PARAMETER_NAMES))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; use {PARAMETER_NAMES}")
+    metadata = data.metadata if data is not None else {}
+    from_header = parameters_from_metadata(metadata, base_params)
+    sources: dict[str, str] = {}
+    for name in PARAMETER_NAMES:
+        value = metadata.get(name)
+        taken = (
+            isinstance(value, int | float)
+            and math.isfinite(value)
+            and getattr(from_header, name) == float(value)
+            and name in ("qmin", "qmax", "qdamp")
+        )
+        sources[name] = "header" if taken else "model default"
+    for name in overrides:
+        sources[name] = "user"
+    params = from_header.replace(**{k: float(v) for k, v in overrides.items()})
+    config = FitConfig(
+        rmin=float(rmin),
+        rmax=float(rmax),
+        params=params,
+        refine_qdamp=refine_qdamp,
+        refine_delta2=refine_delta2,
+    )
+    return config, sources
+
+
+@dataclass
+class SolveSettings:
+    """What the user chose for one search. Invalid values raise ``ValueError`` naming
+    the setting (the CLI turns it into exit 2).
+
+    ``rmin``/``rmax``: fit range (Å). ``samples``: latent points of the region search.
+    ``sigma``: the region is ``sigma``·σ of the prior (ignored when ``radius`` is
+    given). ``center``: (z1, z2) to search around instead of the prior mean.
+    ``radius``: region semi-axes in map units (one number: a circle). ``seed``: of the
+    sampling (None: fresh). ``whole_map``: fit every training-map point instead of a
+    region. ``fallback``: search the whole map too when the region's best Rw is above
+    ``POOR_FIT_RW``. ``element``: symbol of the metal (default: the data header's).
+    ``overrides``: simulation parameters the user set (see :func:`fit_config_for`).
+    """
+
+    rmin: float = 2.0
+    rmax: float = 30.0
+    samples: int = 1000
+    sigma: float = 3.0
+    center: tuple[float, float] | None = None
+    radius: float | tuple[float, float] | None = None
+    seed: int | None = 0
+    whole_map: bool = False
+    fallback: bool = True
+    element: str | None = None
+    overrides: dict[str, float] = field(default_factory=dict)
+    refine_qdamp: bool = False
+    refine_delta2: bool = False
+    batch_size: int = 100
+
+    def __post_init__(self) -> None:
+        problems = settings_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        if self.center is not None:
+            self.center = (float(self.center[0]), float(self.center[1]))
+
+    def region_radius(self, prior_sigma: np.ndarray) -> np.ndarray:
+        """Semi-axes (2,) of the searched ellipse for a prior of σ ``prior_sigma``."""
+        if self.radius is not None:
+            return np.broadcast_to(np.asarray(self.radius, float), (2,)).copy()
+        return self.sigma * np.asarray(prior_sigma, float)
+
+
+def _finite(x) -> bool:
+    try:
+        return all(math.isfinite(float(v)) for v in np.ravel(np.asarray(x, float)))
+    except (TypeError, ValueError):
+        return False
+
+
+def settings_problems(s: SolveSettings) -> list[str]:
+    """Every problem with ``s``, each naming its setting; empty when all is well."""
+    out = []
+    if not isinstance(s.samples, int | np.integer) or isinstance(s.samples, bool):
+        out.append(f"samples must be a whole number, not {s.samples!r}")
+    elif not 1 <= s.samples <= MAX_SAMPLES:
+        out.append(f"samples must be 1–{MAX_SAMPLES}, not {s.samples}")
+    if not _finite(s.sigma) or not 0 < s.sigma <= MAX_SIGMA:
+        out.append(f"sigma must be above 0 and at most {MAX_SIGMA:g}, not {s.sigma}")
+    if s.radius is not None:
+        r = np.ravel(np.asarray(s.radius, float)) if _finite(s.radius) else np.array([np.nan])
+        if r.size not in (1, 2) or not np.all(r > 0):
+            out.append(f"radius must be one or two positive numbers, not {s.radius!r}")
+    if s.center is not None and (np.size(s.center) != 2 or not _finite(s.center)):
+        out.append(f"center must be two finite numbers (z1, z2), not {s.center!r}")
+    if not (_finite(s.rmin) and _finite(s.rmax)):
+        out.append(f"rmin and rmax must be finite numbers, not {s.rmin!r}, {s.rmax!r}")
+    elif not 0 <= s.rmin < s.rmax <= MAX_R:
+        out.append(
+            f"the fit range must satisfy 0 ≤ rmin < rmax ≤ {MAX_R:g} Å, not "
+            f"rmin {s.rmin:g}, rmax {s.rmax:g}"
+        )
+    if not isinstance(s.batch_size, int) or s.batch_size < 1:
+        out.append(f"batch_size must be a positive whole number, not {s.batch_size!r}")
+    if s.seed is not None and (not isinstance(s.seed, int | np.integer) or s.seed < 0):
+        out.append(f"seed must be a whole number ≥ 0 or None, not {s.seed!r}")
+    if s.element is not None:
+        from ase.data import atomic_numbers
+
+        if s.element not in atomic_numbers:
+            out.append(f"element {s.element!r} is not a chemical element symbol")
+    unknown = sorted(set(s.overrides) - set(PARAMETER_NAMES))
+    if unknown:
+        out.append(f"unknown parameter override(s) {', '.join(unknown)}")
+    return out
+
+
+@dataclass
+class SolveResult:
+    """The outcome of :func:`run_solve`: ranked candidates and what they rest on.
+
+    ``candidates``: all fitted candidates, best (lowest) Rw first; Rw is PDFgui's
+    ``sqrt(Σ(Gobs − Gcalc)² / Σ Gobs²)`` over the fit range, unweighted. ``prior_mean``,
+    ``prior_sigma``: (2,) the prior's latent normal for these data; ``center``,
+    ``radius``: (2,) the searched ellipse (map units); ``bond_length``: the
+    nearest-neighbour distance read from the data (Å); ``search``: ``"region"``,
+    ``"whole map"`` or ``"region, then whole map"``; ``parameter_sources``: see
+    :func:`fit_config_for`; ``warnings``: objects with ``.code`` and ``.message`` about
+    the data or the answer; ``notes``: plain sentences about the search;
+    ``seconds``: wall time of the search.
+    """
+
+    data_path: str | None
+    model: str
+    device: str
+    candidates: list[Candidate]
+    prior_mean: np.ndarray
+    prior_sigma: np.ndarray
+    bond_length: float
+    center: np.ndarray
+    radius: np.ndarray
+    search: str
+    fit_config: FitConfig
+    parameter_sources: dict[str, str]
+    settings: SolveSettings
+    element: str | None = None
+    warnings: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def best(self) -> Candidate | None:
+        """The lowest-Rw candidate, or None when there are none."""
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        """The simulation parameters the fit started from (``PARAMETER_NAMES``)."""
+        p = self.fit_config.params
+        return {name: float(getattr(p, name)) for name in PARAMETER_NAMES}
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """The JSON summary ``predict --json`` writes (``top`` candidates, default all)."""
+        shown = self.candidates if top is None else self.candidates[:top]
+        return {
+            "data": self.data_path,
+            "model": self.model,
+            "device": self.device,
+            "element": self.element,
+            "prior_mean": np.asarray(self.prior_mean, float).tolist(),
+            "prior_sigma": np.asarray(self.prior_sigma, float).tolist(),
+            "bond_length": float(self.bond_length),
+            "center": np.asarray(self.center, float).tolist(),
+            "radius": np.asarray(self.radius, float).tolist(),
+            "samples": len(self.candidates),
+            "whole_map": self.settings.whole_map,
+            "fallback": self.settings.fallback,
+            "search": self.search,
+            "seed": self.settings.seed,
+            "seconds": round(self.seconds, 2),
+            "fit_range": [self.fit_config.rmin, self.fit_config.rmax],
+            "parameters": self.parameters,
+            "parameter_sources": dict(self.parameter_sources),
+            "refined": ["scale", "expansion", "biso"]
+            + (["qdamp"] if self.fit_config.refine_qdamp else [])
+            + (["delta2"] if self.fit_config.refine_delta2 else []),
+            "rw_definition": "sqrt(sum((Gobs-Gcalc)^2)/sum(Gobs^2)) over the fit range",
+            "warnings": [warning_dict(w) for w in self.warnings],
+            "notes": list(self.notes),
+            "candidates": [candidate_dict(c, k) for k, c in enumerate(shown, 1)],
+        }
+
+
+def warning_dict(warning) -> dict[str, str]:
+    """``{"code", "message"}`` of a warning object (or of a plain string)."""
+    if isinstance(warning, str):
+        return {"code": "note", "message": warning}
+    return {
+        "code": str(getattr(warning, "code", type(warning).__name__)),
+        "message": str(getattr(warning, "message", warning)),
+    }
+
+
+def candidate_dict(c: Candidate, rank: int) -> dict[str, Any]:
+    """One ranked candidate as plain JSON values."""
+    return {
+        "rank": rank,
+        "rw": float(c.rw),
+        "n_atoms": int(c.n_atoms),
+        "nearest_type": c.nearest_type,
+        "scale": float(c.scale),
+        "expansion": float(c.expansion),
+        "biso": float(c.biso),
+        "qdamp": float(c.qdamp),
+        "delta2": float(c.delta2),
+        "latent": np.asarray(c.latent, float).tolist(),
+    }
+
+
+def run_solve(
+    data: PDFData,
+    predictor: Predictor,
+    settings: SolveSettings | None = None,
+    cancel: CancelToken | None = None,
+    on_batch: Callable[[list[Candidate]], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> SolveResult:
+    """Search ``data`` with ``predictor`` as ``settings`` say; see the module docstring.
+
+    ``on_batch(ranked)``: all candidates so far, best first, after each batch.
+    ``progress(done, total)``: latent points fitted so far and the total planned (the
+    total grows when the whole-map fallback starts). ``log(sentence)``: what the search
+    decides (the fallback), as it decides it.
+
+    Raises ``ValueError`` (the data do not overlap the model grid or the fit range,
+    impossible parameters) and ``Cancelled`` when ``cancel`` is set.
+    """
+    from deepstruc_gui.model.solve import region_points, solve_points, whole_map_points
+
+    settings = settings or SolveSettings()
+    element = settings.element or data.main_element
+    base = PDFParameters.from_dict(predictor.bundle.metadata["pdf_parameters"])
+    config, sources = fit_config_for(
+        data,
+        base,
+        settings.rmin,
+        settings.rmax,
+        settings.overrides,
+        refine_qdamp=settings.refine_qdamp,
+        refine_delta2=settings.refine_delta2,
+    )
+    model_input = data.model_input()  # once per data set: the prior and the bond use it
+    mean, sigma = predictor.prior(model_input)
+    bond = predictor.bond_length(model_input)
+    center = np.asarray(settings.center, float) if settings.center is not None else mean
+    radius = settings.region_radius(sigma)
+    say = log or (lambda _sentence: None)
+    notes: list[str] = []
+    done = [0]
+    total = [0]
+
+    def run_points(z: np.ndarray, ranked_before: list[Candidate]) -> list[Candidate]:
+        total[0] += len(z)
+        start = done[0]
+
+        def batch(ranked: list[Candidate]) -> None:
+            done[0] = min(total[0], done[0] + settings.batch_size)
+            if progress is not None:
+                progress(done[0], total[0])
+            if on_batch is not None:
+                on_batch(sorted(ranked_before + ranked, key=lambda c: c.rw))
+
+        out = solve_points(
+            data, predictor, z, config, cancel, batch, settings.batch_size, bond=bond
+        )
+        done[0] = start + len(z)
+        return out
+
+    t0 = time.perf_counter()
+    if settings.whole_map:
+        search = "whole map"
+        ranked = run_points(whole_map_points(predictor), [])
+    else:
+        search = "region"
+        rng = np.random.default_rng(settings.seed)
+        z = region_points(predictor.map_mu, center, radius, settings.samples, rng)
+        ranked = run_points(z, [])
+        if ranked and ranked[0].rw > POOR_FIT_RW:
+            note = (
+                f"the best Rw in this region is {ranked[0].rw:.3f} (above {POOR_FIT_RW}): "
+                "the prior may have misplaced these data"
+                + ("" if not settings.fallback else "; searching the whole map as well")
+            )
+            notes.append(note)
+            say(note)
+            if settings.fallback:
+                search = "region, then whole map"
+                more = run_points(whole_map_points(predictor), ranked)
+                ranked = sorted(ranked + more, key=lambda c: c.rw)
+    seconds = time.perf_counter() - t0
+    for c in ranked:
+        c.element = element
+    return SolveResult(
+        data_path=str(data.path) if data.path is not None else None,
+        model=predictor.bundle.name,
+        device=predictor.device_name,
+        candidates=ranked,
+        prior_mean=mean,
+        prior_sigma=sigma,
+        bond_length=float(bond),
+        center=np.asarray(center, float),
+        radius=np.asarray(radius, float),
+        search=search,
+        fit_config=config,
+        parameter_sources=sources,
+        settings=settings,
+        element=element,
+        notes=notes,
+        seconds=seconds,
+    )
+
+
+def load_predictor(model: str | None = None, device: str | None = None) -> Predictor:
+    """The :class:`Predictor` of a shipped model name or bundle folder (None: the
+    default model). Raises ``BundleError`` for a missing or damaged bundle."""
+    from deepstruc_gui.model.bundle import ModelBundle, resolve_model
+    from deepstruc_gui.model.inference import Predictor
+
+    return Predictor(ModelBundle.load(resolve_model(model)), device)
