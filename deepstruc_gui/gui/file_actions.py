@@ -102,54 +102,96 @@ class FileActions:
             self.settings.setValue("export_dir", str(Path(path).parent))
         return path
 
-    def guarded(self, what: str, fn: Callable[[], object]) -> bool:
-        """Run a write; any failure becomes a dialog naming what failed, never silence."""
+    def guarded(self, what: str, fn: Callable[[], object], path: str | Path = "") -> bool:
+        """Run a write; any failure becomes a dialog naming what failed, never silence;
+        success is confirmed in the status bar with the path."""
         try:
             fn()
-            return True
         except Exception as exc:
             self._error(f"Cannot {what}", f"{type(exc).__name__}: {exc}")
             return False
+        if path:
+            self.window.show_status(f"Wrote {path}", 8000)
+        return True
+
+    def stem(self) -> str:
+        """Default file names start with the data file's name (``JQ_S1``)."""
+        d = self.session.data
+        return Path(d.name).stem if d is not None and d.name else "deepstruc"
 
     def save_session_dialog(self) -> None:
-        path = self._save_name("Save session", SESSION_FILTER, "session.dsession.json")
+        path = self._save_name("Save session", SESSION_FILTER, f"{self.stem()}.dsession.json")
         if path:
-            self.guarded("save the session", lambda: self.session.save(path))
+            self.save_session(path)
+
+    def save_session(self, path: str | Path) -> bool:
+        """Save to ``path``, adding ``.dsession.json`` when it has no such ending."""
+        path = str(path)
+        if not path.endswith(".dsession.json"):
+            path = path.removesuffix(".json") + ".dsession.json"
+        return self.guarded("save the session", lambda: self.session.save(path), path)
+
+    def _shown(self):
+        c = self.session.shown_candidate
+        if c is None:
+            self._error("Nothing to export", "Select a candidate or click the map first.")
+        return c
+
+    def _shown_name(self, c) -> str:
+        s = self.session
+        which = (
+            f"z{c.latent[0]:+.2f}{c.latent[1]:+.2f}"
+            if s.showing_preview
+            else f"candidate{s.selected + 1}"
+        )
+        return f"{self.stem()}_{which}_{s.element or 'X'}{c.n_atoms}"
 
     def export_structure_dialog(self) -> None:
-        c = self.session.selected_candidate
+        """The structure on screen (selected row, map click or drag preview)."""
+        c = self._shown()
         if c is None:
-            return self._error("Nothing to export", "Select a candidate first.")
-        element = self.session.element or "Pt"
+            return
         path = self._save_name(
             "Export structure",
             "XYZ (*.xyz);;Extended XYZ (*.extxyz);;CIF (*.cif)",
-            f"candidate_{self.session.selected + 1}_{element}{c.n_atoms}.xyz",
+            f"{self._shown_name(c)}.xyz",
         )
         if path:
-            self.guarded("export the structure", lambda: export_structure(path, c, element))
+            self.export_structure(path, c)
+
+    def export_structure(self, path: str | Path, c) -> bool:
+        element = self.session.element or "Pt"
+        return self.guarded(
+            "export the structure", lambda: export_structure(path, c, element), path
+        )
 
     def export_fit_dialog(self) -> None:
-        c, data = self.session.selected_candidate, self.session.data
+        c, data = self._shown(), self.session.data
         if c is None or data is None:
-            return self._error("Nothing to export", "Select a candidate first.")
-        path = self._save_name("Export fit", "CSV (*.csv)", "fit.csv")
+            return
+        path = self._save_name(
+            "Export fit", "CSV (*.csv);;PDFgui fit (*.fgr)", f"{self._shown_name(c)}_fit.csv"
+        )
         if path:
-            self.guarded("export the fit", lambda: export_fit(path, c, data))
+            self.guarded("export the fit", lambda: export_fit(path, c, data), path)
 
     def export_table_dialog(self) -> None:
         cands = self.session.candidates
         if not cands:
             return self._error("Nothing to export", "No candidates yet.")
-        path = self._save_name("Export candidates", "CSV (*.csv)", "candidates.csv")
+        path = self._save_name("Export candidates", "CSV (*.csv)", f"{self.stem()}_candidates.csv")
         if path:
-            self.guarded("export the table", lambda: export_table(path, cands))
+            self.guarded("export the table", lambda: export_table(path, cands), path)
 
     def export_plot_dialog(self, plot_widget, name: str) -> None:
         """A pyqtgraph ``PlotWidget`` as PNG or SVG; ``name`` is the default file stem."""
-        path = self._save_name("Export plot", "PNG (*.png);;SVG (*.svg)", f"{name}.png")
+        path = self._save_name(
+            "Export plot", "PNG (*.png);;SVG (*.svg)", f"{self.stem()}_{name}.png"
+        )
         if path:
-            self.guarded("export the plot", lambda: export_plot(path, plot_widget.getPlotItem()))
+            self.guarded(
+                "export the plot", lambda: export_plot(path, plot_widget.getPlotItem()), path
+            )
 
     # --- recent files --------------------------------------------------------------------
     def attach_recent_menu(self, menu: QMenu) -> None:

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from deepstruc_gui.gui.about import about_text
@@ -26,6 +28,7 @@ from deepstruc_gui.gui.views.candidates_table import CandidatesTable
 from deepstruc_gui.gui.views.controls import ControlsPanel
 from deepstruc_gui.gui.views.latent_map import LatentMapView
 from deepstruc_gui.gui.views.pdf_panel import PDFPanel
+from deepstruc_gui.gui.views.results_bar import ResultsBar
 from deepstruc_gui.gui.views.search_status import SearchStatus
 from deepstruc_gui.gui.views.structure_view import StructureView
 from deepstruc_gui.gui.worker import WorkerThread
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         )
         self._build_menus()
         self._connect()
+        self._on_history()
         self.restoreGeometry(self.settings.value("geometry", b""))
         self.restoreState(self.settings.value("state", b""))
         self.presenter.start()
@@ -89,6 +93,12 @@ class MainWindow(QMainWindow):
         self.pdf_panel = PDFPanel()
         self.structure_view = StructureView()
         self.table = CandidatesTable()
+        self.results_bar = ResultsBar(self.session)
+        results = QWidget()
+        column = QVBoxLayout(results)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.results_bar)
+        column.addWidget(self.table)
         self.controls = ControlsPanel()
         self.welcome = QLabel(WELCOME)
         self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -106,7 +116,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.central)
         for title, widget, area in (
             ("Controls", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("Candidates", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("Candidates", results, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{title}")
@@ -126,8 +136,10 @@ class MainWindow(QMainWindow):
         save = QKeySequence.StandardKey.Save
         self._action(file_menu, "&Save Session…", f.save_session_dialog, save)
         export = file_menu.addMenu("&Export")
-        self._action(export, "Selected Structure (xyz, extxyz, cif)…", f.export_structure_dialog)
-        self._action(export, "Selected Fit (CSV)…", f.export_fit_dialog)
+        self._action(
+            export, "Shown Structure (xyz, extxyz, cif)…", f.export_structure_dialog, "Ctrl+E"
+        )
+        self._action(export, "Shown Fit (CSV, fgr)…", f.export_fit_dialog, "Ctrl+Shift+E")
         self._action(export, "Candidates Table (CSV)…", f.export_table_dialog)
         self._action(
             export, "Latent Map (PNG, SVG)…", lambda: f.export_plot_dialog(self.map_view, "map")
@@ -138,9 +150,11 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action(edit, "&Undo Move", p.undo, QKeySequence.StandardKey.Undo)
-        self._action(edit, "&Redo Move", p.redo, QKeySequence.StandardKey.Redo)
-        self._action(edit, "Back to &Prior", p.back_to_prior)
+        self.undo_action = self._action(edit, "&Undo Search", p.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action(edit, "&Redo Search", p.redo, QKeySequence.StandardKey.Redo)
+        self._action(edit, "&Keep Shown Structure", p.keep_shown, QKeySequence("K"))
+        self._action(edit, "&Update Outdated Results", p.update, QKeySequence("F5"))
+        self._action(edit, "Back to &Prior", p.back_to_prior, QKeySequence("Ctrl+B"))
         self._action(edit, "Search &Whole Map", p.search_whole_map, QKeySequence("Ctrl+M"))
         self._action(edit, "&Cancel Job", p.cancel, QKeySequence("Esc"))
         help_menu = self.menuBar().addMenu("&Help")
@@ -154,7 +168,7 @@ class MainWindow(QMainWindow):
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcut(shortcut)
+            action.setShortcut(QKeySequence(shortcut) if isinstance(shortcut, str) else shortcut)
         action.triggered.connect(lambda *_: slot())
         menu.addAction(action)
         return action
@@ -168,6 +182,10 @@ class MainWindow(QMainWindow):
         s.candidates_changed.connect(self._on_candidates)
         s.selection_changed.connect(self._on_selection)
         s.preview_changed.connect(self._on_preview)
+        s.history.changed.connect(self._on_history)
+        self.results_bar.update_clicked.connect(p.update)
+        self.results_bar.undo_clicked.connect(p.undo)
+        self.results_bar.keep_clicked.connect(p.keep_shown)
         self.worker.delivered.connect(p.deliver)
         m = self.map_view
         m.center_dragged.connect(p.drag_moved)
@@ -188,6 +206,7 @@ class MainWindow(QMainWindow):
         c.query_edited.connect(p.edit_query)
         c.model_chosen.connect(p.choose_model)
         c.element_edited.connect(p.set_element)
+        c.element_edited.connect(lambda _: self._redraw_shown())  # the atoms' element
         c.solve_clicked.connect(p.start_solve)
         c.back_to_prior_clicked.connect(p.back_to_prior)
         c.whole_map_clicked.connect(p.search_whole_map)
@@ -230,6 +249,9 @@ class MainWindow(QMainWindow):
     def suggest_whole_map(self, suggest: bool) -> None:
         self.controls.suggest_whole_map(suggest)
 
+    def warn_worse(self, before: float, now: float) -> None:
+        self.results_bar.show_worse(before, now)
+
     def search_finished(self) -> None:
         self.files.autosave()
 
@@ -252,7 +274,11 @@ class MainWindow(QMainWindow):
         self.pdf_panel.set_fit_range(q.rmin, q.rmax)
         if self.session.prior_mean is not None:
             self.map_view.set_region(q.center, self.session.region_radius())
-        self.undo_action.setEnabled(self.session.can_undo)
+
+    def _on_history(self) -> None:
+        h = self.session.history
+        self.undo_action.setEnabled(h.can_back)
+        self.redo_action.setEnabled(h.can_forward)
 
     def _on_candidates(self) -> None:
         cands = self.session.candidates
@@ -267,7 +293,14 @@ class MainWindow(QMainWindow):
         self._show_candidate(c, "" if c is None else f"#{self.session.selected + 1}  ")
 
     def _on_preview(self) -> None:
-        self._show_candidate(self.session.preview, self.presenter.preview_label)
+        if self.session.showing_preview:
+            self._show_candidate(self.session.preview, self.presenter.preview_label)
+
+    def _redraw_shown(self) -> None:
+        if self.session.showing_preview:
+            self._on_preview()
+        else:
+            self._on_selection()
 
     def _show_candidate(self, c, title: str) -> None:
         if c is None:

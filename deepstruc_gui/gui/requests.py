@@ -95,6 +95,18 @@ class Solve(Request):
     batch_size: int = 100
 
 
+@dataclass(frozen=True, eq=False)
+class Refit(Request):
+    """Fit ``candidates`` again with a new ``fit_config`` (fit range, refinement
+    flags), without decoding: in the solve lane, as it replaces the table."""
+
+    lane: ClassVar[str] = "solve"
+    priority: ClassVar[int] = 3
+    data: PDFData
+    fit_config: FitConfig
+    candidates: tuple[Candidate, ...]
+
+
 # --- results -------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class ModelLoaded:

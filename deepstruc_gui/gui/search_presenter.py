@@ -30,6 +30,7 @@ from deepstruc_gui.gui.requests import (
     ModelLoaded,
     Prior,
     PriorReady,
+    Refit,
     Request,
     Solve,
 )
@@ -40,6 +41,10 @@ from deepstruc_gui.state.session import Session
 WHOLE_MAP_HINT = (
     " — nothing here fits: the prior may have misplaced these data; try Search whole map (Ctrl+M)"
 )
+#: query fields whose change makes the table's fits belong to other settings: a refit
+FIT_FIELDS = frozenset({"rmin", "rmax", "refine_qdamp", "refine_delta2"})
+#: query fields whose change makes the table another region's: marked outdated
+REGION_FIELDS = frozenset({"sigma_multiple", "free_radius", "n_samples"})
 
 
 class Jobs(Protocol):
@@ -65,6 +70,7 @@ class SearchView(Protocol):
     def show_progress(self, done: int, total: int) -> None: ...
     def hide_progress(self) -> None: ...
     def suggest_whole_map(self, suggest: bool) -> None: ...
+    def warn_worse(self, before: float, now: float) -> None: ...
     def search_finished(self) -> None: ...
 
 
@@ -92,6 +98,8 @@ class SearchPresenter:
         self._bond_note = ""
         self._live: Decode | None = None  # the live decode in flight while dragging
         self._live_next: tuple[float, float] | None = None  # the newest move since
+        self.dragging = False  # the centre marker is held: live previews are shown
+        self._label = "region"  # what the running search is, for the history
         session.data_changed.connect(self.request_prior)
 
     # --- questions ------------------------------------------------------------------
@@ -156,8 +164,14 @@ class SearchPresenter:
             self.load_model(name)
 
     def request_prior(self) -> None:
-        if self.session.data is not None and self.bundle is not None:
-            self._send(Prior(data=self.session.data))
+        """Place new data on the map (and search). A restored session already has its
+        prior and table: it is shown as saved, without searching again."""
+        s = self.session
+        if s.data is None or self.bundle is None:
+            return
+        if s.prior_mean is not None and s.candidates:
+            return
+        self._send(Prior(data=s.data))
 
     def set_element(self, text: str) -> None:
         """The element written into exports and drawn in the 3-D view (checked)."""
@@ -172,7 +186,43 @@ class SearchPresenter:
 
     # --- intent: searching -----------------------------------------------------------
     def edit_query(self, changes: dict) -> None:
-        self.session.update_query(**changes)
+        """A setting changed: a new fit range or refinement refits the table's
+        candidates (no new search); a new region marks the table outdated (Update)."""
+        s = self.session
+        before = s.query
+        s.update_query(**changes)
+        changed = {k for k in changes if getattr(before, k) != getattr(s.query, k)}
+        if not changed or not s.candidates:
+            return
+        if changed & FIT_FIELDS and not self.searching:
+            self.refit()
+        elif changed & FIT_FIELDS:
+            s.set_outdated("the fit range or refinement changed during the search")
+        elif changed & REGION_FIELDS:
+            s.set_outdated("the region or the number of samples changed")
+
+    def update(self) -> None:
+        """The one-click *Update* of an outdated table: search again with the settings."""
+        if self.session.outdated:
+            self.start_solve()
+
+    def refit(self) -> None:
+        """Fit the table's candidates again with the current fit range and flags."""
+        s = self.session
+        if s.data is None or not s.candidates:
+            return
+        self._label = "refit"
+        self._send(Refit(data=s.data, fit_config=self.fit_config(), candidates=tuple(s.candidates)))
+        self.view.show_status(f"refitting {len(s.candidates)} candidates…")
+
+    def keep_shown(self) -> None:
+        """Add the shown structure (a map click, a drag preview) to the table."""
+        c = self.session.shown_candidate
+        if c is None:
+            self.view.show_status("nothing shown to keep", 3000)
+            return
+        rank = self.session.keep(c) + 1
+        self.view.show_status(f"kept as #{rank} (Rw {c.rw:.4f}, {c.n_atoms} atoms)", 5000)
 
     def start_solve(self, whole_map: bool = False) -> None:
         s = self.session
@@ -185,6 +235,7 @@ class SearchPresenter:
             else q.n_samples
         )
         radius = s.region_radius()
+        self._label = "whole map" if whole_map else "region"
         self._send(
             Solve(
                 data=s.data,
@@ -206,31 +257,47 @@ class SearchPresenter:
         self.start_solve(whole_map=True)
 
     def cancel(self) -> None:
+        """Stop the running search; what it found so far stays, marked partial. With
+        nothing running this changes nothing."""
+        if not self.searching:
+            return
+        self._stop_search()
+        self.view.show_status("cancelled: the table is partial", 5000)
+
+    def _stop_search(self) -> None:
         self.jobs.cancel("solve")
         self.latest.pop("solve", None)
         self.view.hide_progress()
-        self.view.show_status("cancelled", 3000)
+        if self.session.candidates:
+            self.session.record_search(self._label, partial=True)
 
     def back_to_prior(self) -> None:
         self.session.back_to_prior()
         self.start_solve()
 
     def undo(self) -> None:
-        self.session.undo()
-        self.start_solve()
+        """Show the previous search again (its table, selection, region): no search."""
+        if self.searching:
+            self._stop_search()
+        if self.session.undo_search():
+            self.view.show_status(f"back to: {self.session.history.current.describe()}", 5000)
 
     def redo(self) -> None:
-        self.session.redo()
-        self.start_solve()
+        if self.searching:
+            self._stop_search()
+        if self.session.redo_search():
+            self.view.show_status(f"forward to: {self.session.history.current.describe()}", 5000)
 
     # --- intent: the map -------------------------------------------------------------
     def drag_moved(self, x: float, y: float) -> None:
         """Every raw move of the centre marker: the running search is stale, cancel it so
         the live decodes have the machine to themselves."""
-        if "solve" in self.latest:
+        self.dragging = True
+        if self.searching:
+            self._stop_search()
+        elif "solve" in self.latest and self._solve_done is not self.latest["solve"]:
             self.jobs.cancel("solve")
             self.latest.pop("solve")
-            self.view.hide_progress()
 
     def preview(self, x: float, y: float) -> None:
         """A rate-limited move of the marker: decode the point under it.
@@ -247,6 +314,7 @@ class SearchPresenter:
         self._live = self.decode_point((x, y), "live ")
 
     def release(self, x: float, y: float) -> None:
+        self.dragging = False
         self.session.move_center(x, y)
         self.start_solve()
 
@@ -278,22 +346,24 @@ class SearchPresenter:
             self._bond_note = f"bond length read from the PDF {result.bond_length:.3f} Å"
             self.start_solve()
         elif isinstance(result, Decoded) and isinstance(request, Decode):
+            if request.label == "live " and not self.dragging:
+                return  # a late preview never replaces the selection's view
             self.preview_label = request.label
             self.session.set_preview(result.candidate)
         elif isinstance(result, Done | Failed) and request is self._live:
             self._live = None
             if self._live_next is not None:
                 self.preview(*self._live_next)
-        elif isinstance(result, Batch) and isinstance(request, Solve):
+        elif isinstance(result, Batch) and isinstance(request, Solve | Refit):
             self.session.set_candidates(result.ranked)
             self.view.show_progress(result.done, result.total)
             self.view.show_status(
                 f"{result.done}/{result.total} candidates, best Rw {result.ranked[0].rw:.4f}; "
                 f"{self._bond_note}"
             )
-        elif isinstance(result, Done) and isinstance(request, Solve):
+        elif isinstance(result, Done) and isinstance(request, Solve | Refit):
             self._search_done(request)
-        elif isinstance(result, Failed) and isinstance(request, LoadModel | Prior | Solve):
+        elif isinstance(result, Failed) and isinstance(request, LoadModel | Prior | Solve | Refit):
             self.view.hide_progress()
             if isinstance(request, LoadModel):
                 self.view.show_device("model failed to load")
@@ -308,19 +378,29 @@ class SearchPresenter:
         self.view.show_latent_map(self.bundle.latent_map)
         self.request_prior()
 
-    def _search_done(self, request: Solve) -> None:
+    def _search_done(self, request: Solve | Refit) -> None:
         self._solve_done = request
         self.view.hide_progress()
         cands = self.session.candidates
         if cands:
             best = cands[0]
-            poor = not request.whole_map and best.rw > POOR_FIT_RW
+            poor = isinstance(request, Solve) and not request.whole_map and best.rw > POOR_FIT_RW
             self.view.suggest_whole_map(poor)
+            replaced = self.session.record_search(self._label)
+            worse = (
+                f" — worse than the {replaced.label} search it replaced (best Rw "
+                f"{replaced.best_rw:.4f}): Undo (Ctrl+Z) shows it again"
+                if replaced is not None
+                else ""
+            )
             self.view.show_status(
                 f"{len(cands)} candidates, best Rw {best.rw:.4f} "
                 f"({best.nearest_type}, {best.n_atoms} atoms); {self._bond_note}"
                 + (WHOLE_MAP_HINT if poor else "")
+                + worse
             )
+            if replaced is not None:
+                self.view.warn_worse(replaced.best_rw, best.rw)
         self.view.search_finished()
 
     def _send(self, request: Request) -> Request:

@@ -31,6 +31,7 @@ from deepstruc_gui.gui.requests import (
     ModelLoaded,
     Prior,
     PriorReady,
+    Refit,
     Request,
     Solve,
 )
@@ -255,3 +256,13 @@ def _solve(runner: Runner, request: Solve, token: CancelToken, emit) -> None:
             seed=request.seed,
             **common,
         )
+
+
+@handles(Refit)
+def _refit(runner: Runner, request: Refit, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.solve import refit
+
+    device = runner.predictor.device if runner.predictor is not None else None
+    ranked = refit(list(request.candidates), request.data, request.fit_config, device, token)
+    token.raise_if_cancelled()
+    emit(Batch(ranked, len(ranked), len(ranked)))
