@@ -10,17 +10,38 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from deepstruc_gui.gui.exporting import export_fit, export_plot, export_structure, export_table
 from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
-from deepstruc_gui.state.session import Session
+from deepstruc_gui.state.session import Query, Session
 
 MAX_RECENT = 8
+MIN_FIT_POINTS = 10  # as science.fitting.fit_candidates demands
 PDF_FILTER = "PDF data (*.gr *.dat *.txt *.csv *.xy);;All files (*)"
 SESSION_FILTER = "DeepStruc session (*.dsession.json)"
+
+
+def unsolvable(data, query) -> str:
+    """Why ``data`` cannot be solved with ``query``'s fit range ("" when it can).
+
+    The fit needs at least :data:`MIN_FIT_POINTS` points of G(r) inside the fit range
+    (the range carried from the previous file, or the default 2–30 Å); a G(r) of a
+    nanoparticle spans more than a few Å and has a first peak of a metal-metal bond.
+    """
+    r, g = np.asarray(data.r), np.asarray(data.g)
+    if r.max() - r.min() < 5.0:
+        return f"r spans only {r.min():.2f}–{r.max():.2f} Å; is this G(r) (r in Å)?"
+    for rmin, rmax in ((query.rmin, query.rmax), (Query.rmin, Query.rmax)):
+        if int(((r >= rmin) & (r <= rmax) & np.isfinite(g)).sum()) >= MIN_FIT_POINTS:
+            return ""
+    return (
+        f"fewer than {MIN_FIT_POINTS} points inside the fit range {query.rmin:g}–"
+        f"{query.rmax:g} Å (the data span {r.min():.2f}–{r.max():.2f} Å)"
+    )
 
 
 def default_autosave_path() -> Path:
@@ -66,8 +87,12 @@ class FileActions:
         try:
             data = read_pdf(path)
             data.model_input()  # fail now, with the file's name, rather than in the worker
+            problem = unsolvable(data, self.session.query)
         except PDFReadError as exc:
             self._error("Cannot read this PDF", str(exc))
+            return False
+        if problem:  # refused before the current work is cleared
+            self._error("Cannot solve this PDF", f"{data.name}: {problem}")
             return False
         self.settings.setValue("last_dir", str(Path(path).resolve().parent))
         self.remember_recent(str(Path(path).resolve()))

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._on_history()
+        self._on_selection()  # nothing shown yet: the export actions are disabled
         self.restoreGeometry(self.settings.value("geometry", b""))
         self.restoreState(self.settings.value("state", b""))
         self.presenter.start()
@@ -136,10 +137,12 @@ class MainWindow(QMainWindow):
         save = QKeySequence.StandardKey.Save
         self._action(file_menu, "&Save Session…", f.save_session_dialog, save)
         export = file_menu.addMenu("&Export")
-        self._action(
-            export, "Shown Structure (xyz, extxyz, cif)…", f.export_structure_dialog, "Ctrl+E"
-        )
-        self._action(export, "Shown Fit (CSV, fgr)…", f.export_fit_dialog, "Ctrl+Shift+E")
+        self.shown_actions = [
+            self._action(
+                export, "Shown Structure (xyz, extxyz, cif)…", f.export_structure_dialog, "Ctrl+E"
+            ),
+            self._action(export, "Shown Fit (CSV, fgr)…", f.export_fit_dialog, "Ctrl+Shift+E"),
+        ]
         self._action(export, "Candidates Table (CSV)…", f.export_table_dialog)
         self._action(
             export, "Latent Map (PNG, SVG)…", lambda: f.export_plot_dialog(self.map_view, "map")
@@ -152,7 +155,10 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         self.undo_action = self._action(edit, "&Undo Search", p.undo, QKeySequence.StandardKey.Undo)
         self.redo_action = self._action(edit, "&Redo Search", p.redo, QKeySequence.StandardKey.Redo)
-        self._action(edit, "&Keep Shown Structure", p.keep_shown, QKeySequence("K"))
+        self.shown_actions.append(
+            self._action(edit, "&Keep Shown Structure", p.keep_shown, QKeySequence("K"))
+        )
+        self._action(edit, "&Solve", p.start_solve, QKeySequence("Ctrl+R"))
         self._action(edit, "&Update Outdated Results", p.update, QKeySequence("F5"))
         self._action(edit, "Back to &Prior", p.back_to_prior, QKeySequence("Ctrl+B"))
         self._action(edit, "Search &Whole Map", p.search_whole_map, QKeySequence("Ctrl+M"))
@@ -183,6 +189,8 @@ class MainWindow(QMainWindow):
         s.selection_changed.connect(self._on_selection)
         s.preview_changed.connect(self._on_preview)
         s.history.changed.connect(self._on_history)
+        s.carried_changed.connect(lambda: self.controls.show_carried(s.carried))
+        self.controls.reset_clicked.connect(p.reset_settings)
         self.results_bar.update_clicked.connect(p.update)
         self.results_bar.undo_clicked.connect(p.undo)
         self.results_bar.keep_clicked.connect(p.keep_shown)
@@ -262,6 +270,7 @@ class MainWindow(QMainWindow):
         self.pdf_panel.set_data(d)
         self.controls.show_element(self.session.element)
         self.map_view.set_prior(None, None)
+        self.controls.set_has_data(d is not None)
         if d is not None:
             self.setWindowTitle(f"DeepStruc GUI — {d.name}")
 
@@ -303,6 +312,8 @@ class MainWindow(QMainWindow):
             self._on_selection()
 
     def _show_candidate(self, c, title: str) -> None:
+        for action in self.shown_actions:
+            action.setEnabled(c is not None)
         if c is None:
             self.structure_view.set_structure(None)
             self.pdf_panel.show_candidate(None)

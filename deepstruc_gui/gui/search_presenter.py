@@ -201,6 +201,13 @@ class SearchPresenter:
         elif changed & REGION_FIELDS:
             s.set_outdated("the region or the number of samples changed")
 
+    def reset_settings(self) -> None:
+        """Drop the settings carried from the previous file (fit range, region)."""
+        changes = self.session.default_settings()
+        self.session.clear_carried()
+        if changes:
+            self.edit_query(changes)
+
     def update(self) -> None:
         """The one-click *Update* of an outdated table: search again with the settings."""
         if self.session.outdated:

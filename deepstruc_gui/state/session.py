@@ -71,6 +71,7 @@ class Session:
         #: why the table no longer matches the settings ("" when it does)
         self.outdated = ""
         self.partial = False  # the table is a cancelled search's
+        self.carried = ""  # the file the settings were carried from ("" = none)
         self._undo: list[Query] = []
         self._redo: list[Query] = []
         self.data_changed = Event()
@@ -81,9 +82,21 @@ class Session:
         self.selection_changed = Event()
         self.preview_changed = Event()
         self.outdated_changed = Event()
+        self.carried_changed = Event()
 
     # --- data and model ---------------------------------------------------------
     def set_data(self, data: PDFData) -> None:
+        """New data: results cleared; the fit range and region the user set are kept
+        (``carried`` names the file they came from; :meth:`default_settings`);
+        a carried fit range with too few of the new data's points goes back to the default)."""
+        previous = self.data
+        self.carried = ""
+        if previous is not None and self.query != Query(center=self.query.center):
+            self.carried = previous.name
+        r = np.asarray(data.r)
+        if ((r >= self.query.rmin) & (r <= self.query.rmax)).sum() < 10:  # carried range
+            self.query = replace(self.query, rmin=Query.rmin, rmax=Query.rmax)
+            self.query_changed.emit()
         self.data = data
         self.element = data.main_element or self.element
         self.prior_mean = self.prior_sigma = None
@@ -91,6 +104,17 @@ class Session:
         self.set_outdated("")
         self.clear_candidates()
         self.data_changed.emit()
+        self.carried_changed.emit()
+
+    def default_settings(self) -> dict:
+        """The query fields that differ from the defaults (not the centre): what a
+        reset of carried settings changes."""
+        default = Query(center=self.query.center)
+        return {k: v for k, v in asdict(default).items() if getattr(self.query, k) != v}
+
+    def clear_carried(self) -> None:
+        self.carried = ""
+        self.carried_changed.emit()
 
     def set_model(self, name: str) -> None:
         if name != self.model_name:
