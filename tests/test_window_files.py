@@ -48,3 +48,21 @@ def test_settings_carried_from_the_previous_file_are_shown_and_reset(make_window
     c.reset.click()
     assert window.session.query.rmax == 30.0 and window.session.query.n_samples == 500
     assert not c.carried.isVisibleTo(window)
+
+
+def test_relaunch_offers_the_autosave_and_the_recent_files(make_window, qtbot) -> None:
+    first = loaded(make_window, qtbot)
+    first.wait_for_autosave()
+    relaunched = make_window()
+    page = relaunched.welcome
+    assert relaunched.central.currentIndex() == 0
+    assert "Restore the last session" in page.text()
+    page.linkActivated.emit("restore:")
+    assert relaunched.central.currentIndex() == 1
+    assert relaunched.table.model().rowCount() == len(first.session.candidates)
+    assert relaunched.session.selected == first.session.selected
+    # the recent files are links on the welcome page
+    recent = first.files.recent()
+    assert recent and recent[0].endswith("JQ_S1.gr")
+    page.set_recent(recent)
+    assert "JQ_S1.gr" in page.text() and f'href="open:{recent[0]}"' in page.text()

@@ -12,7 +12,6 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -31,17 +30,12 @@ from deepstruc_gui.gui.views.pdf_panel import PDFPanel
 from deepstruc_gui.gui.views.results_bar import ResultsBar
 from deepstruc_gui.gui.views.search_status import SearchStatus
 from deepstruc_gui.gui.views.structure_view import StructureView
+from deepstruc_gui.gui.views.welcome import WelcomePage
 from deepstruc_gui.gui.worker import WorkerThread
 from deepstruc_gui.model.bundle import available_models
 from deepstruc_gui.state.session import Session
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
-WELCOME = """<h2>DeepStruc GUI</h2>
-<p>Solve the structure of a metal nanoparticle from its pair distribution function.</p>
-<ol><li><b>File › Open</b> a G(r) file (.gr, .dat, .csv), or drop it on this window;</li>
-<li>or try <b>Help › Examples</b> (1.8 nm Pt nanoparticles; Au<sub>144</sub> clusters).</li></ol>
-<p>The PDF lands on the latent map of known structures; candidates are decoded,
-fitted and ranked by Rw. Drag the red marker to steer the search.</p>"""
 EXAMPLE_TITLES = {
     "JQ_S1.gr": "1.8 nm Pt nanoparticles (Quinson et al., ACS Omega 2018)",
     "Au144PET_100K-00000.gr": "Au144(PET)60 clusters, 100 K (Jensen et al., Nat. Commun. 2016)",
@@ -85,6 +79,8 @@ class MainWindow(QMainWindow):
         self._on_selection()  # nothing shown yet: the export actions are disabled
         self.restoreGeometry(self.settings.value("geometry", b""))
         self.restoreState(self.settings.value("state", b""))
+        self.welcome.set_recent(self.files.recent())
+        self.welcome.set_autosave(self.autosave_path())  # the last run's, offered
         self.presenter.start()
         self.controls.show_query(self.session.query)
 
@@ -101,9 +97,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.results_bar)
         column.addWidget(self.table)
         self.controls = ControlsPanel()
-        self.welcome = QLabel(WELCOME)
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome.setWordWrap(True)
+        self.welcome = WelcomePage()
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.structure_view)
         right.addWidget(self.pdf_panel)
@@ -194,6 +188,8 @@ class MainWindow(QMainWindow):
         self.results_bar.update_clicked.connect(p.update)
         self.results_bar.undo_clicked.connect(p.undo)
         self.results_bar.keep_clicked.connect(p.keep_shown)
+        self.welcome.open_requested.connect(self.open_file)
+        self.welcome.restore_requested.connect(lambda: self.open_session(self.autosave_path()))
         self.worker.delivered.connect(p.deliver)
         m = self.map_view
         m.center_dragged.connect(p.drag_moved)
