@@ -83,7 +83,13 @@ class FakeView:
 
 def fake_bundle(name: str = "fake") -> SimpleNamespace:
     mu = np.array([[0.0, 0.0], [0.5, 0.5], [0.5, 0.5], [1.0, -1.0]])  # 3 distinct points
-    latent_map = SimpleNamespace(mu=mu, names=["a", "b", "b2", "c"], types=["fcc"] * 4)
+    latent_map = SimpleNamespace(
+        mu=mu,
+        names=["a", "b", "b2", "c_Pt_2.77"],
+        types=["fcc"] * 4,
+        n_atoms=np.array([13, 19, 19, 55]),
+        metals=["Pt"] * 4,
+    )
     params = PDFParameters(qmax=25.0, qdamp=0.03).to_dict()
     return SimpleNamespace(name=name, latent_map=latent_map, metadata={"pdf_parameters": params})
 
@@ -381,7 +387,11 @@ def test_dragging_cancels_the_search_and_decodes_one_point_at_a_time(rig) -> Non
 def test_a_click_on_a_training_point_decodes_it_with_its_name(rig) -> None:
     rig.p.decode_training_point(3)
     d = rig.jobs.sent[-1]
-    assert isinstance(d, Decode) and d.z == (1.0, -1.0) and d.label == "c (fcc): "
+    assert (
+        isinstance(d, Decode)
+        and d.z == (1.0, -1.0)
+        and d.label == "fcc · 55 Pt atoms · bond 2.77 Å: "
+    )
 
 
 def test_failures_say_what_failed(rig) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from deepstruc_gui.gui.about import about_text
 from deepstruc_gui.gui.file_actions import FileActions, default_autosave_path
+from deepstruc_gui.gui.menus import build_menus
 from deepstruc_gui.gui.search_presenter import SearchPresenter
 from deepstruc_gui.gui.views.candidates_table import CandidatesTable
 from deepstruc_gui.gui.views.controls import ControlsPanel
@@ -35,12 +35,6 @@ from deepstruc_gui.gui.worker import WorkerThread
 from deepstruc_gui.model.bundle import available_models
 from deepstruc_gui.state.session import Session
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
-EXAMPLE_TITLES = {
-    "JQ_S1.gr": "1.8 nm Pt nanoparticles (Quinson et al., ACS Omega 2018)",
-    "Au144PET_100K-00000.gr": "Au144(PET)60 clusters, 100 K (Jensen et al., Nat. Commun. 2016)",
-}
-EXAMPLE_CREDIT = "Measured PDFs published with the DeepStruc paper (Kjær, Anker et al. 2023)"
 #: live decodes while the centre marker is dragged, at most this many a second
 DRAG_PREVIEW_HZ = 30
 #: a search's progress bar appears only when it runs longer than this
@@ -73,7 +67,7 @@ class MainWindow(QMainWindow):
         self.files = FileActions(
             self, self.session, self.settings, self.presenter.use_model, self.autosave_path
         )
-        self._build_menus()
+        build_menus(self)
         self._connect()
         self._on_history()
         self._on_selection()  # nothing shown yet: the export actions are disabled
@@ -104,7 +98,9 @@ class MainWindow(QMainWindow):
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.map_view)
         main.addWidget(right)
-        main.setSizes([600, 600])
+        main.setStretchFactor(0, 3)  # the map stays the largest view
+        main.setStretchFactor(1, 2)
+        main.setSizes([600, 400])
         self.central = QStackedWidget()
         self.central.addWidget(self.welcome)
         self.central.addWidget(main)
@@ -117,61 +113,15 @@ class MainWindow(QMainWindow):
             dock.setObjectName(f"dock_{title}")
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
+            if title == "Candidates":  # the map stays the largest view
+                self.resizeDocks([dock], [190], Qt.Orientation.Vertical)
+                self.table.setMinimumHeight(80)
+            else:
+                self.resizeDocks([dock], [280], Qt.Orientation.Horizontal)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.search_status = SearchStatus(lambda: self.presenter.searching, PROGRESS_DELAY_MS)
         self.progress = self.search_status.progress
         self.statusBar().addPermanentWidget(self.search_status)
-
-    def _build_menus(self) -> None:
-        p, f = self.presenter, self.files
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open PDF…", f.open_dialog, QKeySequence.StandardKey.Open)
-        f.attach_recent_menu(file_menu.addMenu("Open &Recent"))
-        file_menu.addSeparator()
-        self._action(file_menu, "Open &Session…", f.open_session_dialog)
-        save = QKeySequence.StandardKey.Save
-        self._action(file_menu, "&Save Session…", f.save_session_dialog, save)
-        export = file_menu.addMenu("&Export")
-        self.shown_actions = [
-            self._action(
-                export, "Shown Structure (xyz, extxyz, cif)…", f.export_structure_dialog, "Ctrl+E"
-            ),
-            self._action(export, "Shown Fit (CSV, fgr)…", f.export_fit_dialog, "Ctrl+Shift+E"),
-        ]
-        self._action(export, "Candidates Table (CSV)…", f.export_table_dialog)
-        self._action(
-            export, "Latent Map (PNG, SVG)…", lambda: f.export_plot_dialog(self.map_view, "map")
-        )
-        self._action(
-            export, "PDF Plot (PNG, SVG)…", lambda: f.export_plot_dialog(self.pdf_panel, "pdf")
-        )
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        edit = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action(edit, "&Undo Search", p.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action(edit, "&Redo Search", p.redo, QKeySequence.StandardKey.Redo)
-        self.shown_actions.append(
-            self._action(edit, "&Keep Shown Structure", p.keep_shown, QKeySequence("K"))
-        )
-        self._action(edit, "&Solve", p.start_solve, QKeySequence("Ctrl+R"))
-        self._action(edit, "&Update Outdated Results", p.update, QKeySequence("F5"))
-        self._action(edit, "Back to &Prior", p.back_to_prior, QKeySequence("Ctrl+B"))
-        self._action(edit, "Search &Whole Map", p.search_whole_map, QKeySequence("Ctrl+M"))
-        self._action(edit, "&Cancel Job", p.cancel, QKeySequence("Esc"))
-        help_menu = self.menuBar().addMenu("&Help")
-        examples = help_menu.addMenu("&Examples")
-        for path in sorted(EXAMPLES_DIR.glob("*.gr")):
-            title = EXAMPLE_TITLES.get(path.name, path.name)
-            action = self._action(examples, title, lambda p=path: f.open_file(p))
-            action.setStatusTip(EXAMPLE_CREDIT)
-        self._action(help_menu, "&About", self.show_about)
-
-    def _action(self, menu, text, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut) if isinstance(shortcut, str) else shortcut)
-        action.triggered.connect(lambda *_: slot())
-        menu.addAction(action)
-        return action
 
     # --- wiring ---------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -295,11 +245,14 @@ class MainWindow(QMainWindow):
         c = self.session.selected_candidate
         self.table.select_row(self.session.selected)
         self.map_view.set_selected(None if c is None else c.latent)
+        self.map_view.set_decoded(None)
         self._show_candidate(c, "" if c is None else f"#{self.session.selected + 1}  ")
 
     def _on_preview(self) -> None:
+        p = self.session.preview
         if self.session.showing_preview:
-            self._show_candidate(self.session.preview, self.presenter.preview_label)
+            self._show_candidate(p, self.presenter.preview_label)
+            self.map_view.set_decoded(p.latent)
 
     def _redraw_shown(self) -> None:
         if self.session.showing_preview:

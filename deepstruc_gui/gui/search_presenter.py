@@ -35,6 +35,7 @@ from deepstruc_gui.gui.requests import (
     Solve,
 )
 from deepstruc_gui.model.candidate import POOR_FIT_RW
+from deepstruc_gui.model.names import readable_name
 from deepstruc_gui.science.parameters import FitConfig, PDFParameters, parameters_from_metadata
 from deepstruc_gui.state.session import Session
 
@@ -328,7 +329,9 @@ class SearchPresenter:
     def decode_training_point(self, index: int) -> None:
         if self.bundle is not None:
             m = self.bundle.latent_map
-            self.decode_point(m.mu[index], f"{m.names[index]} ({m.types[index]}): ")
+            metal = m.metals[index] if index < len(m.metals) else None
+            name = readable_name(m.names[index], m.types[index], m.n_atoms[index], metal)
+            self.decode_point(m.mu[index], f"{name}: ")
 
     def decode_point(self, z, label: str) -> Decode | None:
         if self.bundle is None or self.session.data is None:

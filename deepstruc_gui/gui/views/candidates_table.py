@@ -8,32 +8,81 @@ batch of a whole-map search.)
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.model.candidate import POOR_FIT_RW, Candidate
 
-COLUMNS = ("rank", "Rw", "atoms", "type", "scale", "expansion", "Biso (Å²)", "z₁", "z₂")
+COLUMNS = (
+    "rank", "Rw", "atoms", "type", "size (Å)", "scale", "expansion", "Biso (Å²)",
+    "z₁", "z₂", "source", "warnings",
+)  # fmt: skip
+#: what each column is, its unit and typical values (header tooltips)
+COLUMN_TIPS = (
+    "Rank by Rw (1 = best fit)",
+    "Rw: PDFgui's residual of the fit over the fit range (0 = perfect; < 0.3 good for "
+    "nanoparticles, > 0.5 nothing like the data)",
+    "Number of atoms in the decoded cluster (the model decodes up to 200)",
+    "Type of the nearest training structure on the map (fcc, icosahedron, …)",
+    "Size: twice the largest distance of an atom from the centre, in Å (≈ diameter)",
+    "Scale factor of the fitted G(r) (dimensionless; depends on the data's normalisation)",
+    "Isotropic expansion refined on the decoded coordinates (1 = as decoded; 0.95–1.05 typical)",
+    "Biso: isotropic atomic displacement in Å² (0.2–1.5 typical for metals)",
+    "z₁: first latent coordinate of the candidate's map point (latent units)",
+    "z₂: second latent coordinate (latent units)",
+    "model: decoded by a search; kept: added by you from the map (Keep)",
+    "Why not to trust this fit blindly: poor Rw, expansion or Biso far from typical",
+)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
+def warnings_of(c: Candidate) -> str:
+    """Short reasons not to trust a fit ("" when none)."""
+    notes = []
+    if c.rw > POOR_FIT_RW:
+        notes.append("poor fit")
+    if abs(c.expansion - 1.0) > 0.1:
+        notes.append(f"expansion {c.expansion:.2f}")
+    if c.biso > 3.0:
+        notes.append("large Biso")
+    return ", ".join(notes)
+
+
 def _row_values(rank: int, c: Candidate) -> tuple:
+    pos = np.asarray(c.positions, float)
+    size = 2.0 * float(np.linalg.norm(pos - pos.mean(0), axis=1).max()) if len(pos) else 0.0
     return (
         rank + 1,
         c.rw,
         c.n_atoms,
         c.nearest_type,
+        size,
         c.scale,
         c.expansion,
         c.biso,
         float(c.latent[0]),
         float(c.latent[1]),
+        getattr(c, "source", "model"),
+        warnings_of(c),
     )
+
+
+#: decimals per float column: Rw and expansion 4, size 1, scale 3, Biso and z 3
+_FORMATS = {
+    1: "{:.4f}",
+    4: "{:.1f}",
+    5: "{:.3f}",
+    6: "{:.4f}",
+    7: "{:.3f}",
+    8: "{:.3f}",
+    9: "{:.3f}",
+}
 
 
 def _text(column: int, v) -> str:
     if isinstance(v, float):
-        return f"{v:.4f}" if column in (1, 5) else f"{v:.3g}"
+        return _FORMATS.get(column, "{:.3g}").format(v)
     return str(v)
 
 
@@ -89,8 +138,12 @@ class CandidatesModel(QAbstractTableModel):
         return len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMN_TIPS[section]
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -101,7 +154,7 @@ class CandidatesModel(QAbstractTableModel):
             return self._texts[rank][index.column()]
         if role == Qt.ItemDataRole.UserRole:  # the value behind the text
             return self._values[rank][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() != 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() not in (3, 10, 11):
             return _RIGHT
         return None
 

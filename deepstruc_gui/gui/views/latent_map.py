@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor
 
 from deepstruc_gui.model.bundle import LatentMap
+from deepstruc_gui.model.names import readable_name
 
 #: the paper's colours
 TYPE_COLOURS = {
@@ -54,8 +55,21 @@ class LatentMapView(pg.PlotWidget):
         self.setLabel("bottom", "z₁")
         self.setLabel("left", "z₂")
         self.showGrid(x=True, y=True, alpha=0.15)
-        self.getPlotItem().setAspectLocked(False)
-        self.legend = self.addLegend(offset=(5, 5), labelTextSize="8pt")
+        # equal aspect: a circle in latent units looks like one, and what is dragged is
+        # what is searched
+        self.getPlotItem().setAspectLocked(True, ratio=1.0)
+        self.legend = self.addLegend(
+            offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 220)
+        )
+        self.rw_bar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=pg.colormap.get("viridis"),
+            label="Rw of the sampled points",
+            interactive=False,
+            width=12,
+        )
+        self.getPlotItem().layout.addItem(self.rw_bar, 2, 5)
+        self.rw_bar.setVisible(False)
         self.map_points = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True)
         self.map_points.sigClicked.connect(self._map_clicked)
         self.addItem(self.map_points)
@@ -81,6 +95,15 @@ class LatentMapView(pg.PlotWidget):
             self.addItem(label)
         self.prior_marker = pg.ScatterPlotItem(symbol="x", size=14, pen=pg.mkPen("#000", width=2))
         self.addItem(self.prior_marker)
+        self.data_label = pg.TextItem(
+            "your data", color="#000", anchor=(1.05, -0.1), fill=pg.mkBrush(255, 255, 255, 200)
+        )
+        self.data_label.setVisible(False)
+        self.addItem(self.data_label)
+        self.decoded_marker = pg.ScatterPlotItem(
+            symbol="+", size=16, pen=pg.mkPen("#D62728", width=2), pxMode=True
+        )
+        self.addItem(self.decoded_marker)
         self.region = pg.EllipseROI(
             [0, 0],
             [1, 1],
@@ -108,6 +131,8 @@ class LatentMapView(pg.PlotWidget):
         self.target.sigPositionChangeFinished.connect(self._target_released)
         self.addItem(self.target)
         self.scene().sigMouseClicked.connect(self._scene_clicked)
+        self.setFocusPolicy(pg.QtCore.Qt.FocusPolicy.StrongFocus)
+
         self._latent_map: LatentMap | None = None
         self._semi_axes = np.array([1.0, 1.0])
         self._updating = False
@@ -145,6 +170,15 @@ class LatentMapView(pg.PlotWidget):
                 symbol="o", size=9, brush=pg.mkBrush(type_colour(kind)), pen=pg.mkPen(None)
             )
             self.legend.addItem(sample, kind)
+        for atoms in sorted({int(n.min()), int(np.median(n)), int(n.max())}):  # size key
+            sample = pg.ScatterPlotItem(
+                symbol="o",
+                size=float(4 + 10 * np.sqrt(atoms / max(n.max(), 1))),
+                brush=pg.mkBrush("#BBBBBB"),
+                pen=pg.mkPen("#555"),
+            )
+            self.legend.addItem(sample, f"{atoms} atoms")
+        self.legend.setColumnCount(2)  # half as tall: covers less of the map
         self.autoRange()
 
     def set_prior(self, mean: np.ndarray | None, sigma: np.ndarray | None) -> None:
@@ -154,6 +188,7 @@ class LatentMapView(pg.PlotWidget):
             for label in self.prior_labels:
                 label.setVisible(False)
             self.prior_marker.clear()
+            self.data_label.setVisible(False)
             return
         for k, curve, label in zip(SIGMA_LEVELS, self.prior_curves, self.prior_labels, strict=True):
             x, y = ellipse_points(mean, k * np.asarray(sigma))
@@ -161,6 +196,8 @@ class LatentMapView(pg.PlotWidget):
             label.setPos(mean[0] + k * sigma[0] * 0.71, mean[1] + k * sigma[1] * 0.71)
             label.setVisible(True)
         self.prior_marker.setData(pos=[mean])
+        self.data_label.setPos(float(mean[0]), float(mean[1]))
+        self.data_label.setVisible(True)
 
     def set_region(self, center, semi_axes: np.ndarray) -> None:
         """Place the marker and the sampling ellipse without emitting user signals."""
@@ -177,8 +214,11 @@ class LatentMapView(pg.PlotWidget):
         self._candidate_points = np.asarray(latents, float).reshape(-1, 2)
         if len(rw) == 0:
             self.sample_points.clear()
+            self.rw_bar.setVisible(False)
             return
         lo, hi = float(np.min(rw)), float(np.quantile(rw, 0.9)) + 1e-9
+        self.rw_bar.setLevels((lo, hi))
+        self.rw_bar.setVisible(True)
         values = np.clip((np.asarray(rw) - lo) / (hi - lo), 0, 1)
         # a few shared brushes: pyqtgraph renders one symbol per distinct brush, and a
         # brush per point made each streamed batch of a whole-map search take ~0.15 s
@@ -190,6 +230,13 @@ class LatentMapView(pg.PlotWidget):
             pen=pg.mkPen("k", width=0.3),
             data=np.arange(len(rw)),
         )
+
+    def set_decoded(self, latent: np.ndarray | None) -> None:
+        """Mark the point whose structure is shown (a map click, a preview)."""
+        if latent is None:
+            self.decoded_marker.clear()
+        else:
+            self.decoded_marker.setData(pos=[np.asarray(latent, float)])
 
     def set_selected(self, latent: np.ndarray | None) -> None:
         if latent is None:
@@ -212,9 +259,33 @@ class LatentMapView(pg.PlotWidget):
         if m is None:
             return ""
         i = int(data)
-        return f"{m.names[i]}\n{m.types[i]}, {int(m.n_atoms[i])} atoms"
+        metal = m.metals[i] if i < len(m.metals) else None
+        return readable_name(m.names[i], m.types[i], m.n_atoms[i], metal)
 
     # --- view → intent -------------------
+    def keyPressEvent(self, event) -> None:
+        """Arrow keys move the centre marker a quarter of the region (Shift: a whole
+        region) and search there; Ctrl+Up/Down grow/shrink the region's radius."""
+        Key, Mod = pg.QtCore.Qt.Key, pg.QtCore.Qt.KeyboardModifier
+        steps = {Key.Key_Left: (-1, 0), Key.Key_Right: (1, 0), Key.Key_Up: (0, 1),
+                 Key.Key_Down: (0, -1)}  # fmt: skip
+        step = steps.get(event.key())
+        if step is None or not self.target.isVisible():
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        if event.modifiers() & Mod.ControlModifier:
+            if step[1]:
+                factor = 1.2 if step[1] > 0 else 1 / 1.2
+                self.radius_changed.emit(float(np.sqrt(self._semi_axes.prod())) * factor)
+            return
+        scale = 1.0 if event.modifiers() & Mod.ShiftModifier else 0.25
+        pos = self.target.pos()
+        x = pos.x() + step[0] * scale * self._semi_axes[0]
+        y = pos.y() + step[1] * scale * self._semi_axes[1]
+        self.set_region((x, y), self._semi_axes)
+        self.center_released.emit(float(x), float(y))
+
     def _target_moved(self) -> None:
         pos = self.target.pos()
         self._place_region((pos.x(), pos.y()))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -65,6 +66,14 @@ class StructureView(QWidget):
         reset = QPushButton("reset view")
         reset.clicked.connect(self.reset_view)
         self.info = QLabel("no structure")
+        # the label may shrink (a narrow window keeps the map the largest view)
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.colour_mode.setToolTip(
+            "Atom colours: the structure type's colour, or the number of neighbours "
+            "within 1.2× the nearest distance (12 in a bulk fcc/hcp crystal)"
+        )
+        self.show_bonds.setToolTip("Draw bonds between atoms closer than 1.2× the nearest distance")
+        reset.setToolTip("Fit the whole structure into view")
         bar.addWidget(self.colour_mode)
         bar.addWidget(self.show_bonds)
         bar.addWidget(reset)
