@@ -99,6 +99,9 @@ def test_sigma_presets_and_free_radius(window) -> None:
     s = solve_after(window, lambda: c.radius.setValue(0.42))
     assert np.allclose(s.semi_axes, (0.42, 0.42))
     assert c.presets.checkedId() == 0  # the "radius" button shows it
+    # the circle's handle on the map sets the free radius too
+    s = solve_after(window, lambda: window.map_view.radius_changed.emit(0.33))
+    assert np.allclose(s.semi_axes, (0.33, 0.33)) and c.radius.value() == pytest.approx(0.33)
 
 
 def test_samples_fit_range_and_refine_boxes(window) -> None:

@@ -92,3 +92,14 @@ def test_cancel_stops_the_running_job_within_a_bound(worker, qtbot) -> None:
     qtbot.wait(150)
     assert len(worker.seen) == n, "a result arrived after Cancel"
     assert not any(isinstance(r, Done) for _, r in worker.seen)
+
+
+def test_a_result_already_on_its_way_when_cancelled_is_dropped(worker, qtbot) -> None:
+    request = worker.submit(Count(n=100000, pause=0.002))
+    qtbot.waitUntil(lambda: len(worker.seen) >= 2, timeout=5000)
+    worker.cancel("count")
+    worker.runner.produced.emit(request, Tick(-1))  # queued before the thread saw the cancel
+    qtbot.waitUntil(lambda: not worker.busy, timeout=2000)
+    qtbot.wait(50)
+    assert all(r.k != -1 for _, r in worker.seen if isinstance(r, Tick))
+    assert not worker.is_current(request)

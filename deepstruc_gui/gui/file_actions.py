@@ -15,12 +15,22 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from deepstruc_gui.gui.exporting import export_fit, export_plot, export_structure, export_table
+from deepstruc_gui.gui.exporting import (
+    export_fit,
+    export_plot,
+    export_structure,
+    export_structures,
+    export_table,
+)
+from deepstruc_gui.model.export import provenance
+from deepstruc_gui.science.parameters import FitConfig
 from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
 from deepstruc_gui.state.session import Query, Session
 
 MAX_RECENT = 8
 MIN_FIT_POINTS = 10  # as science.fitting.fit_candidates demands
+#: candidates in the multi-frame export, best first (as ``predict --out`` writes)
+TOP_N = 10
 PDF_FILTER = "PDF data (*.gr *.dat *.txt *.csv *.xy);;All files (*)"
 SESSION_FILTER = "DeepStruc session (*.dsession.json)"
 
@@ -54,7 +64,8 @@ class FileActions:
     """One per window. ``window`` parents the dialogs and shows errors
     (``window.show_error(title, message)``, looked up at each call so tests can
     replace it); ``on_model(name)`` is told the model a session was saved with;
-    ``autosave_path()`` says where the autosave goes."""
+    ``autosave_path()`` says where the autosave goes; ``fit_config()`` is the fit the
+    exports rest on (written into their headers with the data file and model)."""
 
     def __init__(
         self,
@@ -63,14 +74,22 @@ class FileActions:
         settings: QSettings,
         on_model: Callable[[str | None], None],
         autosave_path: Callable[[], Path] = default_autosave_path,
+        fit_config: Callable[[], FitConfig | None] = lambda: None,
     ) -> None:
         self.window = window
         self.session = session
         self.settings = settings
         self.on_model = on_model
         self.autosave_path = autosave_path
+        self.fit_config = fit_config
         self.recent_menu: QMenu | None = None
         self._autosaves = ThreadPoolExecutor(1, thread_name_prefix="deepstruc-autosave")
+
+    def provenance(self) -> dict:
+        """What an export rests on: program, date, data file, model, fit range and
+        simulation parameters (:func:`deepstruc_gui.model.export.provenance`)."""
+        s = self.session
+        return provenance(s.data, s.model_name, self.fit_config())
 
     def _error(self, title: str, message: str) -> None:
         self.window.show_error(title, message)
@@ -187,8 +206,28 @@ class FileActions:
     def export_structure(self, path: str | Path, c) -> bool:
         element = self.session.element or "Pt"
         return self.guarded(
-            "export the structure", lambda: export_structure(path, c, element), path
+            "export the structure",
+            lambda: export_structure(path, c, element, self.provenance()),
+            path,
         )
+
+    def export_top_dialog(self) -> None:
+        """The best ``TOP_N`` candidates as one multi-frame extxyz (ase gui, OVITO)."""
+        cands = self.session.candidates[:TOP_N]
+        if not cands:
+            return self._error("Nothing to export", "No candidates yet.")
+        element = self.session.element or "Pt"
+        path = self._save_name(
+            "Export top candidates",
+            "Extended XYZ (*.extxyz)",
+            f"{self.stem()}_top{len(cands)}.extxyz",
+        )
+        if path:
+            self.guarded(
+                "export the candidates",
+                lambda: export_structures(path, cands, element, self.provenance()),
+                path,
+            )
 
     def export_fit_dialog(self) -> None:
         c, data = self._shown(), self.session.data
@@ -198,7 +237,9 @@ class FileActions:
             "Export fit", "CSV (*.csv);;PDFgui fit (*.fgr)", f"{self._shown_name(c)}_fit.csv"
         )
         if path:
-            self.guarded("export the fit", lambda: export_fit(path, c, data), path)
+            self.guarded(
+                "export the fit", lambda: export_fit(path, c, data, self.provenance()), path
+            )
 
     def export_table_dialog(self) -> None:
         cands = self.session.candidates
@@ -206,7 +247,9 @@ class FileActions:
             return self._error("Nothing to export", "No candidates yet.")
         path = self._save_name("Export candidates", "CSV (*.csv)", f"{self.stem()}_candidates.csv")
         if path:
-            self.guarded("export the table", lambda: export_table(path, cands), path)
+            self.guarded(
+                "export the table", lambda: export_table(path, cands, self.provenance()), path
+            )
 
     def export_plot_dialog(self, plot_widget, name: str) -> None:
         """A pyqtgraph ``PlotWidget`` as PNG or SVG; ``name`` is the default file stem."""

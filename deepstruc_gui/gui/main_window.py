@@ -65,7 +65,12 @@ class MainWindow(QMainWindow):
         models = models if models is not None else available_models()
         self.presenter = SearchPresenter(self.session, self.worker, self, models)
         self.files = FileActions(
-            self, self.session, self.settings, self.presenter.use_model, self.autosave_path
+            self,
+            self.session,
+            self.settings,
+            self.presenter.use_model,
+            self.autosave_path,
+            self.presenter.fit_config,
         )
         build_menus(self)
         self._connect()
@@ -299,14 +304,8 @@ class MainWindow(QMainWindow):
     def cancel_job(self) -> None:
         self.presenter.cancel()
 
-    def back_to_prior(self) -> None:
-        self.presenter.back_to_prior()
-
     def undo(self) -> None:
         self.presenter.undo()
-
-    def redo(self) -> None:
-        self.presenter.redo()
 
     @staticmethod
     def autosave_path() -> Path:

@@ -51,8 +51,9 @@ def build_menus(w) -> None:
             "Ctrl+E",
             "The structure in the 3-D view: a table row, a map click or a drag preview",
         ),
-        action(w, export, "Shown Fit (CSV, fgr)…", f.export_fit_dialog, "Ctrl+Shift+E"),
+        action(w, export, "Shown Fit (CSV, PDFgui fgr)…", f.export_fit_dialog, "Ctrl+Shift+E"),
     ]
+    action(w, export, "Top Candidates (multi-frame extxyz)…", f.export_top_dialog)
     action(w, export, "Candidates Table (CSV)…", f.export_table_dialog, "Ctrl+Shift+T")
     action(w, export, "Latent Map (PNG, SVG)…", lambda: f.export_plot_dialog(w.map_view, "map"))
     action(w, export, "PDF Plot (PNG, SVG)…", lambda: f.export_plot_dialog(w.pdf_panel, "pdf"))

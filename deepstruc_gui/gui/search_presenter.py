@@ -36,7 +36,8 @@ from deepstruc_gui.gui.requests import (
 )
 from deepstruc_gui.model.candidate import POOR_FIT_RW
 from deepstruc_gui.model.names import readable_name
-from deepstruc_gui.science.parameters import FitConfig, PDFParameters, parameters_from_metadata
+from deepstruc_gui.model.pipeline import fit_config_for
+from deepstruc_gui.science.parameters import TRAINING_PARAMETERS, FitConfig, PDFParameters
 from deepstruc_gui.state.session import Session
 
 WHOLE_MAP_HINT = (
@@ -117,22 +118,24 @@ class SearchPresenter:
         return solve is not None and self._solve_done is not solve and self.jobs.busy
 
     def fit_config(self) -> FitConfig:
-        """The fit of the loaded data with the user's fit range and refinement flags:
+        """The fit of the loaded data with the user's fit range and refinement flags,
+        built as ``predict`` builds it (:func:`~deepstruc_gui.model.pipeline.fit_config_for`):
         the model's simulation parameters, overridden by the data file's header."""
         s, q = self.session, self.session.query
         base = (
             PDFParameters.from_dict(self.bundle.metadata["pdf_parameters"])
             if self.bundle
-            else PDFParameters()
+            else TRAINING_PARAMETERS
         )
-        params = parameters_from_metadata(s.data.metadata if s.data else {}, base)
-        return FitConfig(
+        config, _sources = fit_config_for(
+            s.data,
+            base,
             rmin=q.rmin,
             rmax=max(q.rmax, q.rmin + 1.0),
-            params=params,
             refine_qdamp=q.refine_qdamp,
             refine_delta2=q.refine_delta2,
         )
+        return config
 
     # --- intent: model and data --------------------------------------------------------
     def start(self) -> None:
