@@ -22,6 +22,7 @@ from deepstruc_gui.gui.exporting import (
     export_structures,
     export_table,
 )
+from deepstruc_gui.gui.figure import write_figure
 from deepstruc_gui.model.export import provenance
 from deepstruc_gui.science.parameters import FitConfig
 from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
@@ -259,6 +260,26 @@ class FileActions:
         if path:
             self.guarded(
                 "export the plot", lambda: export_plot(path, plot_widget.getPlotItem()), path
+            )
+
+    def export_figure_dialog(self, map_view, structure_view, pdf_panel) -> None:
+        """Map, 3-D snapshot and fit of the shown structure in one PNG or SVG."""
+        c = self._shown()
+        if c is None:
+            return
+        path = self._save_name(
+            "Export figure", "PNG (*.png);;SVG (*.svg)", f"{self._shown_name(c)}_figure.png"
+        )
+        if path:
+            s = self.session
+            caption = (
+                f"Rw {c.rw:.4f} · {c.nearest_type} · {c.n_atoms} {s.element} atoms · "
+                f"data {self.stem()} · model {s.model_name}"
+            )
+            self.guarded(
+                "export the figure",
+                lambda: write_figure(path, map_view, structure_view, pdf_panel, caption),
+                path,
             )
 
     # --- recent files --------------------------------------------------------------------

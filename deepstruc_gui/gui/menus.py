@@ -57,6 +57,16 @@ def build_menus(w) -> None:
     action(w, export, "Candidates Table (CSV)…", f.export_table_dialog, "Ctrl+Shift+T")
     action(w, export, "Latent Map (PNG, SVG)…", lambda: f.export_plot_dialog(w.map_view, "map"))
     action(w, export, "PDF Plot (PNG, SVG)…", lambda: f.export_plot_dialog(w.pdf_panel, "pdf"))
+    w.shown_actions.append(
+        action(
+            w,
+            export,
+            "Figure: Map, Structure and Fit (PNG, SVG)…",
+            lambda: f.export_figure_dialog(w.map_view, w.structure_view, w.pdf_panel),
+            "Ctrl+Shift+F",
+            "One image for slides and papers: the map, the 3-D structure and its fit",
+        )
+    )
     file_menu.addSeparator()
     action(w, file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
