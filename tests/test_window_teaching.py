@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QDockWidget, QFileDialog
 from window_helpers import action, loaded
 
 from deepstruc_gui.gui.figure import FIGURE_WIDTH
@@ -55,3 +55,45 @@ def test_plots_and_the_figure_open_as_png_and_svg(make_window, qtbot, tmp_path, 
         else:
             renderer = QSvgRenderer(str(path))
             assert renderer.isValid() and renderer.viewBoxF().width() == FIGURE_WIDTH
+
+
+def test_morph_between_two_points_plays_and_exports(make_window, qtbot, tmp_path) -> None:
+    import imageio.v3 as iio
+
+    window = loaded(make_window, qtbot)
+    start = window.session.selected_candidate.latent.copy()
+    action(window, "Set Morph Start").trigger()
+    m = window.bundle.latent_map
+    end_index = int(np.argmax(np.linalg.norm(m.mu - start, axis=1)))
+    window.map_view.training_point_clicked.emit(end_index)  # a training structure
+    qtbot.waitUntil(lambda: window.session.showing_preview, timeout=20000)
+    assert window.teaching.morph_to_shown(n_frames=6) is not None
+    qtbot.waitUntil(lambda: len(window.teaching.frames) == 6, timeout=30000)
+    frames = window.teaching.frames
+    assert np.allclose(frames[0].latent, start) and np.allclose(frames[-1].latent, m.mu[end_index])
+    qtbot.waitUntil(lambda: not window.teaching.timer.isActive(), timeout=10000)  # it played
+    assert window.session.preview is frames[-1]
+    assert window.presenter.preview_label.startswith("morph 6/6")
+    pngs = window.teaching.export(tmp_path / "morph.gif")
+    gif = iio.imread(tmp_path / "morph.gif", index=None)
+    assert gif.shape[0] == 6 and len(pngs) == 6 and all(p.exists() for p in pngs)
+
+
+def test_hover_decodes_under_the_cursor_and_presentation_hides_controls(make_window, qtbot) -> None:
+    window = loaded(make_window, qtbot)
+    action(window, "Decode Under Cursor").trigger()
+    assert window.map_view.hover_decode
+    window.map_view.hovered.emit(0.3, -0.4)
+    qtbot.waitUntil(
+        lambda: (
+            window.session.showing_preview
+            and np.allclose(window.session.preview.latent, (0.3, -0.4))
+        ),
+        timeout=20000,
+    )
+    assert window.presenter.preview_label == "hover "
+    action(window, "Presentation Mode").trigger()
+    docks = [d for d in window.findChildren(QDockWidget)]
+    assert not any(d.isVisible() for d in docks)
+    action(window, "Presentation Mode").trigger()
+    assert all(d.isVisible() for d in docks)

@@ -31,7 +31,7 @@ def snapshot(structure_view) -> QImage | None:
     return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
 
 
-def _draw(painter: QPainter, width: int, map_view, structure_view, pdf_panel, caption: str):
+def draw_figure(painter: QPainter, width: int, map_view, structure_view, pdf_panel, caption: str):
     height = width // 2
     painter.fillRect(QRectF(0, 0, width, height), QColor("white"))
     half = width / 2
@@ -85,7 +85,7 @@ def write_figure(
         image = QImage(width, height, QImage.Format.Format_ARGB32)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        _draw(painter, width, map_view, structure_view, pdf_panel, caption)
+        draw_figure(painter, width, map_view, structure_view, pdf_panel, caption)
         painter.end()
         image.save(buffer, "PNG")
     else:
@@ -95,7 +95,7 @@ def write_figure(
         generator.setViewBox(QRectF(0, 0, width, height))
         generator.setTitle("DeepStruc GUI figure")
         painter = QPainter(generator)
-        _draw(painter, width, map_view, structure_view, pdf_panel, caption)
+        draw_figure(painter, width, map_view, structure_view, pdf_panel, caption)
         painter.end()
     buffer.close()
     atomic_write_bytes(path, bytes(data.data()))

@@ -23,6 +23,7 @@ from deepstruc_gui.gui.about import about_text
 from deepstruc_gui.gui.file_actions import FileActions, default_autosave_path
 from deepstruc_gui.gui.menus import build_menus
 from deepstruc_gui.gui.search_presenter import SearchPresenter
+from deepstruc_gui.gui.teaching import Teaching
 from deepstruc_gui.gui.views.candidates_table import CandidatesTable
 from deepstruc_gui.gui.views.controls import ControlsPanel
 from deepstruc_gui.gui.views.latent_map import LatentMapView
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
             self.autosave_path,
             self.presenter.fit_config,
         )
+        self.teaching = Teaching(self)
         build_menus(self)
         self._connect()
         self._on_history()
@@ -334,6 +336,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
         self._drag_proxy.disconnect()
+        self.teaching.close()
         self.worker_thread.stop()
         self.files.shutdown()
         super().closeEvent(event)

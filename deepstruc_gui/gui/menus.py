@@ -94,6 +94,21 @@ def build_menus(w) -> None:
     for dock in w.findChildren(QDockWidget):  # closed docks come back from here
         w.view_menu.addAction(dock.toggleViewAction())
 
+    w.view_menu.addSeparator()
+    t = w.teaching
+    hover = action(w, w.view_menu, "&Decode Under Cursor", lambda: None, "Ctrl+H")
+    hover.setCheckable(True)
+    hover.toggled.connect(t.set_hover)
+    present = action(w, w.view_menu, "&Presentation Mode", lambda: None, "F11")
+    present.setCheckable(True)
+    present.toggled.connect(t.set_presentation)
+    teach = w.menuBar().addMenu("&Teaching")
+    teach.addAction(hover)
+    action(w, teach, "Set Morph &Start (shown point)", t.set_start, "Ctrl+1")
+    action(w, teach, "&Morph to Shown Point", t.morph_to_shown, "Ctrl+2")
+    action(w, teach, "&Play Morph Again", t.play, "Ctrl+3")
+    action(w, teach, "&Export Morph (GIF, PNG frames)…", t.export_dialog)
+
     help_menu = w.menuBar().addMenu("&Help")
     action(w, help_menu, "&Guide", lambda: QMessageBox.information(w, "Guide", GUIDE), "F1")
     action(

@@ -107,6 +107,19 @@ class Refit(Request):
     candidates: tuple[Candidate, ...]
 
 
+@dataclass(frozen=True, eq=False)
+class Morph(Request):
+    """Decode and fit ``n_frames`` points along the path through ``points`` (latent
+    units) for an animation (:func:`deepstruc_gui.model.morph.morph_candidates`)."""
+
+    lane: ClassVar[str] = "morph"
+    priority: ClassVar[int] = 2
+    data: PDFData
+    fit_config: FitConfig
+    points: tuple[tuple[float, float], ...]
+    n_frames: int = 24
+
+
 # --- results -------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class ModelLoaded:
@@ -143,3 +156,10 @@ class Done:
 @dataclass(frozen=True, eq=False)
 class Failed:
     message: str  # "ExceptionType: text", for a dialog
+
+
+@dataclass(frozen=True, eq=False)
+class Morphed:
+    """One candidate a frame, in path order."""
+
+    frames: list[Candidate]

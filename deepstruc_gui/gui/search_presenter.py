@@ -99,7 +99,7 @@ class SearchPresenter:
         self._solve_done: Request | None = None  # the newest search whose Done arrived
         self._bond_note = ""
         self._live: Decode | None = None  # the live decode in flight while dragging
-        self._live_next: tuple[float, float] | None = None  # the newest move since
+        self._live_next: tuple | None = None  # the newest move since: (x, y, label)
         self.dragging = False  # the centre marker is held: live previews are shown
         self._label = "region"  # what the running search is, for the history
         session.data_changed.connect(self.request_prior)
@@ -310,8 +310,9 @@ class SearchPresenter:
             self.jobs.cancel("solve")
             self.latest.pop("solve")
 
-    def preview(self, x: float, y: float) -> None:
-        """A rate-limited move of the marker: decode the point under it.
+    def preview(self, x: float, y: float, label: str = "live ") -> None:
+        """A rate-limited move of the marker (or, ``label`` "hover ", of the cursor in
+        the teaching mode): decode the point under it.
 
         One live decode at a time: moves that arrive while one runs collapse into one
         follow-up, sent when it is done. (Cancelling the running decode at every move
@@ -319,10 +320,10 @@ class SearchPresenter:
         the interval between moves.)
         """
         if self._live is not None and self.jobs.is_current(self._live):
-            self._live_next = (x, y)
+            self._live_next = (x, y, label)
             return
         self._live_next = None
-        self._live = self.decode_point((x, y), "live ")
+        self._live = self.decode_point((x, y), label)
 
     def release(self, x: float, y: float) -> None:
         self.dragging = False

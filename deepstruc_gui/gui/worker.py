@@ -29,6 +29,8 @@ from deepstruc_gui.gui.requests import (
     Failed,
     LoadModel,
     ModelLoaded,
+    Morph,
+    Morphed,
     Prior,
     PriorReady,
     Refit,
@@ -266,3 +268,19 @@ def _refit(runner: Runner, request: Refit, token: CancelToken, emit) -> None:
     ranked = refit(list(request.candidates), request.data, request.fit_config, device, token)
     token.raise_if_cancelled()
     emit(Batch(ranked, len(ranked), len(ranked)))
+
+
+@handles(Morph)
+def _morph(runner: Runner, request: Morph, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.morph import morph_candidates
+
+    frames = morph_candidates(
+        request.data,
+        _predictor(runner),
+        request.points,
+        request.n_frames,
+        request.fit_config,
+        token,
+    )
+    token.raise_if_cancelled()
+    emit(Morphed(frames))

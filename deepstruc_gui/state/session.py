@@ -342,9 +342,7 @@ class Session:
             q["center"] = tuple(q.get("center", (0.0, 0.0)))
             self.query = Query(**q)
             grids = [decode_array(g) for g in payload.get("grids", [])]
-            self.candidates = [
-                candidate_from_json(c, grids) for c in payload.get("candidates", [])
-            ]
+            self.candidates = [candidate_from_json(c, grids) for c in payload.get("candidates", [])]
             self.selected = payload.get("selected")
             if self.selected is not None and not 0 <= int(self.selected) < len(self.candidates):
                 self.selected = None

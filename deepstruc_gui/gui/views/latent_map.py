@@ -49,6 +49,7 @@ class LatentMapView(pg.PlotWidget):
     training_point_clicked = Signal(int)  # index into the latent map
     empty_clicked = Signal(float, float)
     candidate_clicked = Signal(int)
+    hovered = Signal(float, float)  # the cursor over the map, when ``hover_decode`` is on
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent=parent, background="w")
@@ -131,6 +132,8 @@ class LatentMapView(pg.PlotWidget):
         self.target.sigPositionChangeFinished.connect(self._target_released)
         self.addItem(self.target)
         self.scene().sigMouseClicked.connect(self._scene_clicked)
+        self.hover_decode = False
+        self.scene().sigMouseMoved.connect(self._scene_moved)
         self.setFocusPolicy(pg.QtCore.Qt.FocusPolicy.StrongFocus)
 
         self._latent_map: LatentMap | None = None
@@ -313,6 +316,13 @@ class LatentMapView(pg.PlotWidget):
     def _sample_clicked(self, item, points, ev=None) -> None:
         if len(points):
             self.candidate_clicked.emit(int(points[0].data()))
+
+    def _scene_moved(self, pos) -> None:
+        if self.hover_decode:
+            vb = self.getPlotItem().vb
+            if vb.sceneBoundingRect().contains(pos):
+                p = vb.mapSceneToView(pos)
+                self.hovered.emit(p.x(), p.y())
 
     def _scene_clicked(self, event) -> None:
         """A click on empty map space decodes that point (points have their own)."""
