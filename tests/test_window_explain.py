@@ -75,3 +75,22 @@ def test_arrow_keys_move_the_centre_and_search(make_window, qtbot) -> None:
     )
     qtbot.keyClick(window.map_view, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)
     assert np.allclose(window.session.query.center, before + np.array([0.25 * semi[0], semi[1]]))
+
+
+def test_near_identical_candidates_share_one_row_with_a_count(make_window, qtbot) -> None:
+    from dataclasses import replace
+
+    window = loaded(make_window, qtbot)
+    best = window.session.candidates[0]
+    twins = [replace(best, rw=best.rw + 0.0005 * k) for k in range(1, 4)]
+    other = replace(best, rw=best.rw + 0.0005, n_atoms=best.n_atoms + 1)
+    window.session.set_candidates([best, *twins, other, *window.session.candidates[1:]])
+    model = window.table.model()
+    similar = COLUMNS.index("similar")
+    assert model.index(model.row_of(0), similar).data() == "×4"
+    assert model.row_of(2) == model.row_of(0)  # a twin is shown by the best one's row
+    assert model.row_of(4) != model.row_of(0)  # other atom count: its own row
+    assert model.represented() == len(window.session.candidates)
+    assert model.rowCount() < len(window.session.candidates)
+    window.session.select(3)  # a twin chosen on the map: its group's row is selected
+    assert window.table.selectionModel().selectedRows()[0].row() == model.row_of(0)

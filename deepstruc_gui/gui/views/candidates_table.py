@@ -16,8 +16,11 @@ from deepstruc_gui.model.candidate import POOR_FIT_RW, Candidate
 
 COLUMNS = (
     "rank", "Rw", "atoms", "type", "size (Å)", "scale", "expansion", "Biso (Å²)",
-    "z₁", "z₂", "source", "warnings",
+    "z₁", "z₂", "source", "warnings", "similar",
 )  # fmt: skip
+#: candidates with the same atom count and type whose Rw differ by at most this are
+#: near-identical: one row, with their number in "similar"
+SIMILAR_RW = 0.002
 #: what each column is, its unit and typical values (header tooltips)
 COLUMN_TIPS = (
     "Rank by Rw (1 = best fit)",
@@ -33,6 +36,8 @@ COLUMN_TIPS = (
     "z₂: second latent coordinate (latent units)",
     "model: decoded by a search; kept: added by you from the map (Keep)",
     "Why not to trust this fit blindly: poor Rw, expansion or Biso far from typical",
+    f"Near-identical candidates (same atoms and type, Rw within {SIMILAR_RW}) shown as "
+    "this one row: ×N counts them",
 )
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
@@ -81,6 +86,8 @@ _FORMATS = {
 
 
 def _text(column: int, v) -> str:
+    if column == 12:
+        return f"×{v}" if v > 1 else ""
     if isinstance(v, float):
         return _FORMATS.get(column, "{:.3g}").format(v)
     return str(v)
@@ -99,19 +106,42 @@ class CandidatesModel(QAbstractTableModel):
         self._texts: list[tuple[str, ...]] = []
         self.order: list[int] = []
         self._sort = (1, Qt.SortOrder.AscendingOrder)
+        self.collapse = True
+        self.group: list[int] = []
+        self.counts: list[int] = []
 
     def set_candidates(self, candidates: list[Candidate]) -> None:
         self.beginResetModel()
         self.candidates = list(candidates)
-        self._values = [_row_values(k, c) for k, c in enumerate(self.candidates)]
+        self._group()
+        self._values = [(*_row_values(k, c), self.counts[k]) for k, c in enumerate(self.candidates)]
         self._texts = [tuple(_text(col, v) for col, v in enumerate(row)) for row in self._values]
         self.order = self._sorted_order()
         self.endResetModel()
 
+    def _group(self) -> None:
+        """``group[k]``: the rank of the row showing candidate ``k`` (the best of its
+        near-identical ones); ``counts[k]``: how many a row shows. Kept candidates
+        always have a row of their own."""
+        n = len(self.candidates)
+        self.group, self.counts = list(range(n)), [1] * n
+        latest: dict[tuple, int] = {}
+        for k, c in enumerate(self.candidates):
+            if getattr(c, "source", "model") != "model":
+                continue
+            key = (c.n_atoms, c.nearest_type)
+            rep = latest.get(key)
+            if self.collapse and rep is not None and c.rw - self.candidates[rep].rw <= SIMILAR_RW:
+                self.group[k] = rep
+                self.counts[rep] += 1
+                self.counts[k] = 0
+            else:
+                latest[key] = k
+
     def _sorted_order(self) -> list[int]:
         column, order = self._sort
         return sorted(
-            range(len(self._values)),
+            (k for k in range(len(self._values)) if self.group[k] == k),
             key=lambda k: self._values[k][column],
             reverse=order == Qt.SortOrder.DescendingOrder,
         )
@@ -128,11 +158,15 @@ class CandidatesModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def row_of(self, rank: int) -> int:
-        """The row that shows the candidate of this rank."""
-        return self.order.index(rank)
+        """The row that shows the candidate of this rank (or its near-identical best)."""
+        return self.order.index(self.group[rank])
+
+    def represented(self) -> int:
+        """How many candidates the rows stand for (each row counts its near-identical)."""
+        return sum(self.counts[k] for k in self.order)
 
     def rowCount(self, parent: QModelIndex | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.candidates)
+        return 0 if parent is not None and parent.isValid() else len(self.order)
 
     def columnCount(self, parent: QModelIndex | None = None) -> int:
         return len(COLUMNS)
@@ -191,7 +225,7 @@ class CandidatesTable(QTableView):
     def select_row(self, rank: int | None) -> None:
         self._updating = True
         try:
-            if rank is None or rank >= self.source.rowCount():
+            if rank is None or rank >= len(self.source.candidates):
                 self.clearSelection()
                 return
             row = self.source.row_of(rank)
