@@ -26,6 +26,9 @@ def test_keys_names_and_tooltips(make_window, qtbot) -> None:
     assert np.allclose((m.data_label.pos().x(), m.data_label.pos().y()), window.session.prior_mean)
     legend = [label.text for _, label in m.legend.items]
     assert any(t.endswith(" atoms") for t in legend)  # the size key
+    assert {t.textItem.toPlainText() for t in m.type_labels} == set(window.bundle.latent_map.types)
+    key = window.structure_view.legend.text()  # the 3-D colour key
+    assert "■" in key and window.session.selected_candidate.nearest_type in key
     tip = m._tip(0, 0, 0)
     assert "atoms" in tip and "_" not in tip  # a training name for people
     header = window.table.model()

@@ -137,6 +137,7 @@ class LatentMapView(pg.PlotWidget):
         self.setFocusPolicy(pg.QtCore.Qt.FocusPolicy.StrongFocus)
 
         self._latent_map: LatentMap | None = None
+        self.type_labels: list[pg.TextItem] = []
         self._semi_axes = np.array([1.0, 1.0])
         self._updating = False
         self._candidate_points = np.zeros((0, 2))
@@ -146,6 +147,9 @@ class LatentMapView(pg.PlotWidget):
     def set_latent_map(self, latent_map: LatentMap | None) -> None:
         self._latent_map = latent_map
         self.legend.clear()
+        for label in self.type_labels:
+            self.removeItem(label)
+        self.type_labels = []
         if latent_map is None or len(latent_map) == 0:
             self.map_points.clear()
             return
@@ -181,6 +185,13 @@ class LatentMapView(pg.PlotWidget):
                 pen=pg.mkPen("#555"),
             )
             self.legend.addItem(sample, f"{atoms} atoms")
+        for kind in dict.fromkeys(latent_map.types):  # names at the clusters' centres
+            at = np.median(latent_map.mu[np.asarray(latent_map.types) == kind], axis=0)
+            label = pg.TextItem(kind, color=type_colour(kind).darker(150), anchor=(0.5, 0.5))
+            label.setPos(float(at[0]), float(at[1]))
+            label.setZValue(5)
+            self.addItem(label)
+            self.type_labels.append(label)
         self.legend.setColumnCount(2)  # half as tall: covers less of the map
         self.autoRange()
 

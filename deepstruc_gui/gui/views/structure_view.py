@@ -77,6 +77,9 @@ class StructureView(QWidget):
         bar.addWidget(self.colour_mode)
         bar.addWidget(self.show_bonds)
         bar.addWidget(reset)
+        self.legend = QLabel()  # the key to the atoms' colours
+        self.legend.setToolTip("What the atom colours mean")
+        bar.addWidget(self.legend)
         bar.addStretch(1)
         bar.addWidget(self.info)
         layout.addLayout(bar)
@@ -100,6 +103,7 @@ class StructureView(QWidget):
     def _redraw(self) -> None:
         n = self.atom_count
         self.info.setText(f"{n} atoms, diameter {self.diameter():.1f} Å" if n else "no structure")
+        self.legend.setText(self.legend_html() if n else "")
         if self.canvas is None:
             return
         if n == 0:
@@ -129,6 +133,18 @@ class StructureView(QWidget):
         else:
             self._bonds.set_data(pos=np.zeros((2, 3)), color=(0, 0, 0, 0))
         self.canvas.update()
+
+    def legend_html(self) -> str:
+        """The colour key: the type's colour, or coordination numbers 0, 6, 12."""
+        if self.colour_mode.currentIndex() == 1:
+            keys = []
+            for cn in (0, 6, 12):
+                t = cn / 12.0
+                rgb = [int(255 * v) for v in (t, 0.3 + 0.4 * (1 - t), 1 - t)]
+                keys.append(f"<span style='color: rgb({rgb[0]},{rgb[1]},{rgb[2]})'>■</span>{cn}")
+            return "neighbours: " + " ".join(keys)
+        colour = TYPE_COLOURS.get(self.kind, "#B8860B")
+        return f"<span style='color: {colour}'>■</span> {self.element} · {self.kind}"
 
     def reset_view(self) -> None:
         if self.canvas is None:
