@@ -97,3 +97,12 @@ def test_near_identical_candidates_share_one_row_with_a_count(make_window, qtbot
     assert model.rowCount() < len(window.session.candidates)
     window.session.select(3)  # a twin chosen on the map: its group's row is selected
     assert window.table.selectionModel().selectedRows()[0].row() == model.row_of(0)
+
+
+def test_tab_leaves_the_table(make_window, qtbot) -> None:
+    window = loaded(make_window, qtbot)
+    window.activateWindow()
+    window.table.setFocus()
+    qtbot.waitUntil(window.table.hasFocus, timeout=2000)
+    qtbot.keyClick(window.table, Qt.Key.Key_Tab)
+    assert not window.table.hasFocus()

@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             if title == "Candidates":  # the map stays the largest view
-                self.resizeDocks([dock], [190], Qt.Orientation.Vertical)
+                self.resizeDocks([dock], [160], Qt.Orientation.Vertical)
                 self.table.setMinimumHeight(80)
             else:
                 self.resizeDocks([dock], [280], Qt.Orientation.Horizontal)

@@ -79,6 +79,7 @@ class StructureView(QWidget):
         bar.addWidget(reset)
         self.legend = QLabel()  # the key to the atoms' colours
         self.legend.setToolTip("What the atom colours mean")
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.legend)
         bar.addStretch(1)
         bar.addWidget(self.info)
