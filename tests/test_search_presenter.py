@@ -328,7 +328,9 @@ def test_batches_fill_the_session_and_done_decides_the_hint(rig) -> None:
     rig.p.deliver(solve, Batch([candidate(0.6), candidate(0.7)], 2, 500))
     assert [c.rw for c in rig.session.candidates] == [0.6, 0.7]
     assert rig.view.said("show_progress")[-1] == (2, 500)
-    assert rig.view.said("show_status")[-1][0].startswith("2/500 candidates, best Rw 0.6000")
+    status = rig.view.said("show_status")[-1][0]
+    assert status.startswith("decoding and fitting 2/500 candidates, ~")  # stage, count
+    assert "s left, best Rw 0.6000" in status  # and an estimate
     assert not rig.p.solve_complete and rig.p.searching
     rig.p.deliver(solve, Done())
     assert rig.p.solve_complete and not rig.p.searching

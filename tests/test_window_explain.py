@@ -106,3 +106,18 @@ def test_tab_leaves_the_table(make_window, qtbot) -> None:
     qtbot.waitUntil(window.table.hasFocus, timeout=2000)
     qtbot.keyClick(window.table, Qt.Key.Key_Tab)
     assert not window.table.hasFocus()
+
+
+def test_overlapping_training_points_offer_the_choice(make_window, qtbot) -> None:
+    from types import SimpleNamespace
+
+    window = loaded(make_window, qtbot)
+    m = window.map_view
+    offered, clicked = [], []
+    m.choose_point = lambda indices: offered.append(indices) or indices[1]
+    m.training_point_clicked.connect(clicked.append)
+    points = [SimpleNamespace(data=lambda i=i: i) for i in (4, 4, 9)]
+    m._map_clicked(m.map_points, points)
+    assert offered == [[4, 9]] and clicked == [9]
+    m._map_clicked(m.map_points, points[:1])  # one point: no question
+    assert offered == [[4, 9]] and clicked == [9, 4]

@@ -15,6 +15,7 @@ own ``deliver`` to ``Worker.delivered``, ignoring request types that are not its
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -100,6 +101,7 @@ class SearchPresenter:
         self._bond_note = ""
         self._live: Decode | None = None  # the live decode in flight while dragging
         self._live_next: tuple | None = None  # the newest move since: (x, y, label)
+        self._started = time.monotonic()  # when the newest search was sent
         self.dragging = False  # the centre marker is held: live previews are shown
         self._label = "region"  # what the running search is, for the history
         session.data_changed.connect(self.request_prior)
@@ -371,9 +373,14 @@ class SearchPresenter:
         elif isinstance(result, Batch) and isinstance(request, Solve | Refit):
             self.session.set_candidates(result.ranked)
             self.view.show_progress(result.done, result.total)
+            stage = "refitting" if isinstance(request, Refit) else "decoding and fitting"
+            eta = ""
+            if 0 < result.done < result.total:
+                spent = time.monotonic() - self._started
+                eta = f", ~{spent * (result.total - result.done) / result.done:.0f} s left"
             self.view.show_status(
-                f"{result.done}/{result.total} candidates, best Rw {result.ranked[0].rw:.4f}; "
-                f"{self._bond_note}"
+                f"{stage} {result.done}/{result.total} candidates{eta}, best Rw "
+                f"{result.ranked[0].rw:.4f}; {self._bond_note}"
             )
         elif isinstance(result, Done) and isinstance(request, Solve | Refit):
             self._search_done(request)
@@ -418,6 +425,8 @@ class SearchPresenter:
         self.view.search_finished()
 
     def _send(self, request: Request) -> Request:
+        if request.lane == "solve":
+            self._started = time.monotonic()
         request = self.jobs.submit(request)
         self.latest[request.lane] = request
         return request

@@ -321,8 +321,24 @@ class LatentMapView(pg.PlotWidget):
         self.radius_changed.emit(float(np.sqrt(self._semi_axes.prod())))
 
     def _map_clicked(self, item, points, ev=None) -> None:
-        if len(points):
-            self.training_point_clicked.emit(int(points[0].data()))
+        """A click on training points: one decodes it; overlapping ones offer the choice."""
+        indices = list(dict.fromkeys(int(p.data()) for p in points))
+        if len(indices) > 1:
+            chosen = self.choose_point(indices)
+            indices = [] if chosen is None else [chosen]
+        if indices:
+            self.training_point_clicked.emit(indices[0])
+
+    def choose_point(self, indices: list[int]) -> int | None:
+        """A menu of the overlapping training structures at the cursor (tests replace it)."""
+        from PySide6.QtGui import QCursor
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self)
+        for i in indices[:20]:
+            menu.addAction(self._tip(0, 0, i)).setData(i)
+        picked = menu.exec(QCursor.pos())
+        return None if picked is None else int(picked.data())
 
     def _sample_clicked(self, item, points, ev=None) -> None:
         if len(points):
