@@ -121,3 +121,30 @@ def test_overlapping_training_points_offer_the_choice(make_window, qtbot) -> Non
     assert offered == [[4, 9]] and clicked == [9]
     m._map_clicked(m.map_points, points[:1])  # one point: no question
     assert offered == [[4, 9]] and clicked == [9, 4]
+
+
+def test_the_stacking_legend_keys_its_colouring(qtbot) -> None:
+    from deepstruc_gui.gui.views.latent_map import LatentMapView
+    from deepstruc_gui.model.bundle import LatentMap
+
+    def latent_map(types, fcc):
+        n = len(types)
+        return LatentMap(
+            mu=np.random.default_rng(0).random((n, 2)),
+            sigma=np.ones((n, 2)),
+            types=types,
+            n_atoms=np.arange(10, 10 + n),
+            metals=["Pt"] * n,
+            names=[f"x_{k}" for k in range(n)],
+            split=["train"] * n,
+            fcc_fraction=np.asarray(fcc, float),
+        )
+
+    m = LatentMapView()
+    qtbot.addWidget(m)
+    m.set_latent_map(latent_map(["fcc", "hcp", "faulted"] * 2, np.linspace(0, 1, 6)))
+    labels = [label.text for _, label in m.legend.items]
+    assert labels[:3] == ["fcc fraction 0 (hcp)", "0.5", "1 (fcc)"]  # colour = fcc fraction
+    m.set_latent_map(latent_map(["fcc", "hcp"] * 3, [np.nan] * 6))
+    labels = [label.text for _, label in m.legend.items]
+    assert labels[:2] == ["fcc", "hcp"]  # colour = type

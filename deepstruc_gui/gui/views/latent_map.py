@@ -172,11 +172,18 @@ class LatentMapView(pg.PlotWidget):
             pen=pg.mkPen(None),
             data=np.arange(len(latent_map)),
         )
-        for kind in dict.fromkeys(latent_map.types):
-            sample = pg.ScatterPlotItem(
-                symbol="o", size=9, brush=pg.mkBrush(type_colour(kind)), pen=pg.mkPen(None)
-            )
-            self.legend.addItem(sample, kind)
+        if stacking:  # the legend says what the colours say: the fcc fraction
+            for f, name in ((0.0, "fcc fraction 0 (hcp)"), (0.5, "0.5"), (1.0, "1 (fcc)")):
+                sample = pg.ScatterPlotItem(
+                    symbol="o", size=9, brush=pg.mkBrush(cmap.map(f, mode="qcolor")), pen=None
+                )
+                self.legend.addItem(sample, name)
+        else:
+            for kind in dict.fromkeys(latent_map.types):
+                sample = pg.ScatterPlotItem(
+                    symbol="o", size=9, brush=pg.mkBrush(type_colour(kind)), pen=pg.mkPen(None)
+                )
+                self.legend.addItem(sample, kind)
         for atoms in sorted({int(n.min()), int(np.median(n)), int(n.max())}):  # size key
             sample = pg.ScatterPlotItem(
                 symbol="o",
