@@ -84,7 +84,7 @@ def test_load_drag_select_export_close(make_window, qtbot, tmp_path) -> None:
     rws = [c.rw for c in cands]
     assert rws == sorted(rws) and len(cands) == window.session.query.n_samples
     table = window.table
-    assert table.model().rowCount() == len(cands)
+    assert table.model().represented() == len(cands)
     shown = [float(table.model().index(row, 1).data()) for row in range(5)]
     assert shown == sorted(shown)
 
@@ -177,7 +177,7 @@ def test_session_save_and_restore(make_window, qtbot, tmp_path) -> None:
     other = make_window()
     assert other.open_session(path)
     assert len(other.session.candidates) == len(window.session.candidates)
-    assert other.table.model().rowCount() == len(window.session.candidates)
+    assert other.table.model().represented() == len(window.session.candidates)
     assert other.central.currentIndex() == 1
 
 
@@ -195,7 +195,7 @@ def test_whole_map_search_fills_the_table(make_window, qtbot) -> None:
     wait_for_solve(qtbot, window)
     assert not window.controls.whole_map.font().bold()
     n_map = len(np.unique(np.round(window.bundle.latent_map.mu, 4), axis=0))
-    assert len(window.session.candidates) == n_map == window.table.model().rowCount()
+    assert len(window.session.candidates) == n_map == window.table.model().represented()
     rws = [c.rw for c in window.session.candidates]
     assert rws == sorted(rws)
     # sort by atom count, largest first, and pick the top row: that candidate is selected

@@ -73,7 +73,7 @@ def _export(win, menu_text: str, path) -> None:
 def test_selected_structure_round_trips(solved, tmp_path, suffix) -> None:
     best = solved.session.selected_candidate
     path = tmp_path / f"best{suffix}"
-    _export(solved, "Selected Structure", path)
+    _export(solved, "Shown Structure", path)
     assert solved.errors == []
     atoms = ase.io.read(path)
     assert len(atoms) == best.n_atoms and set(atoms.get_chemical_symbols()) == {"Pt"}
@@ -98,7 +98,7 @@ def test_top_candidates_are_one_multi_frame_extxyz(solved, tmp_path) -> None:
 def test_selected_fit_round_trips_with_its_header(solved, tmp_path, suffix) -> None:
     best = solved.session.selected_candidate
     path = tmp_path / f"fit{suffix}"
-    _export(solved, "Selected Fit", path)
+    _export(solved, "Shown Fit", path)
     text = path.read_text()
     assert "JQ_S1.gr" in text and "random" in text  # data file and model
     table = np.loadtxt(
@@ -127,8 +127,8 @@ def test_table_round_trips(solved, tmp_path) -> None:
 
 def test_a_failed_export_is_a_dialog(solved, tmp_path) -> None:
     (tmp_path / "a file").write_text("")
-    _export(solved, "Selected Structure", tmp_path / "a file" / "c.cif")  # not a folder
+    _export(solved, "Shown Structure", tmp_path / "a file" / "c.cif")  # not a folder
     assert solved.errors and solved.errors[-1][0] == "Cannot export the structure"
-    _export(solved, "Selected Structure", tmp_path / "c.pdb")  # not an offered format
+    _export(solved, "Shown Structure", tmp_path / "c.pdb")  # not an offered format
     assert solved.errors[-1][0] == "Cannot export the structure"
     assert "c.pdb" in solved.errors[-1][1]

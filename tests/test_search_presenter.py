@@ -83,7 +83,13 @@ class FakeView:
 
 def fake_bundle(name: str = "fake") -> SimpleNamespace:
     mu = np.array([[0.0, 0.0], [0.5, 0.5], [0.5, 0.5], [1.0, -1.0]])  # 3 distinct points
-    latent_map = SimpleNamespace(mu=mu, names=["a", "b", "b2", "c"], types=["fcc"] * 4)
+    latent_map = SimpleNamespace(
+        mu=mu,
+        names=["a", "b", "b2", "c_Pt_2.77"],
+        types=["fcc"] * 4,
+        n_atoms=np.array([13, 19, 19, 55]),
+        metals=["Pt"] * 4,
+    )
     params = PDFParameters(qmax=25.0, qdamp=0.03).to_dict()
     return SimpleNamespace(name=name, latent_map=latent_map, metadata={"pdf_parameters": params})
 
@@ -198,12 +204,97 @@ def test_whole_map_and_back_to_prior(rig) -> None:
     assert rig.view.said("start_progress")[-1] == (3,)  # distinct map points
     rig.p.release(1.0, -1.0)
     assert rig.jobs.last(Solve).center == (1.0, -1.0) and not rig.jobs.last(Solve).whole_map
+    region = rig.jobs.last(Solve)
+    finish(rig, region, [candidate(0.3, (1.0, -1.0)), candidate(0.4, (1.1, -1.0))])
     rig.p.back_to_prior()
-    assert np.allclose(rig.jobs.last(Solve).center, MEAN)
-    rig.p.undo()
-    assert rig.jobs.last(Solve).center == (1.0, -1.0)
+    at_prior = rig.jobs.last(Solve)
+    assert np.allclose(at_prior.center, MEAN)
+    finish(rig, at_prior, [candidate(0.6, MEAN)])
+    # the prior's search is worse than the one it replaced: said, with Undo
+    assert rig.view.said("warn_worse")[-1] == (0.3, 0.6)
+    assert "worse than the region search it replaced" in rig.view.said("show_status")[-1][0]
+    n = len(rig.jobs.sent)
+    rig.p.undo()  # restores the previous search: its table and centre, no new search
+    assert len(rig.jobs.sent) == n
+    assert rig.session.query.center == (1.0, -1.0)
+    assert [c.rw for c in rig.session.candidates] == [0.3, 0.4]
     rig.p.redo()
-    assert np.allclose(rig.jobs.last(Solve).center, MEAN)
+    assert len(rig.jobs.sent) == n and np.allclose(rig.session.query.center, MEAN)
+    assert [c.rw for c in rig.session.candidates] == [0.6]
+
+
+def finish(rig, request, ranked) -> None:
+    """Deliver a search's only batch and its end."""
+    rig.p.deliver(request, Batch(ranked, len(ranked), len(ranked)))
+    rig.p.deliver(request, Done())
+
+
+def test_undo_restores_the_selection_made_in_that_search(rig) -> None:
+    finish(rig, rig.jobs.last(Solve), [candidate(0.2), candidate(0.25), candidate(0.3)])
+    rig.session.select(2)
+    rig.p.release(0.5, 0.5)
+    finish(rig, rig.jobs.last(Solve), [candidate(0.1)])
+    assert not rig.view.said("warn_worse")  # better: nothing to warn about
+    rig.p.undo()
+    assert rig.session.selected == 2 and len(rig.session.candidates) == 3
+
+
+def test_a_late_live_preview_does_not_replace_the_selection(rig) -> None:
+    finish(rig, rig.jobs.last(Solve), [candidate(0.2)])
+    rig.p.drag_moved(0.31, -0.2)
+    rig.p.preview(0.31, -0.2)
+    live = rig.jobs.last(Decode)
+    rig.p.release(0.31, -0.2)
+    rig.p.deliver(live, Decoded(candidate(0.9, (0.31, -0.2))))  # arrives after release
+    assert not rig.session.showing_preview
+    assert rig.session.shown_candidate is rig.session.selected_candidate
+
+
+def test_a_clicked_point_is_what_is_shown_and_can_be_kept(rig) -> None:
+    finish(rig, rig.jobs.last(Solve), [candidate(0.2), candidate(0.5)])
+    rig.p.decode_training_point(3)
+    clicked = candidate(0.35, (1.0, -1.0))
+    rig.p.deliver(rig.jobs.last(Decode), Decoded(clicked))
+    assert rig.session.shown_candidate is clicked
+    rig.p.keep_shown()
+    s = rig.session
+    assert [c.rw for c in s.candidates] == [0.2, 0.35, 0.5] and s.selected == 1
+    assert s.candidates[1].source == "kept" and s.shown_candidate is s.candidates[1]
+    assert s.history.current.candidates == tuple(s.candidates)  # Undo keeps it too
+
+
+def test_fit_range_refits_the_table_region_change_marks_it_outdated(rig) -> None:
+    from deepstruc_gui.gui.requests import Refit
+
+    finish(rig, rig.jobs.last(Solve), [candidate(0.2), candidate(0.5)])
+    rig.jobs.busy = False
+    rig.p.edit_query({"rmax": 20.0})
+    refit = rig.jobs.sent[-1]
+    assert isinstance(refit, Refit) and refit.fit_config.rmax == 20.0
+    assert len(refit.candidates) == 2
+    finish(rig, refit, [candidate(0.15), candidate(0.45)])
+    assert rig.session.history.current.label == "refit" and not rig.session.outdated
+    n = len(rig.jobs.sent)
+    rig.p.edit_query({"sigma_multiple": 5.0})
+    assert len(rig.jobs.sent) == n and rig.session.outdated  # marked, not searched
+    rig.p.update()
+    assert rig.jobs.last(Solve).semi_axes == tuple(5.0 * SIGMA)
+
+
+def test_escape_with_nothing_running_changes_nothing(rig) -> None:
+    finish(rig, rig.jobs.last(Solve), [candidate(0.2)])
+    rig.jobs.busy = False
+    before = (list(rig.session.candidates), len(rig.jobs.cancelled), len(rig.view.calls))
+    rig.p.cancel()
+    assert (list(rig.session.candidates), len(rig.jobs.cancelled), len(rig.view.calls)) == before
+
+
+def test_a_cancelled_search_is_recorded_partial(rig) -> None:
+    solve = rig.jobs.last(Solve)
+    rig.p.deliver(solve, Batch([candidate(0.2)], 1, 500))
+    rig.p.cancel()
+    assert rig.session.partial and rig.session.history.current.partial
+    assert "partial" in rig.session.history.current.describe()
 
 
 def test_model_switch_loads_the_other_model_and_clears_results(rig) -> None:
@@ -237,7 +328,9 @@ def test_batches_fill_the_session_and_done_decides_the_hint(rig) -> None:
     rig.p.deliver(solve, Batch([candidate(0.6), candidate(0.7)], 2, 500))
     assert [c.rw for c in rig.session.candidates] == [0.6, 0.7]
     assert rig.view.said("show_progress")[-1] == (2, 500)
-    assert rig.view.said("show_status")[-1][0].startswith("2/500 candidates, best Rw 0.6000")
+    status = rig.view.said("show_status")[-1][0]
+    assert status.startswith("decoding and fitting 2/500 candidates, ~")  # stage, count
+    assert "s left, best Rw 0.6000" in status  # and an estimate
     assert not rig.p.solve_complete and rig.p.searching
     rig.p.deliver(solve, Done())
     assert rig.p.solve_complete and not rig.p.searching
@@ -265,7 +358,7 @@ def test_cancel_stops_the_search_and_forgets_it(rig) -> None:
     rig.p.cancel()
     assert rig.jobs.cancelled[-1] == "solve"
     assert not rig.p.searching and not rig.p.solve_complete
-    assert rig.view.said("show_status")[-1] == ("cancelled", 3000)
+    assert rig.view.said("show_status")[-1] == ("cancelled: the table is partial", 5000)
     assert rig.view.said("hide_progress")
 
 
@@ -296,7 +389,11 @@ def test_dragging_cancels_the_search_and_decodes_one_point_at_a_time(rig) -> Non
 def test_a_click_on_a_training_point_decodes_it_with_its_name(rig) -> None:
     rig.p.decode_training_point(3)
     d = rig.jobs.sent[-1]
-    assert isinstance(d, Decode) and d.z == (1.0, -1.0) and d.label == "c (fcc): "
+    assert (
+        isinstance(d, Decode)
+        and d.z == (1.0, -1.0)
+        and d.label == "fcc · 55 Pt atoms · bond 2.77 Å: "
+    )
 
 
 def test_failures_say_what_failed(rig) -> None:

@@ -57,18 +57,50 @@ def export_table(
     export.write_table(path, candidates, provenance)
 
 
-def export_plot(path: str | Path, plot_item) -> None:
-    """A pyqtgraph plot as PNG or SVG (rendered to memory, then written atomically)."""
-    import tempfile
+def export_plot(path: str | Path, plot_item, width: int | None = None) -> None:
+    """A pyqtgraph plot (its ``PlotItem``) as PNG or SVG, written atomically.
 
-    import pyqtgraph.exporters as exporters
-
+    PNG: pyqtgraph's image exporter, ``width`` pixels wide (default: as on screen).
+    SVG: the plot's scene drawn by Qt's own SVG generator (pyqtgraph's SVG exporter
+    fails on Qt 6 paths: "not enough values to unpack"), at the size on screen.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise ValueError(f"{path.name}: choose .png or .svg")
-    exporter = (exporters.ImageExporter if suffix == ".png" else exporters.SVGExporter)(plot_item)
+    if suffix == ".svg":
+        atomic_write_bytes(path, render_svg(plot_item.scene(), plot_item.sceneBoundingRect()))
+        return
+    import tempfile
+
+    import pyqtgraph.exporters as exporters
+
+    exporter = exporters.ImageExporter(plot_item)
+    if width:
+        exporter.parameters()["width"] = int(width)
     with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp) / f"plot{suffix}"
+        scratch = Path(tmp) / "plot.png"
         exporter.export(str(scratch))
         atomic_write_bytes(path, scratch.read_bytes())
+
+
+def render_svg(scene, source, title: str = "DeepStruc GUI") -> bytes:
+    """SVG bytes of ``source`` (a QRectF in scene coordinates) of a QGraphicsScene."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    size = QSize(int(source.width()), int(source.height()))
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(size)
+    generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
+    generator.setTitle(title)
+    painter = QPainter(generator)
+    scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
+    painter.end()
+    buffer.close()
+    return bytes(data.data())

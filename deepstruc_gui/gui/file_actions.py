@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
@@ -21,16 +22,37 @@ from deepstruc_gui.gui.exporting import (
     export_structures,
     export_table,
 )
+from deepstruc_gui.gui.figure import write_figure
 from deepstruc_gui.model.export import provenance
 from deepstruc_gui.science.parameters import FitConfig
 from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
-from deepstruc_gui.state.session import Session
+from deepstruc_gui.state.session import Query, Session
 
 MAX_RECENT = 8
+MIN_FIT_POINTS = 10  # as science.fitting.fit_candidates demands
 #: candidates in the multi-frame export, best first (as ``predict --out`` writes)
 TOP_N = 10
 PDF_FILTER = "PDF data (*.gr *.dat *.txt *.csv *.xy);;All files (*)"
 SESSION_FILTER = "DeepStruc session (*.dsession.json)"
+
+
+def unsolvable(data, query) -> str:
+    """Why ``data`` cannot be solved with ``query``'s fit range ("" when it can).
+
+    The fit needs at least :data:`MIN_FIT_POINTS` points of G(r) inside the fit range
+    (the range carried from the previous file, or the default 2–30 Å); a G(r) of a
+    nanoparticle spans more than a few Å and has a first peak of a metal-metal bond.
+    """
+    r, g = np.asarray(data.r), np.asarray(data.g)
+    if r.max() - r.min() < 5.0:
+        return f"r spans only {r.min():.2f}–{r.max():.2f} Å; is this G(r) (r in Å)?"
+    for rmin, rmax in ((query.rmin, query.rmax), (Query.rmin, Query.rmax)):
+        if int(((r >= rmin) & (r <= rmax) & np.isfinite(g)).sum()) >= MIN_FIT_POINTS:
+            return ""
+    return (
+        f"fewer than {MIN_FIT_POINTS} points inside the fit range {query.rmin:g}–"
+        f"{query.rmax:g} Å (the data span {r.min():.2f}–{r.max():.2f} Å)"
+    )
 
 
 def default_autosave_path() -> Path:
@@ -85,8 +107,12 @@ class FileActions:
         try:
             data = read_pdf(path)
             data.model_input()  # fail now, with the file's name, rather than in the worker
+            problem = unsolvable(data, self.session.query)
         except PDFReadError as exc:
             self._error("Cannot read this PDF", str(exc))
+            return False
+        if problem:  # refused before the current work is cleared
+            self._error("Cannot solve this PDF", f"{data.name}: {problem}")
             return False
         self.settings.setValue("last_dir", str(Path(path).resolve().parent))
         self.remember_recent(str(Path(path).resolve()))
@@ -121,35 +147,70 @@ class FileActions:
             self.settings.setValue("export_dir", str(Path(path).parent))
         return path
 
-    def guarded(self, what: str, fn: Callable[[], object]) -> bool:
-        """Run a write; any failure becomes a dialog naming what failed, never silence."""
+    def guarded(self, what: str, fn: Callable[[], object], path: str | Path = "") -> bool:
+        """Run a write; any failure becomes a dialog naming what failed, never silence;
+        success is confirmed in the status bar with the path."""
         try:
             fn()
-            return True
         except Exception as exc:
             self._error(f"Cannot {what}", f"{type(exc).__name__}: {exc}")
             return False
+        if path:
+            self.window.show_status(f"Wrote {path}", 8000)
+        return True
+
+    def stem(self) -> str:
+        """Default file names start with the data file's name (``JQ_S1``)."""
+        d = self.session.data
+        return Path(d.name).stem if d is not None and d.name else "deepstruc"
 
     def save_session_dialog(self) -> None:
-        path = self._save_name("Save session", SESSION_FILTER, "session.dsession.json")
+        path = self._save_name("Save session", SESSION_FILTER, f"{self.stem()}.dsession.json")
         if path:
-            self.guarded("save the session", lambda: self.session.save(path))
+            self.save_session(path)
+
+    def save_session(self, path: str | Path) -> bool:
+        """Save to ``path``, adding ``.dsession.json`` when it has no such ending."""
+        path = str(path)
+        if not path.endswith(".dsession.json"):
+            path = path.removesuffix(".json") + ".dsession.json"
+        return self.guarded("save the session", lambda: self.session.save(path), path)
+
+    def _shown(self):
+        c = self.session.shown_candidate
+        if c is None:
+            self._error("Nothing to export", "Select a candidate or click the map first.")
+        return c
+
+    def _shown_name(self, c) -> str:
+        s = self.session
+        which = (
+            f"z{c.latent[0]:+.2f}{c.latent[1]:+.2f}"
+            if s.showing_preview
+            else f"candidate{s.selected + 1}"
+        )
+        return f"{self.stem()}_{which}_{s.element or 'X'}{c.n_atoms}"
 
     def export_structure_dialog(self) -> None:
-        c = self.session.selected_candidate
+        """The structure on screen (selected row, map click or drag preview)."""
+        c = self._shown()
         if c is None:
-            return self._error("Nothing to export", "Select a candidate first.")
-        element = self.session.element or "Pt"
+            return
         path = self._save_name(
             "Export structure",
             "XYZ (*.xyz);;Extended XYZ (*.extxyz);;CIF (*.cif)",
-            f"candidate_{self.session.selected + 1}_{element}{c.n_atoms}.xyz",
+            f"{self._shown_name(c)}.xyz",
         )
         if path:
-            self.guarded(
-                "export the structure",
-                lambda: export_structure(path, c, element, self.provenance()),
-            )
+            self.export_structure(path, c)
+
+    def export_structure(self, path: str | Path, c) -> bool:
+        element = self.session.element or "Pt"
+        return self.guarded(
+            "export the structure",
+            lambda: export_structure(path, c, element, self.provenance()),
+            path,
+        )
 
     def export_top_dialog(self) -> None:
         """The best ``TOP_N`` candidates as one multi-frame extxyz (ase gui, OVITO)."""
@@ -158,35 +219,68 @@ class FileActions:
             return self._error("Nothing to export", "No candidates yet.")
         element = self.session.element or "Pt"
         path = self._save_name(
-            "Export top candidates", "Extended XYZ (*.extxyz)", f"top{len(cands)}.extxyz"
+            "Export top candidates",
+            "Extended XYZ (*.extxyz)",
+            f"{self.stem()}_top{len(cands)}.extxyz",
         )
         if path:
             self.guarded(
                 "export the candidates",
                 lambda: export_structures(path, cands, element, self.provenance()),
+                path,
             )
 
     def export_fit_dialog(self) -> None:
-        c, data = self.session.selected_candidate, self.session.data
+        c, data = self._shown(), self.session.data
         if c is None or data is None:
-            return self._error("Nothing to export", "Select a candidate first.")
-        path = self._save_name("Export fit", "CSV (*.csv);;PDFgui fit (*.fgr)", "fit.csv")
+            return
+        path = self._save_name(
+            "Export fit", "CSV (*.csv);;PDFgui fit (*.fgr)", f"{self._shown_name(c)}_fit.csv"
+        )
         if path:
-            self.guarded("export the fit", lambda: export_fit(path, c, data, self.provenance()))
+            self.guarded(
+                "export the fit", lambda: export_fit(path, c, data, self.provenance()), path
+            )
 
     def export_table_dialog(self) -> None:
         cands = self.session.candidates
         if not cands:
             return self._error("Nothing to export", "No candidates yet.")
-        path = self._save_name("Export candidates", "CSV (*.csv)", "candidates.csv")
+        path = self._save_name("Export candidates", "CSV (*.csv)", f"{self.stem()}_candidates.csv")
         if path:
-            self.guarded("export the table", lambda: export_table(path, cands, self.provenance()))
+            self.guarded(
+                "export the table", lambda: export_table(path, cands, self.provenance()), path
+            )
 
     def export_plot_dialog(self, plot_widget, name: str) -> None:
         """A pyqtgraph ``PlotWidget`` as PNG or SVG; ``name`` is the default file stem."""
-        path = self._save_name("Export plot", "PNG (*.png);;SVG (*.svg)", f"{name}.png")
+        path = self._save_name(
+            "Export plot", "PNG (*.png);;SVG (*.svg)", f"{self.stem()}_{name}.png"
+        )
         if path:
-            self.guarded("export the plot", lambda: export_plot(path, plot_widget.getPlotItem()))
+            self.guarded(
+                "export the plot", lambda: export_plot(path, plot_widget.getPlotItem()), path
+            )
+
+    def export_figure_dialog(self, map_view, structure_view, pdf_panel) -> None:
+        """Map, 3-D snapshot and fit of the shown structure in one PNG or SVG."""
+        c = self._shown()
+        if c is None:
+            return
+        path = self._save_name(
+            "Export figure", "PNG (*.png);;SVG (*.svg)", f"{self._shown_name(c)}_figure.png"
+        )
+        if path:
+            s = self.session
+            caption = (
+                f"Rw {c.rw:.4f} · {c.nearest_type} · {c.n_atoms} {s.element} atoms · "
+                f"data {self.stem()} · model {s.model_name}"
+            )
+            self.guarded(
+                "export the figure",
+                lambda: write_figure(path, map_view, structure_view, pdf_panel, caption),
+                path,
+            )
 
     # --- recent files --------------------------------------------------------------------
     def attach_recent_menu(self, menu: QMenu) -> None:

@@ -9,41 +9,33 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from deepstruc_gui.gui.about import about_text
 from deepstruc_gui.gui.file_actions import FileActions, default_autosave_path
+from deepstruc_gui.gui.menus import build_menus
 from deepstruc_gui.gui.search_presenter import SearchPresenter
+from deepstruc_gui.gui.teaching import Teaching
 from deepstruc_gui.gui.views.candidates_table import CandidatesTable
 from deepstruc_gui.gui.views.controls import ControlsPanel
 from deepstruc_gui.gui.views.latent_map import LatentMapView
 from deepstruc_gui.gui.views.pdf_panel import PDFPanel
+from deepstruc_gui.gui.views.results_bar import ResultsBar
 from deepstruc_gui.gui.views.search_status import SearchStatus
 from deepstruc_gui.gui.views.structure_view import StructureView
+from deepstruc_gui.gui.views.welcome import WelcomePage
 from deepstruc_gui.gui.worker import WorkerThread
 from deepstruc_gui.model.bundle import available_models
 from deepstruc_gui.state.session import Session
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
-WELCOME = """<h2>DeepStruc GUI</h2>
-<p>Solve the structure of a metal nanoparticle from its pair distribution function.</p>
-<ol><li><b>File › Open</b> a G(r) file (.gr, .dat, .csv), or drop it on this window;</li>
-<li>or try <b>Help › Examples</b> (1.8 nm Pt nanoparticles; Au<sub>144</sub> clusters).</li></ol>
-<p>The PDF lands on the latent map of known structures; candidates are decoded,
-fitted and ranked by Rw. Drag the red marker to steer the search.</p>"""
-EXAMPLE_TITLES = {
-    "JQ_S1.gr": "1.8 nm Pt nanoparticles (Quinson et al., ACS Omega 2018)",
-    "Au144PET_100K-00000.gr": "Au144(PET)60 clusters, 100 K (Jensen et al., Nat. Commun. 2016)",
-}
-EXAMPLE_CREDIT = "Measured PDFs published with the DeepStruc paper (Kjær, Anker et al. 2023)"
 #: live decodes while the centre marker is dragged, at most this many a second
 DRAG_PREVIEW_HZ = 30
 #: a search's progress bar appears only when it runs longer than this
@@ -81,10 +73,15 @@ class MainWindow(QMainWindow):
             self.autosave_path,
             self.presenter.fit_config,
         )
-        self._build_menus()
+        self.teaching = Teaching(self)
+        build_menus(self)
         self._connect()
+        self._on_history()
+        self._on_selection()  # nothing shown yet: the export actions are disabled
         self.restoreGeometry(self.settings.value("geometry", b""))
         self.restoreState(self.settings.value("state", b""))
+        self.welcome.set_recent(self.files.recent())
+        self.welcome.set_autosave(self.autosave_path())  # the last run's, offered
         self.presenter.start()
         self.controls.show_query(self.session.query)
 
@@ -94,77 +91,44 @@ class MainWindow(QMainWindow):
         self.pdf_panel = PDFPanel()
         self.structure_view = StructureView()
         self.table = CandidatesTable()
+        self.results_bar = ResultsBar(self.session)
+        results = QWidget()
+        column = QVBoxLayout(results)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.results_bar)
+        column.addWidget(self.table)
         self.controls = ControlsPanel()
-        self.welcome = QLabel(WELCOME)
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome.setWordWrap(True)
+        self.welcome = WelcomePage()
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.structure_view)
         right.addWidget(self.pdf_panel)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.map_view)
         main.addWidget(right)
-        main.setSizes([600, 600])
+        main.setStretchFactor(0, 3)  # the map stays the largest view
+        main.setStretchFactor(1, 2)
+        main.setSizes([600, 400])
         self.central = QStackedWidget()
         self.central.addWidget(self.welcome)
         self.central.addWidget(main)
         self.setCentralWidget(self.central)
         for title, widget, area in (
             ("Controls", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("Candidates", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("Candidates", results, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{title}")
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
+            if title == "Candidates":  # the map stays the largest view
+                self.resizeDocks([dock], [160], Qt.Orientation.Vertical)
+                self.table.setMinimumHeight(80)
+            else:
+                self.resizeDocks([dock], [280], Qt.Orientation.Horizontal)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.search_status = SearchStatus(lambda: self.presenter.searching, PROGRESS_DELAY_MS)
         self.progress = self.search_status.progress
         self.statusBar().addPermanentWidget(self.search_status)
-
-    def _build_menus(self) -> None:
-        p, f = self.presenter, self.files
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open PDF…", f.open_dialog, QKeySequence.StandardKey.Open)
-        f.attach_recent_menu(file_menu.addMenu("Open &Recent"))
-        file_menu.addSeparator()
-        self._action(file_menu, "Open &Session…", f.open_session_dialog)
-        save = QKeySequence.StandardKey.Save
-        self._action(file_menu, "&Save Session…", f.save_session_dialog, save)
-        export = file_menu.addMenu("&Export")
-        self._action(export, "Selected Structure (xyz, extxyz, cif)…", f.export_structure_dialog)
-        self._action(export, "Top Candidates (multi-frame extxyz)…", f.export_top_dialog)
-        self._action(export, "Selected Fit (CSV, PDFgui fgr)…", f.export_fit_dialog)
-        self._action(export, "Candidates Table (CSV)…", f.export_table_dialog)
-        for title, plot, name in (
-            ("Latent Map", self.map_view, "map"),
-            ("PDF Plot", self.pdf_panel, "pdf"),
-        ):
-            self._action(
-                export, f"{title} (PNG, SVG)…", lambda p=plot, n=name: f.export_plot_dialog(p, n)
-            )
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        edit = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action(edit, "&Undo Move", p.undo, QKeySequence.StandardKey.Undo)
-        self._action(edit, "&Redo Move", p.redo, QKeySequence.StandardKey.Redo)
-        self._action(edit, "Back to &Prior", p.back_to_prior)
-        self._action(edit, "Search &Whole Map", p.search_whole_map, QKeySequence("Ctrl+M"))
-        self._action(edit, "&Cancel Job", p.cancel, QKeySequence("Esc"))
-        help_menu = self.menuBar().addMenu("&Help")
-        examples = help_menu.addMenu("&Examples")
-        for path in sorted(EXAMPLES_DIR.glob("*.gr")):
-            title = EXAMPLE_TITLES.get(path.name, path.name)
-            action = self._action(examples, title, lambda p=path: f.open_file(p))
-            action.setStatusTip(EXAMPLE_CREDIT)
-        self._action(help_menu, "&About", self.show_about)
-
-    def _action(self, menu, text, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(lambda *_: slot())
-        menu.addAction(action)
-        return action
 
     # --- wiring ---------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -175,6 +139,14 @@ class MainWindow(QMainWindow):
         s.candidates_changed.connect(self._on_candidates)
         s.selection_changed.connect(self._on_selection)
         s.preview_changed.connect(self._on_preview)
+        s.history.changed.connect(self._on_history)
+        s.carried_changed.connect(lambda: self.controls.show_carried(s.carried))
+        self.controls.reset_clicked.connect(p.reset_settings)
+        self.results_bar.update_clicked.connect(p.update)
+        self.results_bar.undo_clicked.connect(p.undo)
+        self.results_bar.keep_clicked.connect(p.keep_shown)
+        self.welcome.open_requested.connect(self.open_file)
+        self.welcome.restore_requested.connect(lambda: self.open_session(self.autosave_path()))
         self.worker.delivered.connect(p.deliver)
         m = self.map_view
         m.center_dragged.connect(p.drag_moved)
@@ -195,6 +167,7 @@ class MainWindow(QMainWindow):
         c.query_edited.connect(p.edit_query)
         c.model_chosen.connect(p.choose_model)
         c.element_edited.connect(p.set_element)
+        c.element_edited.connect(lambda _: self._redraw_shown())  # the atoms' element
         c.solve_clicked.connect(p.start_solve)
         c.back_to_prior_clicked.connect(p.back_to_prior)
         c.whole_map_clicked.connect(p.search_whole_map)
@@ -237,6 +210,9 @@ class MainWindow(QMainWindow):
     def suggest_whole_map(self, suggest: bool) -> None:
         self.controls.suggest_whole_map(suggest)
 
+    def warn_worse(self, before: float, now: float) -> None:
+        self.results_bar.show_worse(before, now)
+
     def search_finished(self) -> None:
         self.files.autosave()
 
@@ -247,6 +223,7 @@ class MainWindow(QMainWindow):
         self.pdf_panel.set_data(d)
         self.controls.show_element(self.session.element)
         self.map_view.set_prior(None, None)
+        self.controls.set_has_data(d is not None)
         if d is not None:
             self.setWindowTitle(f"DeepStruc GUI — {d.name}")
 
@@ -259,7 +236,11 @@ class MainWindow(QMainWindow):
         self.pdf_panel.set_fit_range(q.rmin, q.rmax)
         if self.session.prior_mean is not None:
             self.map_view.set_region(q.center, self.session.region_radius())
-        self.undo_action.setEnabled(self.session.can_undo)
+
+    def _on_history(self) -> None:
+        h = self.session.history
+        self.undo_action.setEnabled(h.can_back)
+        self.redo_action.setEnabled(h.can_forward)
 
     def _on_candidates(self) -> None:
         cands = self.session.candidates
@@ -271,12 +252,24 @@ class MainWindow(QMainWindow):
         c = self.session.selected_candidate
         self.table.select_row(self.session.selected)
         self.map_view.set_selected(None if c is None else c.latent)
+        self.map_view.set_decoded(None)
         self._show_candidate(c, "" if c is None else f"#{self.session.selected + 1}  ")
 
     def _on_preview(self) -> None:
-        self._show_candidate(self.session.preview, self.presenter.preview_label)
+        p = self.session.preview
+        if self.session.showing_preview:
+            self._show_candidate(p, self.presenter.preview_label)
+            self.map_view.set_decoded(p.latent)
+
+    def _redraw_shown(self) -> None:
+        if self.session.showing_preview:
+            self._on_preview()
+        else:
+            self._on_selection()
 
     def _show_candidate(self, c, title: str) -> None:
+        for action in self.shown_actions:
+            action.setEnabled(c is not None)
         if c is None:
             self.structure_view.set_structure(None)
             self.pdf_panel.show_candidate(None)
@@ -343,6 +336,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
         self._drag_proxy.disconnect()
+        self.teaching.close()
         self.worker_thread.stop()
         self.files.shutdown()
         super().closeEvent(event)

@@ -95,6 +95,31 @@ class Solve(Request):
     batch_size: int = 100
 
 
+@dataclass(frozen=True, eq=False)
+class Refit(Request):
+    """Fit ``candidates`` again with a new ``fit_config`` (fit range, refinement
+    flags), without decoding: in the solve lane, as it replaces the table."""
+
+    lane: ClassVar[str] = "solve"
+    priority: ClassVar[int] = 3
+    data: PDFData
+    fit_config: FitConfig
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Morph(Request):
+    """Decode and fit ``n_frames`` points along the path through ``points`` (latent
+    units) for an animation (:func:`deepstruc_gui.model.morph.morph_candidates`)."""
+
+    lane: ClassVar[str] = "morph"
+    priority: ClassVar[int] = 2
+    data: PDFData
+    fit_config: FitConfig
+    points: tuple[tuple[float, float], ...]
+    n_frames: int = 24
+
+
 # --- results -------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class ModelLoaded:
@@ -131,3 +156,10 @@ class Done:
 @dataclass(frozen=True, eq=False)
 class Failed:
     message: str  # "ExceptionType: text", for a dialog
+
+
+@dataclass(frozen=True, eq=False)
+class Morphed:
+    """One candidate a frame, in path order."""
+
+    frames: list[Candidate]

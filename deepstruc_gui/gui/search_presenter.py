@@ -15,8 +15,8 @@ own ``deliver`` to ``Worker.delivered``, ignoring request types that are not its
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -30,10 +30,13 @@ from deepstruc_gui.gui.requests import (
     ModelLoaded,
     Prior,
     PriorReady,
+    Refit,
     Request,
     Solve,
 )
+from deepstruc_gui.gui.search_view import Jobs, SearchView
 from deepstruc_gui.model.candidate import POOR_FIT_RW
+from deepstruc_gui.model.names import readable_name
 from deepstruc_gui.model.pipeline import fit_config_for
 from deepstruc_gui.science.parameters import TRAINING_PARAMETERS, FitConfig, PDFParameters
 from deepstruc_gui.state.session import Session
@@ -41,32 +44,10 @@ from deepstruc_gui.state.session import Session
 WHOLE_MAP_HINT = (
     " — nothing here fits: the prior may have misplaced these data; try Search whole map (Ctrl+M)"
 )
-
-
-class Jobs(Protocol):
-    """What the presenter needs of the worker (:class:`deepstruc_gui.gui.worker.Worker`)."""
-
-    def submit(self, request: Request) -> Request: ...
-    def cancel(self, lane: str | None = None) -> None: ...
-    def is_current(self, request: Request) -> bool: ...
-    @property
-    def busy(self) -> bool: ...
-
-
-class SearchView(Protocol):
-    """What the presenter needs of the window (all calls on the GUI thread)."""
-
-    def show_error(self, title: str, message: str) -> None: ...
-    def show_device(self, text: str) -> None: ...
-    def show_latent_map(self, latent_map) -> None: ...
-    def show_models(self, names: list[str], current: str) -> None: ...
-    def show_element(self, element: str) -> None: ...
-    def show_status(self, message: str, timeout_ms: int = 0) -> None: ...
-    def start_progress(self, total: int) -> None: ...
-    def show_progress(self, done: int, total: int) -> None: ...
-    def hide_progress(self) -> None: ...
-    def suggest_whole_map(self, suggest: bool) -> None: ...
-    def search_finished(self) -> None: ...
+#: query fields whose change makes the table's fits belong to other settings: a refit
+FIT_FIELDS = frozenset({"rmin", "rmax", "refine_qdamp", "refine_delta2"})
+#: query fields whose change makes the table another region's: marked outdated
+REGION_FIELDS = frozenset({"sigma_multiple", "free_radius", "n_samples"})
 
 
 def batch_size_for(total: int) -> int:
@@ -92,7 +73,10 @@ class SearchPresenter:
         self._solve_done: Request | None = None  # the newest search whose Done arrived
         self._bond_note = ""
         self._live: Decode | None = None  # the live decode in flight while dragging
-        self._live_next: tuple[float, float] | None = None  # the newest move since
+        self._live_next: tuple | None = None  # the newest move since: (x, y, label)
+        self._started = time.monotonic()  # when the newest search was sent
+        self.dragging = False  # the centre marker is held: live previews are shown
+        self._label = "region"  # what the running search is, for the history
         session.data_changed.connect(self.request_prior)
 
     # --- questions ------------------------------------------------------------------
@@ -159,8 +143,14 @@ class SearchPresenter:
             self.load_model(name)
 
     def request_prior(self) -> None:
-        if self.session.data is not None and self.bundle is not None:
-            self._send(Prior(data=self.session.data))
+        """Place new data on the map (and search). A restored session already has its
+        prior and table: it is shown as saved, without searching again."""
+        s = self.session
+        if s.data is None or self.bundle is None:
+            return
+        if s.prior_mean is not None and s.candidates:
+            return
+        self._send(Prior(data=s.data))
 
     def set_element(self, text: str) -> None:
         """The element written into exports and drawn in the 3-D view (checked)."""
@@ -175,7 +165,50 @@ class SearchPresenter:
 
     # --- intent: searching -----------------------------------------------------------
     def edit_query(self, changes: dict) -> None:
-        self.session.update_query(**changes)
+        """A setting changed: a new fit range or refinement refits the table's
+        candidates (no new search); a new region marks the table outdated (Update)."""
+        s = self.session
+        before = s.query
+        s.update_query(**changes)
+        changed = {k for k in changes if getattr(before, k) != getattr(s.query, k)}
+        if not changed or not s.candidates:
+            return
+        if changed & FIT_FIELDS and not self.searching:
+            self.refit()
+        elif changed & FIT_FIELDS:
+            s.set_outdated("the fit range or refinement changed during the search")
+        elif changed & REGION_FIELDS:
+            s.set_outdated("the region or the number of samples changed")
+
+    def reset_settings(self) -> None:
+        """Drop the settings carried from the previous file (fit range, region)."""
+        changes = self.session.default_settings()
+        self.session.clear_carried()
+        if changes:
+            self.edit_query(changes)
+
+    def update(self) -> None:
+        """The one-click *Update* of an outdated table: search again with the settings."""
+        if self.session.outdated:
+            self.start_solve()
+
+    def refit(self) -> None:
+        """Fit the table's candidates again with the current fit range and flags."""
+        s = self.session
+        if s.data is None or not s.candidates:
+            return
+        self._label = "refit"
+        self._send(Refit(data=s.data, fit_config=self.fit_config(), candidates=tuple(s.candidates)))
+        self.view.show_status(f"refitting {len(s.candidates)} candidates…")
+
+    def keep_shown(self) -> None:
+        """Add the shown structure (a map click, a drag preview) to the table."""
+        c = self.session.shown_candidate
+        if c is None:
+            self.view.show_status("nothing shown to keep", 3000)
+            return
+        rank = self.session.keep(c) + 1
+        self.view.show_status(f"kept as #{rank} (Rw {c.rw:.4f}, {c.n_atoms} atoms)", 5000)
 
     def start_solve(self, whole_map: bool = False) -> None:
         s = self.session
@@ -188,6 +221,7 @@ class SearchPresenter:
             else q.n_samples
         )
         radius = s.region_radius()
+        self._label = "whole map" if whole_map else "region"
         self._send(
             Solve(
                 data=s.data,
@@ -209,34 +243,51 @@ class SearchPresenter:
         self.start_solve(whole_map=True)
 
     def cancel(self) -> None:
+        """Stop the running search; what it found so far stays, marked partial. With
+        nothing running this changes nothing."""
+        if not self.searching:
+            return
+        self._stop_search()
+        self.view.show_status("cancelled: the table is partial", 5000)
+
+    def _stop_search(self) -> None:
         self.jobs.cancel("solve")
         self.latest.pop("solve", None)
         self.view.hide_progress()
-        self.view.show_status("cancelled", 3000)
+        if self.session.candidates:
+            self.session.record_search(self._label, partial=True)
 
     def back_to_prior(self) -> None:
         self.session.back_to_prior()
         self.start_solve()
 
     def undo(self) -> None:
-        self.session.undo()
-        self.start_solve()
+        """Show the previous search again (its table, selection, region): no search."""
+        if self.searching:
+            self._stop_search()
+        if self.session.undo_search():
+            self.view.show_status(f"back to: {self.session.history.current.describe()}", 5000)
 
     def redo(self) -> None:
-        self.session.redo()
-        self.start_solve()
+        if self.searching:
+            self._stop_search()
+        if self.session.redo_search():
+            self.view.show_status(f"forward to: {self.session.history.current.describe()}", 5000)
 
     # --- intent: the map -------------------------------------------------------------
     def drag_moved(self, x: float, y: float) -> None:
         """Every raw move of the centre marker: the running search is stale, cancel it so
         the live decodes have the machine to themselves."""
-        if "solve" in self.latest:
+        self.dragging = True
+        if self.searching:
+            self._stop_search()
+        elif "solve" in self.latest and self._solve_done is not self.latest["solve"]:
             self.jobs.cancel("solve")
             self.latest.pop("solve")
-            self.view.hide_progress()
 
-    def preview(self, x: float, y: float) -> None:
-        """A rate-limited move of the marker: decode the point under it.
+    def preview(self, x: float, y: float, label: str = "live ") -> None:
+        """A rate-limited move of the marker (or, ``label`` "hover ", of the cursor in
+        the teaching mode): decode the point under it.
 
         One live decode at a time: moves that arrive while one runs collapse into one
         follow-up, sent when it is done. (Cancelling the running decode at every move
@@ -244,19 +295,22 @@ class SearchPresenter:
         the interval between moves.)
         """
         if self._live is not None and self.jobs.is_current(self._live):
-            self._live_next = (x, y)
+            self._live_next = (x, y, label)
             return
         self._live_next = None
-        self._live = self.decode_point((x, y), "live ")
+        self._live = self.decode_point((x, y), label)
 
     def release(self, x: float, y: float) -> None:
+        self.dragging = False
         self.session.move_center(x, y)
         self.start_solve()
 
     def decode_training_point(self, index: int) -> None:
         if self.bundle is not None:
             m = self.bundle.latent_map
-            self.decode_point(m.mu[index], f"{m.names[index]} ({m.types[index]}): ")
+            metal = m.metals[index] if index < len(m.metals) else None
+            name = readable_name(m.names[index], m.types[index], m.n_atoms[index], metal)
+            self.decode_point(m.mu[index], f"{name}: ")
 
     def decode_point(self, z, label: str) -> Decode | None:
         if self.bundle is None or self.session.data is None:
@@ -281,22 +335,29 @@ class SearchPresenter:
             self._bond_note = f"bond length read from the PDF {result.bond_length:.3f} Å"
             self.start_solve()
         elif isinstance(result, Decoded) and isinstance(request, Decode):
+            if request.label == "live " and not self.dragging:
+                return  # a late preview never replaces the selection's view
             self.preview_label = request.label
             self.session.set_preview(result.candidate)
         elif isinstance(result, Done | Failed) and request is self._live:
             self._live = None
             if self._live_next is not None:
                 self.preview(*self._live_next)
-        elif isinstance(result, Batch) and isinstance(request, Solve):
+        elif isinstance(result, Batch) and isinstance(request, Solve | Refit):
             self.session.set_candidates(result.ranked)
             self.view.show_progress(result.done, result.total)
+            stage = "refitting" if isinstance(request, Refit) else "decoding and fitting"
+            eta = ""
+            if 0 < result.done < result.total:
+                spent = time.monotonic() - self._started
+                eta = f", ~{spent * (result.total - result.done) / result.done:.0f} s left"
             self.view.show_status(
-                f"{result.done}/{result.total} candidates, best Rw {result.ranked[0].rw:.4f}; "
-                f"{self._bond_note}"
+                f"{stage} {result.done}/{result.total} candidates{eta}, best Rw "
+                f"{result.ranked[0].rw:.4f}; {self._bond_note}"
             )
-        elif isinstance(result, Done) and isinstance(request, Solve):
+        elif isinstance(result, Done) and isinstance(request, Solve | Refit):
             self._search_done(request)
-        elif isinstance(result, Failed) and isinstance(request, LoadModel | Prior | Solve):
+        elif isinstance(result, Failed) and isinstance(request, LoadModel | Prior | Solve | Refit):
             self.view.hide_progress()
             if isinstance(request, LoadModel):
                 self.view.show_device("model failed to load")
@@ -311,22 +372,34 @@ class SearchPresenter:
         self.view.show_latent_map(self.bundle.latent_map)
         self.request_prior()
 
-    def _search_done(self, request: Solve) -> None:
+    def _search_done(self, request: Solve | Refit) -> None:
         self._solve_done = request
         self.view.hide_progress()
         cands = self.session.candidates
         if cands:
             best = cands[0]
-            poor = not request.whole_map and best.rw > POOR_FIT_RW
+            poor = isinstance(request, Solve) and not request.whole_map and best.rw > POOR_FIT_RW
             self.view.suggest_whole_map(poor)
+            replaced = self.session.record_search(self._label)
+            worse = (
+                f" — worse than the {replaced.label} search it replaced (best Rw "
+                f"{replaced.best_rw:.4f}): Undo (Ctrl+Z) shows it again"
+                if replaced is not None
+                else ""
+            )
             self.view.show_status(
                 f"{len(cands)} candidates, best Rw {best.rw:.4f} "
                 f"({best.nearest_type}, {best.n_atoms} atoms); {self._bond_note}"
                 + (WHOLE_MAP_HINT if poor else "")
+                + worse
             )
+            if replaced is not None:
+                self.view.warn_worse(replaced.best_rw, best.rw)
         self.view.search_finished()
 
     def _send(self, request: Request) -> Request:
+        if request.lane == "solve":
+            self._started = time.monotonic()
         request = self.jobs.submit(request)
         self.latest[request.lane] = request
         return request

@@ -29,8 +29,11 @@ from deepstruc_gui.gui.requests import (
     Failed,
     LoadModel,
     ModelLoaded,
+    Morph,
+    Morphed,
     Prior,
     PriorReady,
+    Refit,
     Request,
     Solve,
 )
@@ -255,3 +258,29 @@ def _solve(runner: Runner, request: Solve, token: CancelToken, emit) -> None:
             seed=request.seed,
             **common,
         )
+
+
+@handles(Refit)
+def _refit(runner: Runner, request: Refit, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.solve import refit
+
+    device = runner.predictor.device if runner.predictor is not None else None
+    ranked = refit(list(request.candidates), request.data, request.fit_config, device, token)
+    token.raise_if_cancelled()
+    emit(Batch(ranked, len(ranked), len(ranked)))
+
+
+@handles(Morph)
+def _morph(runner: Runner, request: Morph, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.morph import morph_candidates
+
+    frames = morph_candidates(
+        request.data,
+        _predictor(runner),
+        request.points,
+        request.n_frames,
+        request.fit_config,
+        token,
+    )
+    token.raise_if_cancelled()
+    emit(Morphed(frames))

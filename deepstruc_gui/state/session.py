@@ -6,7 +6,8 @@ the user's intent; nothing here knows about Qt or threads.
 
 from __future__ import annotations
 
-import base64
+import bisect
+import copy
 import json
 import os
 from dataclasses import asdict, dataclass, replace
@@ -17,12 +18,20 @@ import numpy as np
 from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.state.events import Event
+from deepstruc_gui.state.history import SearchHistory, SearchRecord
+from deepstruc_gui.state.session_file import (
+    candidate_from_json,
+    candidates_to_json,
+    decode_array,
+    encode_array,
+)
 from deepstruc_gui.util.atomic import atomic_write_text
 
 SESSION_FORMAT = "deepstruc-session"
-SESSION_VERSION = 2
-#: versions this code reads: 1 wrote arrays as JSON lists of numbers
-READABLE_VERSIONS = (1, 2)
+SESSION_VERSION = 3
+#: versions this code reads: 1 wrote arrays as JSON lists of numbers; 3 added each
+#: candidate's source (model, kept) and element, and the search's label/partial flag
+READABLE_VERSIONS = (1, 2, 3)
 SIGMA_PRESETS = (3.0, 5.0, 7.0)
 
 
@@ -59,6 +68,15 @@ class Session:
         self.candidates: list[Candidate] = []
         self.selected: int | None = None
         self.preview: Candidate | None = None
+        #: the views show the preview (a map click, a drag) rather than the selection
+        self.showing_preview = False
+        self.history = SearchHistory()
+        #: the table is the history's current search (selections are remembered there)
+        self._recorded = False
+        #: why the table no longer matches the settings ("" when it does)
+        self.outdated = ""
+        self.partial = False  # the table is a cancelled search's
+        self.carried = ""  # the file the settings were carried from ("" = none)
         self._undo: list[Query] = []
         self._redo: list[Query] = []
         self.data_changed = Event()
@@ -68,19 +86,46 @@ class Session:
         self.candidates_changed = Event()
         self.selection_changed = Event()
         self.preview_changed = Event()
+        self.outdated_changed = Event()
+        self.carried_changed = Event()
 
     # --- data and model ---------------------------------------------------------
     def set_data(self, data: PDFData) -> None:
+        """New data: results cleared; the fit range and region the user set are kept
+        (``carried`` names the file they came from; :meth:`default_settings`);
+        a carried fit range with too few of the new data's points goes back to the default)."""
+        previous = self.data
+        self.carried = ""
+        if previous is not None and self.query != Query(center=self.query.center):
+            self.carried = previous.name
+        r = np.asarray(data.r)
+        if ((r >= self.query.rmin) & (r <= self.query.rmax)).sum() < 10:  # carried range
+            self.query = replace(self.query, rmin=Query.rmin, rmax=Query.rmax)
+            self.query_changed.emit()
         self.data = data
         self.element = data.main_element or self.element
         self.prior_mean = self.prior_sigma = None
+        self.history.clear()
+        self.set_outdated("")
         self.clear_candidates()
         self.data_changed.emit()
+        self.carried_changed.emit()
+
+    def default_settings(self) -> dict:
+        """The query fields that differ from the defaults (not the centre): what a
+        reset of carried settings changes."""
+        default = Query(center=self.query.center)
+        return {k: v for k, v in asdict(default).items() if getattr(self.query, k) != v}
+
+    def clear_carried(self) -> None:
+        self.carried = ""
+        self.carried_changed.emit()
 
     def set_model(self, name: str) -> None:
         if name != self.model_name:
             self.model_name = name
             self.prior_mean = self.prior_sigma = None
+            self.history.clear()
             self.clear_candidates()
             self.model_changed.emit()
 
@@ -135,6 +180,8 @@ class Session:
     def set_candidates(self, candidates: list[Candidate]) -> None:
         """Ranked candidates (best first); the best is selected when nothing else is."""
         self.candidates = list(candidates)
+        self._recorded = False
+        self.showing_preview = False
         if self.candidates and (self.selected is None or self.selected >= len(self.candidates)):
             self.selected = 0
         self.candidates_changed.emit()
@@ -143,14 +190,79 @@ class Session:
     def clear_candidates(self) -> None:
         self.candidates = []
         self.selected = None
+        self._recorded = False
+        self.partial = False
+        self.showing_preview = False
         self.candidates_changed.emit()
         self.selection_changed.emit()
+
+    # --- the search history ------------------------------------------------------------
+    def record_search(self, label: str, partial: bool = False) -> SearchRecord | None:
+        """The shown table is a finished (or, ``partial``, cancelled) search: add it to
+        the history. Returns the search it replaced when that one was better."""
+        self.partial = partial
+        record = SearchRecord(label, self.query, tuple(self.candidates), self.selected, partial)
+        worse = self.history.push(record)
+        self._recorded = True
+        self.set_outdated("")
+        return worse
+
+    def show_record(self, record: SearchRecord) -> None:
+        """Show a search of the history as it was: query, table, selection (no search)."""
+        self.query = record.query
+        self.candidates = list(record.candidates)
+        self.selected = record.selected
+        self.partial = record.partial
+        self._recorded = True
+        self.showing_preview = False
+        self.set_outdated("")
+        self.query_changed.emit()
+        self.candidates_changed.emit()
+        self.selection_changed.emit()
+
+    def undo_search(self) -> bool:
+        record = self.history.back()
+        if record is not None:
+            self.show_record(record)
+        return record is not None
+
+    def redo_search(self) -> bool:
+        record = self.history.forward()
+        if record is not None:
+            self.show_record(record)
+        return record is not None
+
+    def set_outdated(self, reason: str) -> None:
+        """Say (``reason``) that the table belongs to other settings, or ("") that not."""
+        if reason != self.outdated:
+            self.outdated = reason
+            self.outdated_changed.emit()
+
+    def keep(self, candidate: Candidate) -> int:
+        """Add a shown structure (a map click, a drag preview) to the table, in Rw
+        order, marked ``source = "kept"``; it becomes the selection. Returns its index."""
+        index = next((k for k, c in enumerate(self.candidates) if c is candidate), None)
+        if index is None:
+            kept = copy.copy(candidate)
+            kept.source = "kept"
+            index = bisect.bisect_right([c.rw for c in self.candidates], kept.rw)
+            self.candidates.insert(index, kept)
+        self.selected = index
+        self.showing_preview = False
+        if self._recorded:
+            self.history.update_current(candidates=tuple(self.candidates), selected=index)
+        self.candidates_changed.emit()
+        self.selection_changed.emit()
+        return index
 
     def select(self, index: int | None) -> None:
         if index is not None and not 0 <= index < len(self.candidates):
             index = None
-        if index != self.selected:
+        if index != self.selected or self.showing_preview:
             self.selected = index
+            self.showing_preview = False
+            if self._recorded:
+                self.history.update_current(selected=index)
             self.selection_changed.emit()
 
     @property
@@ -160,9 +272,15 @@ class Session:
         return self.candidates[self.selected]
 
     def set_preview(self, candidate: Candidate | None) -> None:
-        """The live decode of the point under the marker (while dragging)."""
+        """A decoded point shown instead of the selection (a map click, a drag)."""
         self.preview = candidate
+        self.showing_preview = candidate is not None
         self.preview_changed.emit()
+
+    @property
+    def shown_candidate(self) -> Candidate | None:
+        """What the 3-D view and the fit show: the preview or the selected candidate."""
+        return self.preview if self.showing_preview else self.selected_candidate
 
     # --- persistence -------------------------------------------------------------------
     def to_json(self) -> dict:
@@ -187,7 +305,12 @@ class Session:
             else {"mean": self.prior_mean.tolist(), "sigma": self.prior_sigma.tolist()},
             "query": asdict(self.query),
             "selected": self.selected,
-            **_candidates_to_json(self.candidates),
+            "search": {
+                "label": self.history.current.label if self.history.current else "search",
+                "partial": self.partial,
+            },
+            "outdated": self.outdated,
+            **candidates_to_json(self.candidates),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -219,14 +342,21 @@ class Session:
             q["center"] = tuple(q.get("center", (0.0, 0.0)))
             self.query = Query(**q)
             grids = [decode_array(g) for g in payload.get("grids", [])]
-            self.candidates = [
-                _candidate_from_json(c, grids) for c in payload.get("candidates", [])
-            ]
+            self.candidates = [candidate_from_json(c, grids) for c in payload.get("candidates", [])]
             self.selected = payload.get("selected")
+            if self.selected is not None and not 0 <= int(self.selected) < len(self.candidates):
+                self.selected = None
+            search = payload.get("search") or {}
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed session file ({exc})") from exc
         self._undo.clear()
         self._redo.clear()
+        self.preview = None
+        self.showing_preview = False
+        self.history.clear()
+        if self.candidates:
+            self.record_search(str(search.get("label", "saved")), bool(search.get("partial")))
+        self.outdated = str(payload.get("outdated", ""))
         for event in (
             self.data_changed,
             self.model_changed,
@@ -234,6 +364,7 @@ class Session:
             self.query_changed,
             self.candidates_changed,
             self.selection_changed,
+            self.outdated_changed,
         ):
             event.emit()
 
@@ -243,67 +374,3 @@ class Session:
             return json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path}: cannot read session ({exc})") from exc
-
-
-def encode_array(a: np.ndarray, dtype: str = "<f4") -> dict:
-    """An array as base64 of its little-endian bytes.
-
-    Written as lists of decimal numbers, a whole-map search (3,000 fitted curves of
-    ~2,000 points) took seconds to save, on the GUI thread, after every search; as
-    bytes it takes milliseconds and a third of the space. float32 keeps positions to
-    ~1e-6 Å·(size) and curves to 7 digits.
-    """
-    arr = np.ascontiguousarray(a, dtype=dtype)
-    return {"dtype": dtype, "shape": list(arr.shape), "b64": base64.b64encode(arr).decode()}
-
-
-def decode_array(d) -> np.ndarray:
-    """Inverse of :func:`encode_array`; also reads version-1 lists of numbers."""
-    if isinstance(d, dict):
-        raw = base64.b64decode(d["b64"], validate=True)
-        return np.frombuffer(raw, dtype=np.dtype(d["dtype"])).reshape(d["shape"]).astype(float)
-    return np.asarray(d, float)
-
-
-def _candidates_to_json(candidates: list[Candidate]) -> dict:
-    """Candidates, with each distinct fit grid written once (a search shares one)."""
-    grids: list[np.ndarray] = []
-    out = []
-    for c in candidates:
-        k = next((i for i, g in enumerate(grids) if g is c.r or np.array_equal(g, c.r)), len(grids))
-        if k == len(grids):
-            grids.append(c.r)
-        out.append(
-            {
-                "latent": c.latent.tolist(),
-                "positions": encode_array(c.positions),
-                "n_atoms": c.n_atoms,
-                "rw": c.rw,
-                "scale": c.scale,
-                "expansion": c.expansion,
-                "biso": c.biso,
-                "qdamp": c.qdamp,
-                "delta2": c.delta2,
-                "nearest_type": c.nearest_type,
-                "grid": k,
-                "gcalc": encode_array(c.gcalc),
-            }
-        )
-    return {"grids": [encode_array(g, "<f8") for g in grids], "candidates": out}
-
-
-def _candidate_from_json(d: dict, grids: list[np.ndarray]) -> Candidate:
-    return Candidate(
-        latent=np.asarray(d["latent"], float),
-        positions=decode_array(d["positions"]).reshape(-1, 3),
-        n_atoms=int(d["n_atoms"]),
-        rw=float(d["rw"]),
-        scale=float(d["scale"]),
-        expansion=float(d["expansion"]),
-        biso=float(d["biso"]),
-        qdamp=float(d["qdamp"]),
-        delta2=float(d["delta2"]),
-        nearest_type=str(d["nearest_type"]),
-        r=grids[int(d["grid"])] if "grid" in d else decode_array(d["r"]),
-        gcalc=decode_array(d["gcalc"]),
-    )

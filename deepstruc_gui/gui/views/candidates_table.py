@@ -8,32 +8,88 @@ batch of a whole-map search.)
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.model.candidate import POOR_FIT_RW, Candidate
 
-COLUMNS = ("rank", "Rw", "atoms", "type", "scale", "expansion", "Biso (Å²)", "z₁", "z₂")
+COLUMNS = (
+    "rank", "Rw", "atoms", "type", "size (Å)", "scale", "expansion", "Biso (Å²)",
+    "z₁", "z₂", "source", "warnings", "similar",
+)  # fmt: skip
+#: candidates with the same atom count and type whose Rw differ by at most this are
+#: near-identical: one row, with their number in "similar"
+SIMILAR_RW = 0.002
+#: what each column is, its unit and typical values (header tooltips)
+COLUMN_TIPS = (
+    "Rank by Rw (1 = best fit)",
+    "Rw: PDFgui's residual of the fit over the fit range (0 = perfect; < 0.3 good for "
+    "nanoparticles, > 0.5 nothing like the data)",
+    "Number of atoms in the decoded cluster (the model decodes up to 200)",
+    "Type of the nearest training structure on the map (fcc, icosahedron, …)",
+    "Size: twice the largest distance of an atom from the centre, in Å (≈ diameter)",
+    "Scale factor of the fitted G(r) (dimensionless; depends on the data's normalisation)",
+    "Isotropic expansion refined on the decoded coordinates (1 = as decoded; 0.95–1.05 typical)",
+    "Biso: isotropic atomic displacement in Å² (0.2–1.5 typical for metals)",
+    "z₁: first latent coordinate of the candidate's map point (latent units)",
+    "z₂: second latent coordinate (latent units)",
+    "model: decoded by a search; kept: added by you from the map (Keep)",
+    "Why not to trust this fit blindly: poor Rw, expansion or Biso far from typical",
+    f"Near-identical candidates (same atoms and type, Rw within {SIMILAR_RW}) shown as "
+    "this one row: ×N counts them",
+)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
+def warnings_of(c: Candidate) -> str:
+    """Short reasons not to trust a fit ("" when none)."""
+    notes = []
+    if c.rw > POOR_FIT_RW:
+        notes.append("poor fit")
+    if abs(c.expansion - 1.0) > 0.1:
+        notes.append(f"expansion {c.expansion:.2f}")
+    if c.biso > 3.0:
+        notes.append("large Biso")
+    return ", ".join(notes)
+
+
 def _row_values(rank: int, c: Candidate) -> tuple:
+    pos = np.asarray(c.positions, float)
+    size = 2.0 * float(np.linalg.norm(pos - pos.mean(0), axis=1).max()) if len(pos) else 0.0
     return (
         rank + 1,
         c.rw,
         c.n_atoms,
         c.nearest_type,
+        size,
         c.scale,
         c.expansion,
         c.biso,
         float(c.latent[0]),
         float(c.latent[1]),
+        getattr(c, "source", "model"),
+        warnings_of(c),
     )
 
 
+#: decimals per float column: Rw and expansion 4, size 1, scale 3, Biso and z 3
+_FORMATS = {
+    1: "{:.4f}",
+    4: "{:.1f}",
+    5: "{:.3f}",
+    6: "{:.4f}",
+    7: "{:.3f}",
+    8: "{:.3f}",
+    9: "{:.3f}",
+}
+
+
 def _text(column: int, v) -> str:
+    if column == 12:
+        return f"×{v}" if v > 1 else ""
     if isinstance(v, float):
-        return f"{v:.4f}" if column in (1, 5) else f"{v:.3g}"
+        return _FORMATS.get(column, "{:.3g}").format(v)
     return str(v)
 
 
@@ -50,19 +106,42 @@ class CandidatesModel(QAbstractTableModel):
         self._texts: list[tuple[str, ...]] = []
         self.order: list[int] = []
         self._sort = (1, Qt.SortOrder.AscendingOrder)
+        self.collapse = True
+        self.group: list[int] = []
+        self.counts: list[int] = []
 
     def set_candidates(self, candidates: list[Candidate]) -> None:
         self.beginResetModel()
         self.candidates = list(candidates)
-        self._values = [_row_values(k, c) for k, c in enumerate(self.candidates)]
+        self._group()
+        self._values = [(*_row_values(k, c), self.counts[k]) for k, c in enumerate(self.candidates)]
         self._texts = [tuple(_text(col, v) for col, v in enumerate(row)) for row in self._values]
         self.order = self._sorted_order()
         self.endResetModel()
 
+    def _group(self) -> None:
+        """``group[k]``: the rank of the row showing candidate ``k`` (the best of its
+        near-identical ones); ``counts[k]``: how many a row shows. Kept candidates
+        always have a row of their own."""
+        n = len(self.candidates)
+        self.group, self.counts = list(range(n)), [1] * n
+        latest: dict[tuple, int] = {}
+        for k, c in enumerate(self.candidates):
+            if getattr(c, "source", "model") != "model":
+                continue
+            key = (c.n_atoms, c.nearest_type)
+            rep = latest.get(key)
+            if self.collapse and rep is not None and c.rw - self.candidates[rep].rw <= SIMILAR_RW:
+                self.group[k] = rep
+                self.counts[rep] += 1
+                self.counts[k] = 0
+            else:
+                latest[key] = k
+
     def _sorted_order(self) -> list[int]:
         column, order = self._sort
         return sorted(
-            range(len(self._values)),
+            (k for k in range(len(self._values)) if self.group[k] == k),
             key=lambda k: self._values[k][column],
             reverse=order == Qt.SortOrder.DescendingOrder,
         )
@@ -79,18 +158,26 @@ class CandidatesModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def row_of(self, rank: int) -> int:
-        """The row that shows the candidate of this rank."""
-        return self.order.index(rank)
+        """The row that shows the candidate of this rank (or its near-identical best)."""
+        return self.order.index(self.group[rank])
+
+    def represented(self) -> int:
+        """How many candidates the rows stand for (each row counts its near-identical)."""
+        return sum(self.counts[k] for k in self.order)
 
     def rowCount(self, parent: QModelIndex | None = None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.candidates)
+        return 0 if parent is not None and parent.isValid() else len(self.order)
 
     def columnCount(self, parent: QModelIndex | None = None) -> int:
         return len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMN_TIPS[section]
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -101,7 +188,7 @@ class CandidatesModel(QAbstractTableModel):
             return self._texts[rank][index.column()]
         if role == Qt.ItemDataRole.UserRole:  # the value behind the text
             return self._values[rank][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() != 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() not in (3, 10, 11):
             return _RIGHT
         return None
 
@@ -120,6 +207,7 @@ class CandidatesTable(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAlternatingRowColors(True)
+        self.setTabKeyNavigation(False)  # Tab leaves the table (arrows move in it)
         self.verticalHeader().setVisible(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -138,7 +226,7 @@ class CandidatesTable(QTableView):
     def select_row(self, rank: int | None) -> None:
         self._updating = True
         try:
-            if rank is None or rank >= self.source.rowCount():
+            if rank is None or rank >= len(self.source.candidates):
                 self.clearSelection()
                 return
             row = self.source.row_of(rank)

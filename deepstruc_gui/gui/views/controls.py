@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -29,6 +30,7 @@ class ControlsPanel(QWidget):
     solve_clicked = Signal()
     back_to_prior_clicked = Signal()
     whole_map_clicked = Signal()
+    reset_clicked = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -58,8 +60,8 @@ class ControlsPanel(QWidget):
         self.radius.valueChanged.connect(
             lambda v: self._emit(free_radius=float(v), sigma_multiple=None)
         )
-        row.addWidget(self.radius)
         form.addRow("Region", row)
+        form.addRow("Radius", self.radius)
         rrow = QHBoxLayout()
         self.rmin = QDoubleSpinBox()
         self.rmax = QDoubleSpinBox()
@@ -72,16 +74,18 @@ class ControlsPanel(QWidget):
         self.rmax.valueChanged.connect(lambda v: self._emit(rmax=float(v)))
         form.addRow("Fit range", rrow)
         refine = QHBoxLayout()
-        fixed = QCheckBox("scale, expansion, ADP")
+        fixed = QCheckBox("scale, expansion, Biso")
         fixed.setChecked(True)
         fixed.setEnabled(False)
+        fixed.setToolTip("Always refined: scale, isotropic expansion and Biso (Å²)")
+        form.addRow("Refine", fixed)
         self.refine_qdamp = QCheckBox("Qdamp")
         self.refine_delta2 = QCheckBox("delta2")
         self.refine_qdamp.toggled.connect(lambda v: self._emit(refine_qdamp=bool(v)))
         self.refine_delta2.toggled.connect(lambda v: self._emit(refine_delta2=bool(v)))
-        for w in (fixed, self.refine_qdamp, self.refine_delta2):
+        for w in (self.refine_qdamp, self.refine_delta2):
             refine.addWidget(w)
-        form.addRow("Refine", refine)
+        form.addRow("also", refine)
         self.element = QLineEdit()
         self.element.setPlaceholderText("e.g. Pt")
         self.element.setMaxLength(2)
@@ -101,9 +105,68 @@ class ControlsPanel(QWidget):
         self.whole_map.clicked.connect(self.whole_map_clicked)
         buttons.addWidget(self.solve)
         buttons.addWidget(self.back)
+        self.back.setText("To prior")
         form.addRow(buttons)
         form.addRow(self.whole_map)
+        carried = QHBoxLayout()
+        self.carried = QLabel()
+        self.carried.setStyleSheet("color: #9C4A00")
+        self.carried.setWordWrap(True)
+        self.reset = QPushButton("Reset")
+        self.reset.setToolTip("Back to the default fit range (2–30 Å), 3σ region and refinement")
+        self.reset.clicked.connect(self.reset_clicked)
+        carried.addWidget(self.carried, 1)
+        carried.addWidget(self.reset)
+        form.addRow(carried)
+        self.show_carried("")
+        self._tooltips()
+        self.set_has_data(False)
         self._updating = False
+
+    def _tooltips(self) -> None:
+        """What each control is, its unit and typical values."""
+        for widget, tip in (
+            (self.model, "The trained network: 'mmnp' for mono-metallic nanoparticles"),
+            (self.samples, "Latent points decoded and fitted per search; 500 take ~2 s"),
+            (
+                self.radius,
+                "Radius of the sampling circle in latent units (the map's z₁, z₂); "
+                "the prior's σ is typically 0.05–0.3",
+            ),
+            (self.rmin, "Lower end of the fit range in Å (typical 1.5–2.5 Å)"),
+            (self.rmax, "Upper end of the fit range in Å (typical 20–30 Å)"),
+            (
+                self.refine_qdamp,
+                "Refine Qdamp (Å⁻¹), the instrument's Gaussian damping (typical 0.02–0.05); "
+                "else the value of the file header or the model",
+            ),
+            (
+                self.refine_delta2,
+                "Refine delta2 (Å²), correlated motion sharpening near peaks (typical 0–5)",
+            ),
+            (self.element, "Chemical symbol written into exports and shown in the 3-D view"),
+            (self.solve, "Decode and fit the samples inside the region (Ctrl+R)"),
+            (self.back, "Move the centre back to the prior's mean and search there (Ctrl+B)"),
+        ):
+            widget.setToolTip(tip)
+        for button in self.presets.buttons():
+            k = self.presets.id(button)
+            button.setToolTip(
+                f"Sample inside {k}σ of the prior: the region the model expects the data in"
+                if k
+                else "Sample inside a circle of the radius at the right (latent units)"
+            )
+
+    def set_has_data(self, has: bool) -> None:
+        """Buttons that search are enabled only with data loaded."""
+        for button in (self.solve, self.back, self.whole_map):
+            button.setEnabled(has)
+
+    def show_carried(self, name: str) -> None:
+        """Say that the settings came from the previous file ``name`` ("" hides it)."""
+        self.carried.setText(f"fit range and region carried from {name}" if name else "")
+        self.carried.setVisible(bool(name))
+        self.reset.setVisible(bool(name))
 
     def suggest_whole_map(self, suggest: bool) -> None:
         """Draw the eye to the whole-map search after a region search that found nothing."""

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor
 
 from deepstruc_gui.model.bundle import LatentMap
+from deepstruc_gui.model.names import readable_name
 
 #: the paper's colours
 TYPE_COLOURS = {
@@ -48,14 +49,28 @@ class LatentMapView(pg.PlotWidget):
     training_point_clicked = Signal(int)  # index into the latent map
     empty_clicked = Signal(float, float)
     candidate_clicked = Signal(int)
+    hovered = Signal(float, float)  # the cursor over the map, when ``hover_decode`` is on
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent=parent, background="w")
         self.setLabel("bottom", "z₁")
         self.setLabel("left", "z₂")
         self.showGrid(x=True, y=True, alpha=0.15)
-        self.getPlotItem().setAspectLocked(False)
-        self.legend = self.addLegend(offset=(5, 5), labelTextSize="8pt")
+        # equal aspect: a circle in latent units looks like one, and what is dragged is
+        # what is searched
+        self.getPlotItem().setAspectLocked(True, ratio=1.0)
+        self.legend = self.addLegend(
+            offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 220)
+        )
+        self.rw_bar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=pg.colormap.get("viridis"),
+            label="Rw of the sampled points",
+            interactive=False,
+            width=12,
+        )
+        self.getPlotItem().layout.addItem(self.rw_bar, 2, 5)
+        self.rw_bar.setVisible(False)
         self.map_points = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True)
         self.map_points.sigClicked.connect(self._map_clicked)
         self.addItem(self.map_points)
@@ -81,6 +96,15 @@ class LatentMapView(pg.PlotWidget):
             self.addItem(label)
         self.prior_marker = pg.ScatterPlotItem(symbol="x", size=14, pen=pg.mkPen("#000", width=2))
         self.addItem(self.prior_marker)
+        self.data_label = pg.TextItem(
+            "your data", color="#000", anchor=(1.05, -0.1), fill=pg.mkBrush(255, 255, 255, 200)
+        )
+        self.data_label.setVisible(False)
+        self.addItem(self.data_label)
+        self.decoded_marker = pg.ScatterPlotItem(
+            symbol="+", size=16, pen=pg.mkPen("#D62728", width=2), pxMode=True
+        )
+        self.addItem(self.decoded_marker)
         self.region = pg.EllipseROI(
             [0, 0],
             [1, 1],
@@ -108,7 +132,12 @@ class LatentMapView(pg.PlotWidget):
         self.target.sigPositionChangeFinished.connect(self._target_released)
         self.addItem(self.target)
         self.scene().sigMouseClicked.connect(self._scene_clicked)
+        self.hover_decode = False
+        self.scene().sigMouseMoved.connect(self._scene_moved)
+        self.setFocusPolicy(pg.QtCore.Qt.FocusPolicy.StrongFocus)
+
         self._latent_map: LatentMap | None = None
+        self.type_labels: list[pg.TextItem] = []
         self._semi_axes = np.array([1.0, 1.0])
         self._updating = False
         self._candidate_points = np.zeros((0, 2))
@@ -118,6 +147,9 @@ class LatentMapView(pg.PlotWidget):
     def set_latent_map(self, latent_map: LatentMap | None) -> None:
         self._latent_map = latent_map
         self.legend.clear()
+        for label in self.type_labels:
+            self.removeItem(label)
+        self.type_labels = []
         if latent_map is None or len(latent_map) == 0:
             self.map_points.clear()
             return
@@ -140,11 +172,34 @@ class LatentMapView(pg.PlotWidget):
             pen=pg.mkPen(None),
             data=np.arange(len(latent_map)),
         )
-        for kind in dict.fromkeys(latent_map.types):
+        if stacking:  # the legend says what the colours say: the fcc fraction
+            for f, name in ((0.0, "fcc fraction 0 (hcp)"), (0.5, "0.5"), (1.0, "1 (fcc)")):
+                sample = pg.ScatterPlotItem(
+                    symbol="o", size=9, brush=pg.mkBrush(cmap.map(f, mode="qcolor")), pen=None
+                )
+                self.legend.addItem(sample, name)
+        else:
+            for kind in dict.fromkeys(latent_map.types):
+                sample = pg.ScatterPlotItem(
+                    symbol="o", size=9, brush=pg.mkBrush(type_colour(kind)), pen=pg.mkPen(None)
+                )
+                self.legend.addItem(sample, kind)
+        for atoms in sorted({int(n.min()), int(np.median(n)), int(n.max())}):  # size key
             sample = pg.ScatterPlotItem(
-                symbol="o", size=9, brush=pg.mkBrush(type_colour(kind)), pen=pg.mkPen(None)
+                symbol="o",
+                size=float(4 + 10 * np.sqrt(atoms / max(n.max(), 1))),
+                brush=pg.mkBrush("#BBBBBB"),
+                pen=pg.mkPen("#555"),
             )
-            self.legend.addItem(sample, kind)
+            self.legend.addItem(sample, f"{atoms} atoms")
+        for kind in dict.fromkeys(latent_map.types):  # names at the clusters' centres
+            at = np.median(latent_map.mu[np.asarray(latent_map.types) == kind], axis=0)
+            label = pg.TextItem(kind, color=type_colour(kind).darker(150), anchor=(0.5, 0.5))
+            label.setPos(float(at[0]), float(at[1]))
+            label.setZValue(5)
+            self.addItem(label)
+            self.type_labels.append(label)
+        self.legend.setColumnCount(2)  # half as tall: covers less of the map
         self.autoRange()
 
     def set_prior(self, mean: np.ndarray | None, sigma: np.ndarray | None) -> None:
@@ -154,6 +209,7 @@ class LatentMapView(pg.PlotWidget):
             for label in self.prior_labels:
                 label.setVisible(False)
             self.prior_marker.clear()
+            self.data_label.setVisible(False)
             return
         for k, curve, label in zip(SIGMA_LEVELS, self.prior_curves, self.prior_labels, strict=True):
             x, y = ellipse_points(mean, k * np.asarray(sigma))
@@ -161,6 +217,8 @@ class LatentMapView(pg.PlotWidget):
             label.setPos(mean[0] + k * sigma[0] * 0.71, mean[1] + k * sigma[1] * 0.71)
             label.setVisible(True)
         self.prior_marker.setData(pos=[mean])
+        self.data_label.setPos(float(mean[0]), float(mean[1]))
+        self.data_label.setVisible(True)
 
     def set_region(self, center, semi_axes: np.ndarray) -> None:
         """Place the marker and the sampling ellipse without emitting user signals."""
@@ -177,8 +235,11 @@ class LatentMapView(pg.PlotWidget):
         self._candidate_points = np.asarray(latents, float).reshape(-1, 2)
         if len(rw) == 0:
             self.sample_points.clear()
+            self.rw_bar.setVisible(False)
             return
         lo, hi = float(np.min(rw)), float(np.quantile(rw, 0.9)) + 1e-9
+        self.rw_bar.setLevels((lo, hi))
+        self.rw_bar.setVisible(True)
         values = np.clip((np.asarray(rw) - lo) / (hi - lo), 0, 1)
         # a few shared brushes: pyqtgraph renders one symbol per distinct brush, and a
         # brush per point made each streamed batch of a whole-map search take ~0.15 s
@@ -190,6 +251,13 @@ class LatentMapView(pg.PlotWidget):
             pen=pg.mkPen("k", width=0.3),
             data=np.arange(len(rw)),
         )
+
+    def set_decoded(self, latent: np.ndarray | None) -> None:
+        """Mark the point whose structure is shown (a map click, a preview)."""
+        if latent is None:
+            self.decoded_marker.clear()
+        else:
+            self.decoded_marker.setData(pos=[np.asarray(latent, float)])
 
     def set_selected(self, latent: np.ndarray | None) -> None:
         if latent is None:
@@ -212,9 +280,33 @@ class LatentMapView(pg.PlotWidget):
         if m is None:
             return ""
         i = int(data)
-        return f"{m.names[i]}\n{m.types[i]}, {int(m.n_atoms[i])} atoms"
+        metal = m.metals[i] if i < len(m.metals) else None
+        return readable_name(m.names[i], m.types[i], m.n_atoms[i], metal)
 
     # --- view → intent -------------------
+    def keyPressEvent(self, event) -> None:
+        """Arrow keys move the centre marker a quarter of the region (Shift: a whole
+        region) and search there; Ctrl+Up/Down grow/shrink the region's radius."""
+        Key, Mod = pg.QtCore.Qt.Key, pg.QtCore.Qt.KeyboardModifier
+        steps = {Key.Key_Left: (-1, 0), Key.Key_Right: (1, 0), Key.Key_Up: (0, 1),
+                 Key.Key_Down: (0, -1)}  # fmt: skip
+        step = steps.get(event.key())
+        if step is None or not self.target.isVisible():
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        if event.modifiers() & Mod.ControlModifier:
+            if step[1]:
+                factor = 1.2 if step[1] > 0 else 1 / 1.2
+                self.radius_changed.emit(float(np.sqrt(self._semi_axes.prod())) * factor)
+            return
+        scale = 1.0 if event.modifiers() & Mod.ShiftModifier else 0.25
+        pos = self.target.pos()
+        x = pos.x() + step[0] * scale * self._semi_axes[0]
+        y = pos.y() + step[1] * scale * self._semi_axes[1]
+        self.set_region((x, y), self._semi_axes)
+        self.center_released.emit(float(x), float(y))
+
     def _target_moved(self) -> None:
         pos = self.target.pos()
         self._place_region((pos.x(), pos.y()))
@@ -236,12 +328,35 @@ class LatentMapView(pg.PlotWidget):
         self.radius_changed.emit(float(np.sqrt(self._semi_axes.prod())))
 
     def _map_clicked(self, item, points, ev=None) -> None:
-        if len(points):
-            self.training_point_clicked.emit(int(points[0].data()))
+        """A click on training points: one decodes it; overlapping ones offer the choice."""
+        indices = list(dict.fromkeys(int(p.data()) for p in points))
+        if len(indices) > 1:
+            chosen = self.choose_point(indices)
+            indices = [] if chosen is None else [chosen]
+        if indices:
+            self.training_point_clicked.emit(indices[0])
+
+    def choose_point(self, indices: list[int]) -> int | None:
+        """A menu of the overlapping training structures at the cursor (tests replace it)."""
+        from PySide6.QtGui import QCursor
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self)
+        for i in indices[:20]:
+            menu.addAction(self._tip(0, 0, i)).setData(i)
+        picked = menu.exec(QCursor.pos())
+        return None if picked is None else int(picked.data())
 
     def _sample_clicked(self, item, points, ev=None) -> None:
         if len(points):
             self.candidate_clicked.emit(int(points[0].data()))
+
+    def _scene_moved(self, pos) -> None:
+        if self.hover_decode:
+            vb = self.getPlotItem().vb
+            if vb.sceneBoundingRect().contains(pos):
+                p = vb.mapSceneToView(pos)
+                self.hovered.emit(p.x(), p.y())
 
     def _scene_clicked(self, event) -> None:
         """A click on empty map space decodes that point (points have their own)."""

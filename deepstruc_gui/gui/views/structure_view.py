@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -65,9 +66,21 @@ class StructureView(QWidget):
         reset = QPushButton("reset view")
         reset.clicked.connect(self.reset_view)
         self.info = QLabel("no structure")
+        # the label may shrink (a narrow window keeps the map the largest view)
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.colour_mode.setToolTip(
+            "Atom colours: the structure type's colour, or the number of neighbours "
+            "within 1.2× the nearest distance (12 in a bulk fcc/hcp crystal)"
+        )
+        self.show_bonds.setToolTip("Draw bonds between atoms closer than 1.2× the nearest distance")
+        reset.setToolTip("Fit the whole structure into view")
         bar.addWidget(self.colour_mode)
         bar.addWidget(self.show_bonds)
         bar.addWidget(reset)
+        self.legend = QLabel()  # the key to the atoms' colours
+        self.legend.setToolTip("What the atom colours mean")
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.legend)
         bar.addStretch(1)
         bar.addWidget(self.info)
         layout.addLayout(bar)
@@ -91,6 +104,7 @@ class StructureView(QWidget):
     def _redraw(self) -> None:
         n = self.atom_count
         self.info.setText(f"{n} atoms, diameter {self.diameter():.1f} Å" if n else "no structure")
+        self.legend.setText(self.legend_html() if n else "")
         if self.canvas is None:
             return
         if n == 0:
@@ -120,6 +134,18 @@ class StructureView(QWidget):
         else:
             self._bonds.set_data(pos=np.zeros((2, 3)), color=(0, 0, 0, 0))
         self.canvas.update()
+
+    def legend_html(self) -> str:
+        """The colour key: the type's colour, or coordination numbers 0, 6, 12."""
+        if self.colour_mode.currentIndex() == 1:
+            keys = []
+            for cn in (0, 6, 12):
+                t = cn / 12.0
+                rgb = [int(255 * v) for v in (t, 0.3 + 0.4 * (1 - t), 1 - t)]
+                keys.append(f"<span style='color: rgb({rgb[0]},{rgb[1]},{rgb[2]})'>■</span>{cn}")
+            return "neighbours: " + " ".join(keys)
+        colour = TYPE_COLOURS.get(self.kind, "#B8860B")
+        return f"<span style='color: {colour}'>■</span> {self.element} · {self.kind}"
 
     def reset_view(self) -> None:
         if self.canvas is None:

@@ -1,0 +1,102 @@
+"""One-click figure: the latent map, a snapshot of the 3-D structure and the fit side by
+side in one PNG or SVG, for slides and papers.
+
+Layout (``width`` × ``width``·0.5 px): the map on the left half; the structure above
+the fit on the right half. Plots are drawn from their scenes (vector in SVG); the 3-D
+view is a raster snapshot (vispy renders pixels), embedded in the SVG as an image.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtSvg import QSvgGenerator
+
+from deepstruc_gui.util.atomic import atomic_write_bytes
+
+#: default width of the figure in pixels (PNG) or SVG user units
+FIGURE_WIDTH = 2400
+
+
+def snapshot(structure_view) -> QImage | None:
+    """The 3-D view as an image (None without a canvas or a structure)."""
+    canvas = getattr(structure_view, "canvas", None)
+    if canvas is None or structure_view.atom_count == 0:
+        return None
+    rgba = np.ascontiguousarray(canvas.render()[..., :4])
+    h, w = rgba.shape[:2]
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+
+
+def draw_figure(painter: QPainter, width: int, map_view, structure_view, pdf_panel, caption: str):
+    height = width // 2
+    painter.fillRect(QRectF(0, 0, width, height), QColor("white"))
+    half = width / 2
+    panels = (
+        (map_view, QRectF(0, 0, half, height)),
+        (pdf_panel, QRectF(half, height / 2, half, height / 2)),
+    )
+    for view, target in panels:
+        item = view.getPlotItem()
+        source = item.sceneBoundingRect()
+        scale = min(target.width() / source.width(), target.height() / source.height())
+        w, h = source.width() * scale, source.height() * scale
+        fitted = QRectF(target.x() + (target.width() - w) / 2, target.y(), w, h)
+        item.scene().render(painter, fitted, source)
+    image = snapshot(structure_view)
+    box = QRectF(half, 0, half, height / 2)
+    if image is not None:
+        scaled = image.scaled(
+            int(box.width()),
+            int(box.height()),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        x = box.x() + (box.width() - scaled.width()) / 2
+        painter.drawImage(QRectF(x, box.y(), scaled.width(), scaled.height()), scaled)
+    if caption:
+        painter.setPen(QColor("#333"))
+        painter.setFont(QFont("sans", max(8, width // 160)))
+        painter.drawText(box.adjusted(8, 4, -8, -4), Qt.AlignmentFlag.AlignTop, caption)
+
+
+def write_figure(
+    path: str | Path,
+    map_view,
+    structure_view,
+    pdf_panel,
+    caption: str = "",
+    width: int = FIGURE_WIDTH,
+) -> tuple[int, int]:
+    """Write the figure as ``.png`` or ``.svg`` (atomically); returns (width, height)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise ValueError(f"{path.name}: choose .png or .svg")
+    width = int(width)
+    height = width // 2
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if suffix == ".png":
+        image = QImage(width, height, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        draw_figure(painter, width, map_view, structure_view, pdf_panel, caption)
+        painter.end()
+        image.save(buffer, "PNG")
+    else:
+        generator = QSvgGenerator()
+        generator.setOutputDevice(buffer)
+        generator.setSize(QSize(width, height))
+        generator.setViewBox(QRectF(0, 0, width, height))
+        generator.setTitle("DeepStruc GUI figure")
+        painter = QPainter(generator)
+        draw_figure(painter, width, map_view, structure_view, pdf_panel, caption)
+        painter.end()
+    buffer.close()
+    atomic_write_bytes(path, bytes(data.data()))
+    return width, height

@@ -1,0 +1,99 @@
+"""Images for slides and papers, and the teaching mode, on the real window: plots and
+the one-click figure as PNG and SVG that an image reader opens at the stated size."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QDockWidget, QFileDialog
+from window_helpers import action, loaded
+
+from deepstruc_gui.gui.figure import FIGURE_WIDTH
+
+
+def _answer(monkeypatch, path) -> None:
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+
+
+def test_plots_and_the_figure_open_as_png_and_svg(make_window, qtbot, tmp_path, monkeypatch):
+    window = loaded(make_window, qtbot)
+    item = window.map_view.getPlotItem()
+    for text, stem in (("Latent Map", "map"), ("PDF Plot", "pdf")):
+        svg = tmp_path / f"{stem}.svg"
+        _answer(monkeypatch, svg)
+        action(window, text).trigger()
+        assert window.errors == [], window.errors
+        renderer = QSvgRenderer(str(svg))
+        assert renderer.isValid()
+        if stem == "map":
+            box = renderer.viewBoxF()
+            rect = item.sceneBoundingRect()
+            assert (round(box.width()), round(box.height())) == (
+                int(rect.width()),
+                int(rect.height()),
+            )
+        png = tmp_path / f"{stem}.png"
+        _answer(monkeypatch, png)
+        action(window, text).trigger()
+        assert not QImage(str(png)).isNull()
+    for suffix in (".png", ".svg"):
+        path = tmp_path / f"figure{suffix}"
+        _answer(monkeypatch, path)
+        action(window, "Figure").trigger()
+        assert window.errors == [], window.errors
+        if suffix == ".png":
+            image = QImage(str(path))
+            assert (image.width(), image.height()) == (FIGURE_WIDTH, FIGURE_WIDTH // 2)
+            # the map, the structure and the fit all drew something (not a blank page)
+            pixels = np.array(
+                [[image.pixelColor(x, y).lightness() for x in range(0, image.width(), 40)]
+                 for y in range(0, image.height(), 40)]
+            )  # fmt: skip
+            half = pixels.shape[1] // 2
+            assert (pixels[:, :half] < 200).any() and (pixels[:, half:] < 200).any()
+        else:
+            renderer = QSvgRenderer(str(path))
+            assert renderer.isValid() and renderer.viewBoxF().width() == FIGURE_WIDTH
+
+
+def test_morph_between_two_points_plays_and_exports(make_window, qtbot, tmp_path) -> None:
+    import imageio.v3 as iio
+
+    window = loaded(make_window, qtbot)
+    start = window.session.selected_candidate.latent.copy()
+    action(window, "Set Morph Start").trigger()
+    m = window.bundle.latent_map
+    end_index = int(np.argmax(np.linalg.norm(m.mu - start, axis=1)))
+    window.map_view.training_point_clicked.emit(end_index)  # a training structure
+    qtbot.waitUntil(lambda: window.session.showing_preview, timeout=20000)
+    assert window.teaching.morph_to_shown(n_frames=6) is not None
+    qtbot.waitUntil(lambda: len(window.teaching.frames) == 6, timeout=30000)
+    frames = window.teaching.frames
+    assert np.allclose(frames[0].latent, start) and np.allclose(frames[-1].latent, m.mu[end_index])
+    qtbot.waitUntil(lambda: not window.teaching.timer.isActive(), timeout=10000)  # it played
+    assert window.session.preview is frames[-1]
+    assert window.presenter.preview_label.startswith("morph 6/6")
+    pngs = window.teaching.export(tmp_path / "morph.gif")
+    gif = iio.imread(tmp_path / "morph.gif", index=None)
+    assert gif.shape[0] == 6 and len(pngs) == 6 and all(p.exists() for p in pngs)
+
+
+def test_hover_decodes_under_the_cursor_and_presentation_hides_controls(make_window, qtbot) -> None:
+    window = loaded(make_window, qtbot)
+    action(window, "Decode Under Cursor").trigger()
+    assert window.map_view.hover_decode
+    window.map_view.hovered.emit(0.3, -0.4)
+    qtbot.waitUntil(
+        lambda: (
+            window.session.showing_preview
+            and np.allclose(window.session.preview.latent, (0.3, -0.4))
+        ),
+        timeout=20000,
+    )
+    assert window.presenter.preview_label == "hover "
+    action(window, "Presentation Mode").trigger()
+    docks = [d for d in window.findChildren(QDockWidget)]
+    assert not any(d.isVisible() for d in docks)
+    action(window, "Presentation Mode").trigger()
+    assert all(d.isVisible() for d in docks)
