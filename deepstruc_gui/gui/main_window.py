@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from deepstruc_gui.gui.about import about_text
 from deepstruc_gui.gui.file_actions import FileActions, default_autosave_path
+from deepstruc_gui.gui.panels import Panels
 from deepstruc_gui.gui.search_presenter import SearchPresenter
 from deepstruc_gui.gui.views.candidates_table import CandidatesTable
 from deepstruc_gui.gui.views.controls import ControlsPanel
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
             self.autosave_path,
             self.presenter.fit_config,
         )
+        self.panels = Panels(self)  # banner, Rw landscape, Refine here, series
         self._build_menus()
         self._connect()
         self.restoreGeometry(self.settings.value("geometry", b""))
@@ -142,6 +144,7 @@ class MainWindow(QMainWindow):
             self._action(
                 export, f"{title} (PNG, SVG)…", lambda p=plot, n=name: f.export_plot_dialog(p, n)
             )
+        self.panels.add_file_menu(file_menu, export)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = self.menuBar().addMenu("&Edit")
@@ -150,6 +153,7 @@ class MainWindow(QMainWindow):
         self._action(edit, "Back to &Prior", p.back_to_prior)
         self._action(edit, "Search &Whole Map", p.search_whole_map, QKeySequence("Ctrl+M"))
         self._action(edit, "&Cancel Job", p.cancel, QKeySequence("Esc"))
+        self.panels.add_edit_menu(edit)
         help_menu = self.menuBar().addMenu("&Help")
         examples = help_menu.addMenu("&Examples")
         for path in sorted(EXAMPLES_DIR.glob("*.gr")):
@@ -343,6 +347,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
         self._drag_proxy.disconnect()
+        self.panels.shutdown()
         self.worker_thread.stop()
         self.files.shutdown()
         super().closeEvent(event)

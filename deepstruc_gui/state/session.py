@@ -17,6 +17,8 @@ import numpy as np
 from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.state.events import Event
+from deepstruc_gui.state.series import SeriesState
+from deepstruc_gui.state.session_parts import parts_to_json, restore_parts
 from deepstruc_gui.util.atomic import atomic_write_text
 
 SESSION_FORMAT = "deepstruc-session"
@@ -68,6 +70,9 @@ class Session:
         self.candidates_changed = Event()
         self.selection_changed = Event()
         self.preview_changed = Event()
+        self.landscape = None  # the Rw landscape of the data (model.landscape.Landscape)
+        self.series = SeriesState()  # the watched folder's frames
+        self.parts_restored = Event()  # landscape and series read from a session file
 
     # --- data and model ---------------------------------------------------------
     def set_data(self, data: PDFData) -> None:
@@ -188,6 +193,7 @@ class Session:
             "query": asdict(self.query),
             "selected": self.selected,
             **_candidates_to_json(self.candidates),
+            **parts_to_json(self.landscape, self.series),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -236,6 +242,8 @@ class Session:
             self.selection_changed,
         ):
             event.emit()
+        self.landscape = restore_parts(payload, self.series)  # after data_changed cleared it
+        self.parts_restored.emit()
 
     @classmethod
     def load_file(cls, path: str | os.PathLike) -> dict:
@@ -285,6 +293,8 @@ def _candidates_to_json(candidates: list[Candidate]) -> dict:
                 "qdamp": c.qdamp,
                 "delta2": c.delta2,
                 "nearest_type": c.nearest_type,
+                "source": c.source,
+                "shape": c.shape,
                 "grid": k,
                 "gcalc": encode_array(c.gcalc),
             }
@@ -304,6 +314,8 @@ def _candidate_from_json(d: dict, grids: list[np.ndarray]) -> Candidate:
         qdamp=float(d["qdamp"]),
         delta2=float(d["delta2"]),
         nearest_type=str(d["nearest_type"]),
+        source=str(d.get("source", "model")),
+        shape=str(d.get("shape", "")),
         r=grids[int(d["grid"])] if "grid" in d else decode_array(d["r"]),
         gcalc=decode_array(d["gcalc"]),
     )

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from deepstruc_gui.model.candidate import Candidate
 
-COLUMNS = ("rank", "Rw", "atoms", "type", "scale", "expansion", "Biso (Å²)", "z₁", "z₂")
+COLUMNS = ("rank", "Rw", "atoms", "type", "scale", "expansion", "Biso (Å²)", "z₁", "z₂", "source")
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
@@ -28,6 +28,7 @@ def _row_values(rank: int, c: Candidate) -> tuple:
         c.biso,
         float(c.latent[0]),
         float(c.latent[1]),
+        c.source if not c.shape else f"{c.source}: {c.shape}",
     )
 
 
@@ -101,7 +102,7 @@ class CandidatesModel(QAbstractTableModel):
             return self._texts[rank][index.column()]
         if role == Qt.ItemDataRole.UserRole:  # the value behind the text
             return self._values[rank][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() != 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() not in (3, 9):
             return _RIGHT
         return None
 
