@@ -93,10 +93,10 @@ class Panels:
     def show_error(self, title: str, message: str) -> None:
         self.window.show_error(title, message)
 
-    def start_watch(self, folder: Path, pattern: str, model: Path) -> None:
+    def start_watch(self, folder: Path, pattern: str, model: Path, **options) -> None:
         self.series_dock.show()
         self.series_dock.raise_()
-        self.series_panel.watch(folder, pattern, model=model)
+        self.series_panel.watch(folder, pattern, model=model, **options)
 
     def stop_watch(self) -> None:
         self.series_panel.stop()

@@ -14,7 +14,7 @@ from typing import Protocol
 
 
 class SeriesView(Protocol):
-    def start_watch(self, folder: Path, pattern: str, model: Path) -> None: ...
+    def start_watch(self, folder: Path, pattern: str, model: Path, **options) -> None: ...
     def stop_watch(self) -> None: ...
     def show_frame(self, record, label: str) -> None: ...
     def show_status(self, message: str, timeout_ms: int = 0) -> None: ...
@@ -28,8 +28,9 @@ class SeriesPresenter:
         self.view = view
         self.model_path = model_path
 
-    def watch(self, folder: str | Path, pattern: str = "*.gr") -> bool:
-        """Follow ``folder``: every matching file already there, then each new one."""
+    def watch(self, folder: str | Path, pattern: str = "*.gr", **options) -> bool:
+        """Follow ``folder``: every matching file already there, then each new one.
+        ``options`` go to the series worker (``settings``, ``settle``, ``give_up``)."""
         folder = Path(folder)
         if not folder.is_dir():
             self.view.show_error("Cannot watch this folder", f"{folder}: not a folder")
@@ -38,7 +39,7 @@ class SeriesPresenter:
         if model is None:
             self.view.show_error("Cannot watch this folder", "No model is installed.")
             return False
-        self.view.start_watch(folder, pattern, Path(model))
+        self.view.start_watch(folder, pattern, Path(model), **options)
         self.view.show_status(f"watching {folder} for {pattern}", 5000)
         return True
 
