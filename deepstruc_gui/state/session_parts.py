@@ -13,12 +13,14 @@ from __future__ import annotations
 import base64
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from deepstruc_gui.model.landscape import Landscape
 from deepstruc_gui.state.series import SeriesState
+
+if TYPE_CHECKING:  # model.landscape imports torch: only when a landscape is read
+    from deepstruc_gui.model.landscape import Landscape
 
 
 def landscape_to_json(landscape: Landscape | None) -> dict | None:
@@ -48,6 +50,8 @@ def landscape_from_json(d: dict | None) -> Landscape | None:
     """Inverse of :func:`landscape_to_json`; ``ValueError`` when malformed."""
     if not d:
         return None
+    from deepstruc_gui.model.landscape import Landscape
+
     raw = io.BytesIO(base64.b64decode(d["npz_b64"], validate=True))
     return Landscape.load(raw)
 
