@@ -25,6 +25,8 @@ from deepstruc_gui.gui.views.landscape_layer import LandscapeControls, Landscape
 from deepstruc_gui.gui.views.series_panel import SeriesPanel
 from deepstruc_gui.gui.views.warnings_banner import WarningsBanner
 
+#: the most the warnings banner takes of the result's column (px)
+BANNER_MAX_HEIGHT = 240
 LANDSCAPE_FILTER = "PNG image (*.png);;CSV table (*.csv);;NumPy grid (*.npz)"
 
 
@@ -38,6 +40,7 @@ class Panels:
         self.layer = LandscapeLayer(w.map_view.getPlotItem())
         self.layer.hovered.connect(lambda text: text and w.show_status(text, 3000))
         self.layer_controls = LandscapeControls(self.layer)
+        self.layer_controls.opacity.setMaximumWidth(160)
         toolbar = w.addToolBar("Rw landscape")
         toolbar.setObjectName("toolbar_landscape")
         toolbar.addWidget(self.layer_controls)
@@ -86,6 +89,11 @@ class Panels:
 
     def show_warnings(self, warnings: list) -> None:
         self.banner.set_warnings(warnings)
+        # the splitter would squeeze the wrapped sentences: give the banner their height
+        layout = self.banner.layout()
+        width = max(self.banner.width(), 300)
+        needed = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
+        self.banner.setMinimumHeight(min(max(needed, 0), BANNER_MAX_HEIGHT) if warnings else 0)
 
     def show_status(self, message: str, timeout_ms: int = 0) -> None:
         self.window.show_status(message, timeout_ms)
