@@ -96,7 +96,7 @@ def test_loading_data_shows_its_warnings_and_clears_the_landscape() -> None:
 
 
 def test_landscape_snapshots_replace_each_other_and_are_kept_for_the_session() -> None:
-    session, jobs, view, presenter = make()
+    session, _jobs, view, presenter = make()
     session.set_data(read_pdf(EXAMPLES / "JQ_S1.gr"))
     request = presenter.compute()
     assert isinstance(request, ComputeLandscape) and request.fit_config == "config"
@@ -109,7 +109,7 @@ def test_landscape_snapshots_replace_each_other_and_are_kept_for_the_session() -
 
 
 def test_refine_here_starts_at_the_selection_adds_and_selects_and_undo_restores() -> None:
-    session, jobs, view, presenter = make()
+    session, _jobs, view, presenter = make()
     session.set_data(read_pdf(EXAMPLES / "JQ_S1.gr"))
     session.set_prior(np.array([0.1, 0.2]), np.array([0.3, 0.3]))
     before = [candidate(0.5, (1.0, 1.0)), candidate(0.6, (2.0, 2.0))]
@@ -133,7 +133,7 @@ def test_refine_here_starts_at_the_selection_adds_and_selects_and_undo_restores(
 
 
 def test_refine_here_from_a_size_extension_candidate_starts_at_the_marker() -> None:
-    session, jobs, _view, presenter = make()
+    session, _jobs, _view, presenter = make()
     session.set_data(read_pdf(EXAMPLES / "JQ_S1.gr"))
     session.set_prior(np.array([0.1, 0.2]), np.array([0.3, 0.3]))
     session.set_candidates([candidate(0.2, (np.nan, np.nan), "size-extension")])
@@ -157,7 +157,7 @@ def test_series_presenter_checks_the_folder_and_shows_a_frame(tmp_path) -> None:
     assert view.last("start_watch")[1:] == (tmp_path, "*.gr", tmp_path / "model")
     c = candidate(0.2)
     presenter.frame_selected(SimpleNamespace(frame=3, file="/x/f_3.gr", candidate=c, error=""))
-    name, record, label = view.last("show_frame")
+    _name, record, label = view.last("show_frame")
     assert record.candidate is c and label == "frame 3 (f_3.gr): "
     restored = SimpleNamespace(frame=4, file="/x/f_4.gr", candidate=None, error="")
     presenter.frame_selected(restored)

@@ -79,6 +79,9 @@ class Runner(QObject):
         super().__init__()
         self._lanes = lanes
         self.predictor = None  # set by LoadModel
+        #: SolveSettings fields every Solve overrides (tests on the random model set
+        #: {"search": "region", "size_extension": False} to keep their searches short)
+        self.solve_overrides: dict = {}
 
     @Slot()
     def drain(self) -> None:
@@ -270,6 +273,8 @@ def _solve(runner: Runner, request: Solve, token: CancelToken, emit) -> None:
         refine_delta2=config.refine_delta2,
         batch_size=request.batch_size,
     )
+    if runner.solve_overrides:
+        settings = replace(settings, **runner.solve_overrides)
     result = run_solve(
         request.data,
         predictor,
