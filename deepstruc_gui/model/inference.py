@@ -163,15 +163,6 @@ class Predictor:
             out.append(str(next(t for t in self._map_types[idx] if t in best)))
         return out
 
-    def nearest_structures(self, z: np.ndarray, k: int = 30) -> np.ndarray:
-        """Indices (n, k) into the latent map of the ``k`` training structures nearest
-        each latent point ``z`` (n, 2) or (2,), closest first (the size extension reads
-        the types around the prior mean from them)."""
-        z = np.asarray(z, dtype=np.float64).reshape(-1, 2)
-        k = max(1, min(int(k), len(self._map_mu)))
-        _, nearest = self._map_tree().query(z, k=k)
-        return np.asarray(nearest, dtype=int).reshape(len(z), k)
-
     def _map_tree(self):
         """A k-d tree over the map's points (built once; the landscape asks for the
         nearest structure of thousands of points)."""
