@@ -31,11 +31,17 @@ def make_window(qtbot, tmp_path, random_bundle, monkeypatch):
     monkeypatch.setattr(MainWindow, "autosave_path", staticmethod(lambda: tmp_path / "auto.json"))
     windows = []
 
-    def factory():
+    def factory(full_search: bool = False):
+        """``full_search``: the window's own search (Rw landscape + region, then the size
+        extension, as ``predict``); otherwise the paper's region search without the
+        extension, so a search on the random model takes seconds (JQ_S1 is beyond
+        its training sizes: the extension alone takes minutes on a shared CPU)."""
         settings = QSettings(
             str(tmp_path / f"settings{len(windows)}.ini"), QSettings.Format.IniFormat
         )
         window = MainWindow(models={"random": random_bundle}, settings=settings)
+        if not full_search:
+            window.worker.runner.solve_overrides = {"search": "region", "size_extension": False}
         window.errors = []
         window.show_error = lambda title, message: window.errors.append((title, message))
         qtbot.addWidget(window)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from deepstruc_gui.gui.about import about_text
 from deepstruc_gui.gui.file_actions import FileActions, default_autosave_path
 from deepstruc_gui.gui.menus import build_menus
+from deepstruc_gui.gui.panels import Panels
 from deepstruc_gui.gui.search_presenter import SearchPresenter
 from deepstruc_gui.gui.teaching import Teaching
 from deepstruc_gui.gui.views.candidates_table import CandidatesTable
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
             self.presenter.fit_config,
         )
         self.teaching = Teaching(self)
+        self.panels = Panels(self)  # banner, Rw landscape, Refine here, series
         build_menus(self)
         self._connect()
         self._on_history()
@@ -337,6 +339,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("state", self.saveState())
         self._drag_proxy.disconnect()
         self.teaching.close()
+        self.panels.shutdown()
         self.worker_thread.stop()
         self.files.shutdown()
         super().closeEvent(event)

@@ -67,6 +67,7 @@ def build_menus(w) -> None:
             "One image for slides and papers: the map, the 3-D structure and its fit",
         )
     )
+    w.panels.add_file_menu(file_menu, export)  # watch folder, landscape and series exports
     file_menu.addSeparator()
     action(w, file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
@@ -89,6 +90,7 @@ def build_menus(w) -> None:
     action(w, edit, "Back to &Prior", p.back_to_prior, "Ctrl+B")
     action(w, edit, "Search &Whole Map", p.search_whole_map, "Ctrl+M")
     action(w, edit, "&Cancel Job", p.cancel, "Esc")
+    w.panels.add_edit_menu(edit)  # Refine here, the Rw landscape
 
     w.view_menu = w.menuBar().addMenu("&View")
     for dock in w.findChildren(QDockWidget):  # closed docks come back from here

@@ -46,7 +46,7 @@ class LoadModel(Request):
 
     lane: ClassVar[str] = "model"
     priority: ClassVar[int] = 0
-    supersedes: ClassVar[tuple[str, ...]] = ("prior", "decode", "solve")
+    supersedes: ClassVar[tuple[str, ...]] = ("prior", "decode", "solve", "landscape", "refine")
     path: Path
 
 
@@ -81,6 +81,8 @@ class Solve(Request):
     (latent units) around ``center``, or, with ``whole_map``, every distinct training
     point of the map (then ``center``, ``semi_axes`` and ``n_samples`` are unused).
     ``seed`` None draws fresh points; ``batch_size`` points per delivered batch.
+    ``search``: ``"default"`` (the pipeline's: Rw landscape and region, then the size
+    extension when the data call for it) or ``"region"`` (the paper's region search).
     """
 
     lane: ClassVar[str] = "solve"
@@ -93,6 +95,32 @@ class Solve(Request):
     whole_map: bool = False
     seed: int | None = None
     batch_size: int = 100
+    search: str = "default"
+
+
+@dataclass(frozen=True, eq=False)
+class ComputeLandscape(Request):
+    """The Rw landscape of ``data`` over the whole latent map
+    (:func:`deepstruc_gui.model.landscape.compute_landscape`), streamed as
+    :class:`LandscapeUpdate` snapshots."""
+
+    lane: ClassVar[str] = "landscape"
+    priority: ClassVar[int] = 4
+    data: PDFData
+    fit_config: FitConfig
+
+
+@dataclass(frozen=True, eq=False)
+class Refine(Request):
+    """The "Refine here" job: a local optimisation of the latent point ``z`` with scale,
+    expansion and ADP (:func:`deepstruc_gui.model.snap.snap`); streams
+    :class:`RefineStep`, ends with :class:`Refined`."""
+
+    lane: ClassVar[str] = "refine"
+    priority: ClassVar[int] = 2
+    data: PDFData
+    z: tuple[float, float]
+    fit_config: FitConfig
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,6 +174,42 @@ class Batch:
     ranked: list[Candidate]
     done: int
     total: int
+
+
+@dataclass(frozen=True, eq=False)
+class Solved:
+    """What a finished search rests on (sent before its ``Done``): ``warnings``
+    (``Diagnostic``/``Finding`` objects with ``.code`` and ``.message``: data, result
+    and the search's findings), ``notes`` (sentences), ``search`` (which search ran)."""
+
+    warnings: list
+    notes: list[str]
+    search: str
+
+
+@dataclass(frozen=True, eq=False)
+class LandscapeUpdate:
+    """A snapshot of the Rw landscape being computed (``landscape.complete`` at the end)."""
+
+    landscape: Any  # deepstruc_gui.model.landscape.Landscape
+
+
+@dataclass(frozen=True, eq=False)
+class RefineStep:
+    """The path so far of a "Refine here": (k, 2) latent points, start first."""
+
+    path: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Refined:
+    """A finished "Refine here": its path (k, 2), the Rw along it (k,), the refined
+    candidate and the one it started from."""
+
+    path: np.ndarray
+    rw_path: np.ndarray
+    best: Candidate
+    start: Candidate
 
 
 @dataclass(frozen=True, eq=False)

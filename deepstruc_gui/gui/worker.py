@@ -27,6 +27,7 @@ from deepstruc_gui.gui.requests import (
     Decoded,
     Done,
     Failed,
+    LandscapeUpdate,
     LoadModel,
     ModelLoaded,
     Morph,
@@ -36,6 +37,7 @@ from deepstruc_gui.gui.requests import (
     Refit,
     Request,
     Solve,
+    Solved,
 )
 from deepstruc_gui.util.cancel import Cancelled, CancelToken
 
@@ -80,6 +82,9 @@ class Runner(QObject):
         super().__init__()
         self._lanes = lanes
         self.predictor = None  # set by LoadModel
+        #: SolveSettings fields every Solve overrides (tests on the random model set
+        #: {"search": "region", "size_extension": False} to keep their searches short)
+        self.solve_overrides: dict = {}
 
     @Slot()
     def drain(self) -> None:
@@ -234,30 +239,58 @@ def _decode(runner: Runner, request: Decode, token: CancelToken, emit) -> None:
 
 @handles(Solve)
 def _solve(runner: Runner, request: Solve, token: CancelToken, emit) -> None:
-    from deepstruc_gui.model.solve import solve, solve_points, whole_map_points
+    """The pipeline's search (:func:`deepstruc_gui.model.pipeline.run_solve`, as
+    ``predict`` runs it: the default search, then the size extension when the data
+    call for it), streamed as :class:`Batch` results, then :class:`Solved`."""
+    from deepstruc_gui.model.pipeline import SolveSettings, run_solve
+    from deepstruc_gui.model.solve import whole_map_points
 
     predictor = _predictor(runner)
-    points = whole_map_points(predictor) if request.whole_map else None
-    total = len(points) if points is not None else int(request.n_samples)
+    config = request.fit_config
+    total = len(whole_map_points(predictor)) if request.whole_map else int(request.n_samples)
+    shown = [0, total]
+
+    def progress(done: int, planned: int) -> None:
+        shown[0], shown[1] = done, max(planned, 1)
 
     def on_batch(ranked) -> None:
         token.raise_if_cancelled()
-        emit(Batch(list(ranked), len(ranked), total))
+        done = min(max(shown[0], len(ranked)), shown[1]) if shown[1] else len(ranked)
+        emit(Batch(list(ranked), done, shown[1]))
 
-    common = dict(cancel=token, on_batch=on_batch, batch_size=request.batch_size)
-    if points is not None:
-        solve_points(request.data, predictor, points, request.fit_config, **common)
-    else:
-        solve(
-            request.data,
-            predictor,
-            np.asarray(request.center, float),
-            np.asarray(request.semi_axes, float),
-            total,
-            request.fit_config,
-            seed=request.seed,
-            **common,
-        )
+    def on_landscape(landscape) -> None:
+        token.raise_if_cancelled()
+        emit(LandscapeUpdate(landscape))
+
+    settings = SolveSettings(
+        rmin=config.rmin,
+        rmax=config.rmax,
+        samples=int(request.n_samples),
+        center=request.center,
+        radius=request.semi_axes,
+        seed=request.seed,
+        whole_map=request.whole_map,
+        fallback=False,  # the window offers the whole map itself (the hint)
+        search=request.search,
+        refine_qdamp=config.refine_qdamp,
+        refine_delta2=config.refine_delta2,
+        batch_size=request.batch_size,
+    )
+    if runner.solve_overrides:
+        settings = replace(settings, **runner.solve_overrides)
+    result = run_solve(
+        request.data,
+        predictor,
+        settings,
+        cancel=token,
+        on_batch=on_batch,
+        progress=progress,
+        on_landscape=on_landscape,
+    )
+    token.raise_if_cancelled()
+    if result.candidates:  # the size extension's candidates join after the last batch
+        emit(Batch(list(result.candidates), shown[1], shown[1]))
+    emit(Solved(list(result.warnings), list(result.notes), result.search))
 
 
 @handles(Refit)
@@ -284,3 +317,7 @@ def _morph(runner: Runner, request: Morph, token: CancelToken, emit) -> None:
     )
     token.raise_if_cancelled()
     emit(Morphed(frames))
+
+
+# the landscape and "Refine here" jobs register their handlers on import
+from deepstruc_gui.gui import landscape_jobs as _landscape_jobs  # noqa: E402, F401

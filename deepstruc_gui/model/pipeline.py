@@ -341,13 +341,15 @@ def run_solve(
     on_batch: Callable[[list[Candidate]], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    on_landscape: Callable[[Landscape], None] | None = None,
 ) -> SolveResult:
     """Search ``data`` with ``predictor`` as ``settings`` say; see the module docstring.
 
     ``on_batch(ranked)``: all candidates so far, best first, after each batch.
     ``progress(done, total)``: latent points fitted so far and the total planned (the
     total grows when the whole-map fallback starts). ``log(sentence)``: what the search
-    decides (the fallback), as it decides it.
+    decides (the fallback), as it decides it. ``on_landscape(landscape)``: snapshots
+    of the default search's Rw landscape as it is computed (the window draws them).
 
     Raises ``ValueError`` (the data do not overlap the model grid or the fit range,
     impossible parameters) and ``Cancelled`` when ``cancel`` is set.
@@ -421,6 +423,7 @@ def run_solve(
             bond=bond,
             cancel=cancel,
             on_batch=fitted,
+            on_landscape=on_landscape,
         )
         ranked, landscape = outcome.candidates, outcome.landscape
         findings.extend(outcome.findings)

@@ -19,12 +19,14 @@ from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.state.events import Event
 from deepstruc_gui.state.history import SearchHistory, SearchRecord
+from deepstruc_gui.state.series import SeriesState
 from deepstruc_gui.state.session_file import (
     candidate_from_json,
     candidates_to_json,
     decode_array,
     encode_array,
 )
+from deepstruc_gui.state.session_parts import parts_to_json, restore_parts
 from deepstruc_gui.util.atomic import atomic_write_text
 
 SESSION_FORMAT = "deepstruc-session"
@@ -88,6 +90,9 @@ class Session:
         self.preview_changed = Event()
         self.outdated_changed = Event()
         self.carried_changed = Event()
+        self.landscape = None  # the Rw landscape of the data (model.landscape.Landscape)
+        self.series = SeriesState()  # the watched folder's frames
+        self.parts_restored = Event()  # landscape and series read from a session file
 
     # --- data and model ---------------------------------------------------------
     def set_data(self, data: PDFData) -> None:
@@ -311,6 +316,7 @@ class Session:
             },
             "outdated": self.outdated,
             **candidates_to_json(self.candidates),
+            **parts_to_json(self.landscape, self.series),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -367,6 +373,8 @@ class Session:
             self.outdated_changed,
         ):
             event.emit()
+        self.landscape = restore_parts(payload, self.series)  # after data_changed cleared it
+        self.parts_restored.emit()
 
     @classmethod
     def load_file(cls, path: str | os.PathLike) -> dict:

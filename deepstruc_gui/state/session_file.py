@@ -51,6 +51,7 @@ def candidates_to_json(candidates: list[Candidate]) -> dict:
                 "delta2": c.delta2,
                 "nearest_type": c.nearest_type,
                 "source": getattr(c, "source", "model"),
+                "shape": getattr(c, "shape", ""),
                 "element": c.element,
                 "grid": k,
                 "gcalc": encode_array(c.gcalc),
@@ -77,4 +78,6 @@ def candidate_from_json(d: dict, grids: list[np.ndarray]) -> Candidate:
     )
     if d.get("source", "model") != "model":
         c.source = str(d["source"])
+    if d.get("shape"):
+        c.shape = str(d["shape"])
     return c

@@ -34,7 +34,8 @@ COLUMN_TIPS = (
     "Biso: isotropic atomic displacement in Å² (0.2–1.5 typical for metals)",
     "z₁: first latent coordinate of the candidate's map point (latent units)",
     "z₂: second latent coordinate (latent units)",
-    "model: decoded by a search; kept: added by you from the map (Keep)",
+    "model: decoded by a search; size-extension: a larger cluster built when the data "
+    "show a particle beyond the training sizes (its shape named); kept: added by you (Keep)",
     "Why not to trust this fit blindly: poor Rw, expansion or Biso far from typical",
     f"Near-identical candidates (same atoms and type, Rw within {SIMILAR_RW}) shown as "
     "this one row: ×N counts them",
@@ -68,7 +69,7 @@ def _row_values(rank: int, c: Candidate) -> tuple:
         c.biso,
         float(c.latent[0]),
         float(c.latent[1]),
-        getattr(c, "source", "model"),
+        c.source if not getattr(c, "shape", None) else f"{c.source}: {c.shape}",
         warnings_of(c),
     )
 

@@ -11,12 +11,15 @@ while it is computed; each replaces the last).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
 
-from deepstruc_gui.model.landscape import Landscape
+if TYPE_CHECKING:  # model.landscape imports torch; the window must start without it
+    from deepstruc_gui.model.landscape import Landscape
 
 #: pixels of the heat map per axis
 IMAGE_SHAPE = (240, 240)

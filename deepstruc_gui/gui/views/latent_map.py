@@ -232,7 +232,15 @@ class LatentMapView(pg.PlotWidget):
             self._updating = False
 
     def set_candidates(self, latents: np.ndarray, rw: np.ndarray) -> None:
-        self._candidate_points = np.asarray(latents, float).reshape(-1, 2)
+        """Candidates' map points (n, 2) coloured by Rw (n,). Rows that are not finite
+        (a size-extension candidate has no map point) are not drawn; a click still
+        reports the candidate's index in the full list."""
+        latents = np.asarray(latents, float).reshape(-1, 2)
+        rw = np.asarray(rw, float).reshape(-1)
+        on_map = np.all(np.isfinite(latents), axis=1)
+        index = np.flatnonzero(on_map)
+        self._candidate_points = latents[on_map]
+        rw = rw[on_map]
         if len(rw) == 0:
             self.sample_points.clear()
             self.rw_bar.setVisible(False)
@@ -249,7 +257,7 @@ class LatentMapView(pg.PlotWidget):
             pos=self._candidate_points,
             brush=brushes,
             pen=pg.mkPen("k", width=0.3),
-            data=np.arange(len(rw)),
+            data=index,
         )
 
     def set_decoded(self, latent: np.ndarray | None) -> None:
@@ -260,7 +268,7 @@ class LatentMapView(pg.PlotWidget):
             self.decoded_marker.setData(pos=[np.asarray(latent, float)])
 
     def set_selected(self, latent: np.ndarray | None) -> None:
-        if latent is None:
+        if latent is None or not np.all(np.isfinite(latent)):
             self.selected_marker.clear()
         else:
             self.selected_marker.setData(pos=[latent])
