@@ -105,7 +105,7 @@ def main() -> None:
     # the reference: the worker's own decode-and-fit of one point, nothing else running
     predictor = Predictor(ModelBundle.load(path))
     data = read_pdf(example)
-    config = window._fit_config()
+    config = window.presenter.fit_config()
     z = center[None] + radius * np.random.default_rng(0).normal(size=(40, 1, 2))
     evaluate_points(data, predictor, z[0], config)
     t = time.perf_counter()

@@ -67,3 +67,61 @@ def test_an_entry_name_gives_back_its_shape() -> None:
     assert shape_label(entry_name("sc_h1_k2_l3", "Ni", 2.3)) == "sc_h1_k2_l3"
     assert shape_label(entry_name("ABCA_c1.6a", "Pt", 2.8)) == "ABCA_c1.6a"
     assert entry_name("ABCA_c1.6a", "Pt", 2.8) == "ABCA_c1.6a_Pt_2.80"
+
+
+def test_stacking_order_accumulates_over_groups_and_skips_groups_without_both_ends() -> None:
+    # group A (5 layers): hcp at x=10, fcc at x=12; faulted at t = 0.25, 1.5, 0.75
+    # group B (7 layers): hcp x=0, fcc x=4, one faulted between
+    # group C (9 layers): no hcp end: skipped
+    rows = [
+        ("ABCAB", 0.0, 10.0, 5.0), ("ABCAB", 1.0, 12.0, 5.0), ("ABCAB", 0.25, 10.5, 5.0),
+        ("ABCAB", 0.5, 13.0, 5.0), ("ABCAB", 0.75, 11.5, 5.0),
+        ("ABCABCA", 0.0, 0.0, 50.0), ("ABCABCA", 1.0, 4.0, 50.0), ("ABCABCA", 0.5, 2.0, 50.0),
+        ("ABCABCABC", 1.0, 0.0, 90.0), ("ABCABCABC", 0.5, 1.0, 90.0),
+    ]  # fmt: skip
+    names = [f"{seq}_c1.6a_Pt_2.77" for seq, *_ in rows]
+    f = np.array([r[1] for r in rows])
+    mu = np.array([[r[2], r[3]] for r in rows])
+    out = stacking_order(mu, f, names)
+    # between: A 2 of 3, B 1 of 1 → 3 of 4 over both groups
+    assert out["within_groups_faulted_between_fraction"] == 0.75
+    # only A has three faulted clusters for a rank correlation: ranks give 0.7
+    assert out["within_groups"] == 1 and out["within_groups_median_spearman"] == 0.7
+    # NaN fractions (not a stacking library) are left out
+    f_nan = np.append(f, np.nan)
+    mu_nan = np.vstack([mu, [[100.0, 100.0]]])
+    assert stacking_order(mu_nan, f_nan, [*names, "x_y_z_1"]) == out
+
+
+def test_measures_have_the_published_keys_rounded_to_four_decimals() -> None:
+    from deepstruc_gui.model.evaluation import StructureResult, summarise
+
+    def result(mae, best_mae, rw, best_rw, n_pred, n_best):
+        return StructureResult(
+            index=0, type="fcc", n_true=100, n_pred=n_pred, mae=mae, rw=rw,
+            predicted_type="fcc", best_rw=best_rw, best_mae=best_mae, best_type="fcc",
+            n_best=n_best,
+        )  # fmt: skip
+
+    # counts exactly 10 % off are within ±10 %; 11 % are not
+    results = [
+        result(0.123456, 0.011111, 0.512345, 0.0512345, 110, 90),
+        result(0.234567, 0.022222, 0.712345, 0.0712345, 111, 89),
+    ]
+    m = summarise(results)
+    assert m == {
+        "n_test": 2,
+        "mae_prior_mean": [0.179, 0.0556],
+        "mae_best_of_n": [0.0167, 0.0056],
+        "mae_best_of_n_median": 0.0167,
+        "type_accuracy": 1.0,
+        "type_accuracy_best_of_n": 1.0,
+        "atom_count_within_10pct": 0.5,
+        "atom_count_within_10pct_best_of_n": 0.5,
+        "rw_prior_mean_median": 0.6123,
+        "rw_best_of_n_median": 0.0612,
+        "by_type": {"fcc": {"n": 2, **{k: v for k, v in m.items() if k not in (
+            "n_test", "by_type", "by_shape")}}},
+        "by_shape": {"in_training": {"n": 2, **{k: v for k, v in m.items() if k not in (
+            "n_test", "by_type", "by_shape")}}},
+    }  # fmt: skip

@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from deepstruc_gui.gui.requests import Batch, Decode, Done
 from deepstruc_gui.state.session import Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +66,9 @@ def test_load_drag_select_export_close(make_window, qtbot, tmp_path) -> None:
     offset = np.array(window.session.region_radius()) * 0.8
     scene_end = vb.mapViewToScene(QPointF(*(start_center + offset)))
     decoded = []
-    window.worker.decoded.connect(lambda *a: decoded.append(a))
+    window.worker.delivered.connect(
+        lambda request, result: decoded.append(result) if isinstance(request, Decode) else None
+    )
     drag(
         m, m.mapFromScene(scene_start).toPointF(), m.mapFromScene(scene_end).toPointF(), qtbot=qtbot
     )
@@ -134,14 +137,16 @@ def test_cancel_and_stale_results_never_appear(make_window, qtbot) -> None:
     window.open_file(EXAMPLES / "JQ_S1.gr")
     qtbot.waitUntil(lambda: window.session.prior_mean is not None, timeout=20000)
     seen_ids = []
-    window.worker.batch_ready.connect(lambda rid, *a: seen_ids.append(rid))
+    window.worker.delivered.connect(
+        lambda request, result: seen_ids.append(request.id) if isinstance(result, Batch) else None
+    )
     # a big search, replaced at once by a small one: only the newest is shown
     window.session.update_query(n_samples=5000)
     window.start_solve()
-    first = window._latest["solve"]
+    first = window.presenter.latest["solve"].id
     window.session.update_query(n_samples=60)
     window.start_solve()
-    second = window._latest["solve"]
+    second = window.presenter.latest["solve"].id
     wait_for_solve(qtbot, window)
     assert len(window.session.candidates) == 60
     qtbot.wait(200)
@@ -225,3 +230,54 @@ def test_about_names_version_device_model_and_citation(make_window) -> None:
     assert f"On {m['n_test']} simulated test PDFs: structure type right {type_right:.1f} %" in text
     mae, median = m["mae_best_of_n"][0], m["mae_best_of_n_median"]
     assert f"best-of-100 xyz error {mae:.3f} Å (median {median:.3f} Å)" in text
+
+
+def test_a_late_result_for_an_old_search_changes_nothing(make_window, qtbot) -> None:
+    """A batch of an older search that reaches the GUI thread after a newer search was
+    sent (the worker had already queued it) is dropped: table and state stay."""
+    window = make_window()
+    window.open_file(EXAMPLES / "JQ_S1.gr")
+    wait_for_solve(qtbot, window)
+    old = window.presenter.latest["solve"]
+    stale = list(window.session.candidates[:3])
+    window.session.update_query(n_samples=60)
+    window.start_solve()
+    wait_for_solve(qtbot, window)
+    shown = list(window.session.candidates)
+    selected, rows = window.session.selected, window.table.model().rowCount()
+    dropped = window.worker.dropped
+    window.worker.runner.produced.emit(old, Batch(stale, 3, 500))  # as the thread would
+    window.worker.runner.produced.emit(old, Done())
+    qtbot.wait(100)
+    assert window.worker.dropped == dropped + 2
+    assert window.session.candidates == shown and len(shown) == 60
+    assert window.table.model().rowCount() == rows and window.session.selected == selected
+    assert window.solve_complete and window.presenter.latest["solve"].id > old.id
+
+
+def test_cancel_mid_search_stops_the_worker(make_window, qtbot) -> None:
+    """Cancel while batches are arriving: the worker is idle within a bound and no batch
+    arrives after it; what was shown stays."""
+    import time
+
+    window = make_window()
+    window.open_file(EXAMPLES / "JQ_S1.gr")
+    wait_for_solve(qtbot, window)
+    batches = []
+    window.worker.delivered.connect(
+        lambda request, result: batches.append(result) if isinstance(result, Batch) else None
+    )
+    window.session.update_query(n_samples=20000)
+    window.start_solve()
+    qtbot.waitUntil(lambda: len(batches) >= 2, timeout=30000)  # real batches exist
+    assert window.worker.busy and not window.solve_complete
+    window.cancel_job()
+    start = time.perf_counter()
+    qtbot.waitUntil(lambda: not window.worker.busy, timeout=5000)
+    assert time.perf_counter() - start < 5.0
+    n, shown = len(batches), list(window.session.candidates)
+    assert 0 < len(shown) < 20000
+    qtbot.wait(300)
+    assert len(batches) == n, "a batch arrived after Cancel"
+    assert window.session.candidates == shown
+    assert not window.progress.isVisible() and not window.solve_complete

@@ -294,6 +294,17 @@ def test_evaluate_cli(trained, tmp_path, capsys) -> None:
     assert {k: g["n"] for k, g in m["by_shape"].items()} == {
         k: n for k, n in (("in_training", seen), ("not_in_training", 3 - seen)) if n
     }
+    # the figures are those of the evaluation itself on the same 3 structures, seed and
+    # sample count: the command passes its arguments through and adds the map's measures
+    from deepstruc_gui.model.evaluation import evaluate_structures, map_quality, summarise
+
+    bundle = ModelBundle.load(bundle_dir)
+    with Library.open(lib) as library:
+        test = np.random.default_rng(0).permutation(library.indices("test"))[:3]
+        direct = summarise(evaluate_structures(Predictor(bundle), library, test, samples=5))
+    direct["map"] = json.loads(json.dumps(map_quality(bundle.latent_map)))
+    assert {k: m[k] for k in direct} == direct
+    assert m["samples"] == 5 and m["inputs"] == "library"
 
 
 def test_search_points_start_with_the_map_inside_the_region() -> None:

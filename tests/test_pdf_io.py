@@ -40,7 +40,7 @@ def read_error(path: Path) -> PDFReadError:
     return info.value
 
 
-def assert_error(path: Path, line: int | None, *words: str) -> None:
+def assert_error(path: Path, line: int | None, *words: str) -> PDFReadError:
     err = read_error(path)
     prefix = f"{path}:{line}: " if line is not None else f"{path}: "
     message = str(err)
@@ -49,6 +49,7 @@ def assert_error(path: Path, line: int | None, *words: str) -> None:
     assert err.path == str(path)
     for word in words:
         assert word in err.problem, message
+    return err
 
 
 # ---------------------------------------------------------------- the real examples
@@ -172,7 +173,7 @@ def test_third_column_named_dr_is_not_dg(tmp_path: Path) -> None:
 
 
 def test_more_than_four_columns_uses_the_first_two(tmp_path: Path) -> None:
-    path = write_text(tmp_path / "fit.fgr", "2.0 1.0 0.9 0.1 7 8\n2.1 0.5 0.4 0.1 7 8\n")
+    path = write_text(tmp_path / "wide.dat", "2.0 1.0 0.9 0.1 7 8\n2.1 0.5 0.4 0.1 7 8\n")
     data = read_pdf(path)
     np.testing.assert_array_equal(data.g, [1.0, 0.5])
     assert data.dg is None
@@ -420,10 +421,15 @@ def test_errors_are_value_errors_and_survive_pickling(tmp_path: Path) -> None:
     assert (copy.path, copy.line, copy.problem) == (err.path, err.line, err.problem)
 
 
-def test_model_input_error_names_the_file(tmp_path: Path) -> None:
+def test_all_negative_g_is_refused_naming_the_file(tmp_path: Path) -> None:
     path = write_text(tmp_path / "negative.gr", "2.0 -1.0\n3.0 -0.5\n")
-    data = read_pdf(path)
-    with pytest.raises(PDFReadError, match=r"negative\.gr: .*maximum"):
+    with pytest.raises(PDFReadError, match=r"negative\.gr: .*no positive peak"):
+        read_pdf(path)
+
+
+def test_model_input_error_names_the_file() -> None:
+    data = PDFData(Path("outside.gr"), np.array([31.0, 32.0]), np.array([1.0, 0.5]))
+    with pytest.raises(PDFReadError, match=r"outside\.gr: .*overlap"):
         data.model_input()
 
 
@@ -481,3 +487,97 @@ def test_ini_header_without_start_marker(tmp_path: Path) -> None:
 def test_spec_labels_name_a_dr_column(tmp_path: Path) -> None:
     text = "#### start data\n#S 1\n#L r G dr\n2.0 1.0 0.01\n2.1 0.5 0.01\n"
     assert read_pdf(write_text(tmp_path / "dr.gr", text)).dg is None
+
+
+# ------------------------------------------------------- what the file holds
+
+
+def peaked(r: np.ndarray) -> np.ndarray:
+    """A G(r)-like curve: −r baseline below 2.5 Å, peaks at 2.77 and 3.9 Å."""
+    return (
+        np.exp(-(((r - 2.77) / 0.08) ** 2)) + 0.5 * np.exp(-(((r - 3.92) / 0.1) ** 2))
+    ) * 5 - 0.3 * r * np.exp(-r / 5)
+
+
+@pytest.mark.parametrize(
+    ("g", "words"),
+    [
+        (lambda r: np.zeros_like(r), "zero everywhere"),
+        (lambda r: np.full_like(r, 0.7), "constant"),
+        (lambda r: -np.abs(peaked(r)) - 0.1, "no positive peak"),
+    ],
+    ids=["zeros", "constant", "all negative"],
+)
+def test_curves_without_structure_are_refused(tmp_path: Path, g, words: str) -> None:
+    r = np.round(np.arange(0, 3001) * 0.01, 2)
+    path = write_text(tmp_path / "flat.gr", rows(r, g(r)))
+    assert_error(path, None, words)
+
+
+def test_angstrom_label_contradicted_by_a_nanometre_peak_is_refused(tmp_path: Path) -> None:
+    r = np.round(np.arange(0, 3001) * 0.001, 3)  # 0–3 "Å", but peaks at 0.277
+    text = "#L r(Å) G(Å^-2)\n" + rows(r, peaked(r * 10))
+    path = write_text(tmp_path / "mislabelled.gr", text)
+    assert_error(path, None, "says its r is in Å", "0.277")
+
+
+def test_unlabelled_nanometre_file_is_converted(tmp_path: Path) -> None:
+    r = np.round(np.arange(0, 3001) * 0.001, 3)
+    path = write_text(tmp_path / "bare_nm.dat", rows(r, 100 * peaked(r * 10)))
+    data = read_pdf(path)
+    assert data.r[-1] == pytest.approx(30.0)
+    np.testing.assert_allclose(data.g, peaked(data.r), atol=2e-4)
+    assert "first strong peak" in data.conversions[0]
+
+
+def test_pdfgui_fit_file_is_rebuilt_from_gcalc_and_gdiff(tmp_path: Path) -> None:
+    r = np.round(np.arange(150, 3001) * 0.01, 2)
+    gobs = peaked(r)
+    gcalc = 0.9 * gobs
+    body = "".join(
+        f"{a:g} {c:g} 0.0 0.001 {b - c:g}\n" for a, b, c in zip(r, gobs, gcalc, strict=True)
+    )
+    text = "##### PDFgui fit\nqmax=25.00\nqdamp=0.04\n##### start data\n"
+    path = write_text(tmp_path / "fit.fgr", text + "#L r(A) G(r) d_r d_Gr Gdiff\n" + body)
+    data = read_pdf(path)
+    np.testing.assert_allclose(data.g, gobs, atol=2e-5)
+    assert data.metadata["qdamp"] == 0.04
+    assert "Gcalc + Gdiff" in data.conversions[0]
+    calc_only = write_text(tmp_path / "calc.fgr", text + "#L r Gcalc\n" + rows(r, gcalc))
+    assert_error(calc_only, None, "PDFgui fit", "measured data")
+
+
+@pytest.mark.parametrize(
+    ("head", "words"),
+    [
+        ("#T F(Q) sample01\n#L Q     F(Q)\n", ("F(Q)", "#T F(Q)")),  # GSAS-II
+        ("2801\nrmc S(Q) #  sample01\n", ("S(Q)", "rmc S(Q)")),  # Mantid SaveRMCProfile
+        ("# PDFType = g(r)\n", ("g(r)", "pdftype")),
+        ("Q,I(Q)\n", ("intensity", "column labels")),
+    ],
+    ids=["gsas2-fq", "mantid-rmc-sq", "pdftype-g", "csv-iq"],
+)
+def test_other_quantities_are_refused_with_the_signal_that_said_so(
+    tmp_path: Path, head: str, words: tuple[str, ...]
+) -> None:
+    x = np.round(np.arange(50, 2801) * 0.01, 2)
+    sep = "," if "," in head else " "
+    path = write_text(tmp_path / "other.dat", head + rows(x, 1 + 0.2 * np.sin(x), sep=sep))
+    err = assert_error(path, None, *words)
+    assert "nothing was solved" in err.problem
+
+
+def test_spaces_with_decimal_commas(tmp_path: Path) -> None:
+    r = np.round(np.arange(0, 3001) * 0.01, 2)
+    text = "".join(
+        f"{a:.2f}   {b:.6f}\n".replace(".", ",") for a, b in zip(r, peaked(r), strict=True)
+    )
+    data = read_pdf(write_text(tmp_path / "comma.txt", text))
+    np.testing.assert_allclose(data.g, np.round(peaked(r), 6))
+
+
+def test_powder_pattern_is_not_read_as_g_of_r(tmp_path: Path) -> None:
+    two_theta = np.round(np.arange(500, 12001) * 0.01, 2)
+    counts = 200 + 5000 * np.exp(-(((two_theta - 39.8) / 0.2) ** 2)) + 30 * np.cos(two_theta)
+    path = write_text(tmp_path / "sample.xy", rows(two_theta, counts))
+    assert_error(path, None, "intensity", "never below zero")

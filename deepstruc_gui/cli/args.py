@@ -62,7 +62,6 @@ POSITIVE_INT = integer(1)
 SEED = integer(0, 2**32 - 1)
 THREADS = integer(1, 1024)
 POSITIVE = number(0.0, above=True)
-R_VALUE = number(0.0, 200.0)  # Å
 
 
 def check_fit_range(rmin: float, rmax: float) -> None:

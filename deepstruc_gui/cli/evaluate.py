@@ -6,12 +6,32 @@ import argparse
 
 from deepstruc_gui.cli.args import POSITIVE_INT, SEED
 
-HELP = "measure a model on the test split: MAE, type and size accuracy, Rw, map quality"
+HELP = (
+    "measure a model on the test split (MAE, type and size accuracy, Rw, map quality), "
+    "or with --beyond on simulated particles of 250–2,000 atoms"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
-    parser.add_argument("--library", required=True, help="the library the model was trained on")
+    parser.add_argument(
+        "--library", default=None, help="the library the model was trained on (not with --beyond)"
+    )
+    parser.add_argument(
+        "--beyond",
+        action="store_true",
+        help="solve simulated particles of 250–2,000 atoms of the seven types (larger than "
+        "any training structure) as predict does, size extension included; report the "
+        "type family and atom count right (--samples: latent points of the region search)",
+    )
+    parser.add_argument(
+        "--per-type", type=POSITIVE_INT, default=7, help="with --beyond: particles per type"
+    )
+    parser.add_argument(
+        "--no-fallback",
+        action="store_true",
+        help="with --beyond: no whole-map search when the region fits poorly (faster)",
+    )
     parser.add_argument(
         "--samples", type=POSITIVE_INT, default=100, help="candidates per structure"
     )
@@ -45,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     from deepstruc_gui.model.library import Library, LibraryError
     from deepstruc_gui.util.atomic import atomic_write_text
 
+    if args.beyond:
+        return run_beyond(args)
+    if args.library is None:
+        raise UserError("evaluate needs --library (or --beyond for the simulated large particles)")
     try:
         bundle = ModelBundle.load(resolve_model(args.model))
         library = Library.open(args.library)
@@ -84,4 +108,55 @@ def run(args: argparse.Namespace) -> int:
         key = "metrics_measured_like" if args.measured_like else "metrics"
         update_metrics(bundle.path, metrics, key)
         print(f"stored the metrics in {bundle.path}")
+    return 0
+
+
+def run_beyond(args: argparse.Namespace) -> int:
+    """``evaluate --beyond``: the size extension's table (model/beyond_evaluation.py)."""
+    import json
+
+    from deepstruc_gui.cli.common import progress_bar
+    from deepstruc_gui.cli.main import UserError
+    from deepstruc_gui.model.beyond_evaluation import (
+        beyond_cases,
+        evaluate_case,
+        summarise_beyond,
+    )
+    from deepstruc_gui.model.bundle import BundleError
+    from deepstruc_gui.model.pipeline import SolveSettings, load_predictor
+    from deepstruc_gui.util.atomic import atomic_write_text
+
+    try:
+        predictor = load_predictor(args.model, args.device)
+    except BundleError as exc:
+        raise UserError(str(exc)) from exc
+    cases = beyond_cases(args.per_type, args.seed)
+    if args.limit:
+        cases = cases[: args.limit]
+    settings = SolveSettings(samples=args.samples, seed=args.seed, fallback=not args.no_fallback)
+    rows = []
+    print(
+        f"{'type':<11} {'atoms':>5} | {'answer':<11} {'atoms':>5} {'Rw':>6} {'source':<14} | "
+        f"{'model':<11} {'atoms':>5} {'Rw':>6} | ok  shape"
+    )
+    with progress_bar("particles", total=len(cases), unit="particle") as bar:
+        for case in cases:
+            row = evaluate_case(predictor, case, settings)
+            rows.append(row)
+            ok = ("T" if row.type_right else "-") + ("N" if row.atoms_right else "-")
+            bar.write(
+                f"{row.structure_type:<11} {row.n_atoms:>5} | {row.answer_type:<11} "
+                f"{row.answer_atoms:>5} {row.answer_rw:6.3f} {row.answer_source:<14} | "
+                f"{row.model_type:<11} {row.model_atoms:>5} {row.model_rw:6.3f} | {ok}  "
+                f"{case.shape} → {row.answer_shape or 'decoded'}"
+            )
+            bar.update(1)
+    metrics = summarise_beyond(rows)
+    metrics["samples"] = args.samples
+    metrics["seed"] = args.seed
+    metrics["device"] = predictor.device_name
+    print(json.dumps({k: v for k, v in metrics.items()}, indent=1))
+    if args.json:
+        metrics["rows"] = [r.to_dict() for r in rows]
+        atomic_write_text(args.json, json.dumps(metrics, indent=1))
     return 0

@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "refit-decoder": "deepstruc_gui.cli.refit_decoder",
     "refit-prior": "deepstruc_gui.cli.refit_prior",
     "predict": "deepstruc_gui.cli.predict",
+    "series": "deepstruc_gui.cli.series",
     "evaluate": "deepstruc_gui.cli.evaluate",
     "self-test": "deepstruc_gui.cli.selftest",
 }

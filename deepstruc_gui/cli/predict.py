@@ -81,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "fallback above Rw 0.5), without the Rw landscape of the default search",
     )
     parser.add_argument(
+        "--no-size-extension",
+        action="store_true",
+        help="do not build larger clusters when the data show a particle beyond the "
+        "training sizes (see docs/MODEL.md, size extension)",
+    )
+    parser.add_argument(
         "--no-fallback",
         action="store_true",
         help="the plain region search without its fallback: do not search the whole map "
@@ -125,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
             overrides=overrides,
             refine_qdamp=args.refine_qdamp,
             refine_delta2=args.refine_delta2,
+            size_extension=not args.no_size_extension,
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -160,13 +167,19 @@ def run(args: argparse.Namespace) -> int:
     )
     print(
         f"{'rank':>4} {'Rw':>7} {'atoms':>5} {'type':<12} {'scale':>8} {'expand':>7} "
-        f"{'Biso':>6} {'z1':>7} {'z2':>7}"
+        f"{'Biso':>6} {'z1':>7} {'z2':>7}  source"
     )
     for k, c in enumerate(top, 1):
+        where = "model" if c.source == "model" else f"{c.source}: {c.shape}"
+        z = f"{'—':>7} {'—':>7}"  # built clusters have no map point
+        if c.source == "model":
+            z = f"{c.latent[0]:7.3f} {c.latent[1]:7.3f}"
         print(
             f"{k:>4} {c.rw:7.4f} {c.n_atoms:>5} {c.nearest_type:<12} {c.scale:8.4g} "
-            f"{c.expansion:7.4f} {c.biso:6.3f} {c.latent[0]:7.3f} {c.latent[1]:7.3f}"
+            f"{c.expansion:7.4f} {c.biso:6.3f} {z}  {where}"
         )
+    for warning in result.warnings:
+        print(f"{warning.severity} [{warning.code}]: {warning.message}")
     if args.out:
         from deepstruc_gui.model.export import write_result
 

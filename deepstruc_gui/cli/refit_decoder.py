@@ -76,6 +76,17 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep,
         seed=args.seed,
     )
-    return run_refit(
-        args, lambda source, library, output: refit_decoder(source, library, output, config)
-    )
+    from deepstruc_gui.cli.common import progress_bar
+
+    with progress_bar("decoder refit", total=args.steps, unit="step") as bar:
+        return run_refit(
+            args,
+            lambda source, library, output: refit_decoder(
+                source,
+                library,
+                output,
+                config,
+                log=bar.write,
+                on_step=lambda done, total: bar.update(done - bar.n),
+            ),
+        )

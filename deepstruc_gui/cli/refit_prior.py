@@ -26,17 +26,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from deepstruc_gui.cli.common import progress_bar
     from deepstruc_gui.model.prior_fit import refit_measured_like
 
-    return run_refit(
-        args,
-        lambda source, library, output: refit_measured_like(
-            source,
-            library,
-            output,
-            steps=args.steps,
-            lr=args.lr,
-            n_variants=args.variants,
-            seed=args.seed,
-        ),
-    )
+    with progress_bar("prior refit", total=args.steps, unit="step") as bar:
+        return run_refit(
+            args,
+            lambda source, library, output: refit_measured_like(
+                source,
+                library,
+                output,
+                steps=args.steps,
+                lr=args.lr,
+                n_variants=args.variants,
+                seed=args.seed,
+                log=bar.write,
+                on_step=lambda done, total: bar.update(done - bar.n),
+            ),
+        )

@@ -18,18 +18,37 @@ HELP = "compute G(r) of a structure (xyz, cif, … any format ase reads) with th
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("structure", help="structure file")
     add_pdf_parameter_arguments(parser, list(PARAMETER_HELP))
+    parser.add_argument(
+        "--spdiameter", type=float, default=None,
+        help="diameter of diffpy's spherical-shape envelope (Å; default off)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scattering", choices=["xray", "electronnumber", "neutron"], default="xray",
+        help="scattering-factor table for structures of several elements, as diffpy's "
+        "(default xray: Q-dependent form factors)",
+    )  # fmt: skip
     parser.add_argument("-o", "--output", help="write a two-column .gr file (default: stdout)")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if present)")
 
 
 def run(args: argparse.Namespace) -> int:
     from deepstruc_gui import __version__
+    from deepstruc_gui.cli.main import UserError
     from deepstruc_gui.science.debye import TRAINING_PARAMETERS, simulate_pdf
     from deepstruc_gui.science.pdf_io import write_pdf
 
     params = pdf_parameters(args, TRAINING_PARAMETERS)
+    try:
+        params = params.replace(scattering=args.scattering)
+        if args.spdiameter is not None:
+            params = params.replace(spdiameter=args.spdiameter)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
     atoms = read_structure_file(args.structure)
-    r, g = simulate_pdf(atoms, params, device=args.device)
+    try:
+        r, g = simulate_pdf(atoms, params, device=args.device)  # the file's elements
+    except ValueError as exc:
+        raise UserError(f"{args.structure}: {exc}") from exc
     header = {
         "source": f"deepstruc-gui {__version__} simulate (Debye, diffpy conventions)",
         "structure": args.structure,

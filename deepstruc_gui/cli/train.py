@@ -1,4 +1,10 @@
-"""``deepstruc-gui train``: train a model on a library and write a bundle."""
+"""``deepstruc-gui train``: train a model on a library and write a bundle.
+
+Runs unchanged under torch's launcher for several processes or machines:
+``torchrun --nproc_per_node N -m deepstruc_gui train --library LIB.h5 ...`` trains with
+DistributedDataParallel (gloo on CPU, NCCL on GPUs; see model/distributed.py); rank 0
+alone logs, checkpoints, refits the prior and writes the bundle.
+"""
 
 from __future__ import annotations
 
@@ -55,19 +61,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--decoder-fourier-scale", type=POSITIVE, default=2.0, help="their frequency spread"
     )
     parser.add_argument("--decoder-hidden", default=None, help="decoder widths, e.g. 512,1024,1024")
+    parser.add_argument(
+        "--architecture",
+        default=None,
+        metavar="FILE.json",
+        help="the whole network as JSON (the 'architecture' of a run.json); the decoder "
+        "options above then change it",
+    )
+    parser.add_argument(
+        "--prior-refit-steps",
+        type=integer(0),
+        default=6000,
+        help="steps of each of the three prior refits after training (0: none)",
+    )
 
 
 def architecture(args: argparse.Namespace, kind: str):
-    """The default network for the library kind with the decoder the options ask for;
-    None when they ask for nothing (then training picks its default)."""
+    """The network ``--architecture`` gives (else the library kind's default) with the
+    decoder the options ask for; None when they ask for nothing (then training picks
+    the kind's default)."""
     import dataclasses
 
     from deepstruc_gui.cli.common import parse_widths
+    from deepstruc_gui.cli.main import UserError
+    from deepstruc_gui.model.network import Architecture
     from deepstruc_gui.model.training import default_architecture
 
-    if not args.decoder_fourier and not args.decoder_hidden:
+    if args.architecture:
+        import json
+        from pathlib import Path
+
+        try:
+            base = Architecture.from_dict(json.loads(Path(args.architecture).read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise UserError(f"--architecture {args.architecture}: {exc}") from exc
+    elif not args.decoder_fourier and not args.decoder_hidden:
         return None
-    base = default_architecture(kind)
+    else:
+        base = default_architecture(kind)
+    if not args.decoder_fourier and not args.decoder_hidden:
+        return base
     changes: dict = {
         "decoder_fourier": args.decoder_fourier,
         "decoder_fourier_scale": args.decoder_fourier_scale,
@@ -78,6 +111,7 @@ def architecture(args: argparse.Namespace, kind: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
     from deepstruc_gui.cli.main import UserError
@@ -112,20 +146,29 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(args.output or f"runs/{kind}")
     from deepstruc_gui.cli.common import progress_bar
 
+    main_process = int(os.environ.get("RANK", "0")) == 0  # under torchrun: rank 0 speaks
     with progress_bar("training", total=config.epochs, unit="epoch") as bar:
-        train(
-            args.library,
-            run_dir,
-            config,
-            arch=arch,
-            resume=not args.no_resume,
-            log=bar.write,
-            on_epoch=lambda done, total: bar.update(done - bar.n),
-        )
+        if not main_process:
+            bar.disable = True
+        try:
+            train(
+                args.library,
+                run_dir,
+                config,
+                arch=arch,
+                resume=not args.no_resume,
+                log=bar.write,
+                on_epoch=lambda done, total: bar.update(done - bar.n),
+            )
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+    if not main_process:
+        return 0  # rank 0 refits the prior and writes the bundle
     print(f"refitting the prior on the last epoch's weights (epoch {adopt_last_epoch(run_dir)})")
     # the prior on bond-scaled input: a fresh encoder at lr 1e-3, then finer rounds
-    for lr in (1e-3, 5e-4, 2.5e-4):
-        refit_prior_on_posteriors(run_dir, steps=6000, lr=lr)
+    if args.prior_refit_steps:
+        for lr in (1e-3, 5e-4, 2.5e-4):
+            refit_prior_on_posteriors(run_dir, steps=args.prior_refit_steps, lr=lr)
     name = args.name or kind
     bundle = export_bundle(run_dir, Path(args.bundle or run_dir / "bundle" / name), name)
     print(f"wrote model bundle {bundle}")

@@ -1,39 +1,35 @@
-"""The main window: composes the views, connects state, views and the worker."""
+"""The main window: builds the views and menus and wires them to the session, the
+search presenter (:mod:`~deepstruc_gui.gui.search_presenter`), the file actions
+(:mod:`~deepstruc_gui.gui.file_actions`) and the worker. Decisions live there."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
+import pyqtgraph as pg
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QStackedWidget,
 )
 
-from deepstruc_gui import CITATION, __version__
-from deepstruc_gui.gui.exporting import export_fit, export_plot, export_structure, export_table
+from deepstruc_gui.gui.about import about_text
+from deepstruc_gui.gui.file_actions import FileActions, default_autosave_path
+from deepstruc_gui.gui.search_presenter import SearchPresenter
 from deepstruc_gui.gui.views.candidates_table import CandidatesTable
 from deepstruc_gui.gui.views.controls import ControlsPanel
 from deepstruc_gui.gui.views.latent_map import LatentMapView
 from deepstruc_gui.gui.views.pdf_panel import PDFPanel
+from deepstruc_gui.gui.views.search_status import SearchStatus
 from deepstruc_gui.gui.views.structure_view import StructureView
 from deepstruc_gui.gui.worker import WorkerThread
-from deepstruc_gui.model.bundle import ModelBundle, available_models
-from deepstruc_gui.model.candidate import POOR_FIT_RW
-from deepstruc_gui.science.parameters import FitConfig, PDFParameters, parameters_from_metadata
-from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
+from deepstruc_gui.model.bundle import available_models
 from deepstruc_gui.state.session import Session
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
@@ -43,51 +39,56 @@ WELCOME = """<h2>DeepStruc GUI</h2>
 <li>or try <b>Help › Examples</b> (1.8 nm Pt nanoparticles; Au<sub>144</sub> clusters).</li></ol>
 <p>The PDF lands on the latent map of known structures; candidates are decoded,
 fitted and ranked by Rw. Drag the red marker to steer the search.</p>"""
-MAX_RECENT = 8
 EXAMPLE_TITLES = {
     "JQ_S1.gr": "1.8 nm Pt nanoparticles (Quinson et al., ACS Omega 2018)",
     "Au144PET_100K-00000.gr": "Au144(PET)60 clusters, 100 K (Jensen et al., Nat. Commun. 2016)",
 }
 EXAMPLE_CREDIT = "Measured PDFs published with the DeepStruc paper (Kjær, Anker et al. 2023)"
+#: live decodes while the centre marker is dragged, at most this many a second
+DRAG_PREVIEW_HZ = 30
+#: a search's progress bar appears only when it runs longer than this
+PROGRESS_DELAY_MS = 250
 
 
 class MainWindow(QMainWindow):
-    """One window, one session, one worker thread."""
+    """One window, one session, one worker thread.
 
-    def __init__(self, models: dict[str, Path] | None = None, settings: QSettings | None = None):
+    ``worker_thread`` is for tests: anything with ``.worker`` (submit, cancel, busy,
+    ``delivered``) and ``.stop()``; by default a real :class:`WorkerThread`.
+    """
+
+    def __init__(
+        self,
+        models: dict[str, Path] | None = None,
+        settings: QSettings | None = None,
+        worker_thread=None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("DeepStruc GUI")
         self.setAcceptDrops(True)
         self.session = Session()
         self.settings = settings or QSettings("DeepStruc", "DeepStrucGUI")
-        self.models = models if models is not None else available_models()
-        self.bundle: ModelBundle | None = None
-        self.device_name = "loading model…"
-        self._latest = {"prior": -1, "decode": -1, "solve": -1, "load_model": -1}
-        self._solve_done = -1  # request id of the last search whose final batch arrived
-        self._solve_whole_map = False  # the newest search covers the whole map
-        self._autosaves = ThreadPoolExecutor(1, thread_name_prefix="deepstruc-autosave")
-        self._bond_note = ""
-        self._pending_drag: tuple[float, float] | None = None
-        self._preview_title = ""
         self._build_views()
+        self.worker_thread = worker_thread or WorkerThread()
+        self.worker = self.worker_thread.worker
+        models = models if models is not None else available_models()
+        self.presenter = SearchPresenter(self.session, self.worker, self, models)
+        self.files = FileActions(
+            self,
+            self.session,
+            self.settings,
+            self.presenter.use_model,
+            self.autosave_path,
+            self.presenter.fit_config,
+        )
         self._build_menus()
         self._connect()
-        self.worker_thread = WorkerThread()
-        self.worker = self.worker_thread.worker
-        self._connect_worker()
         self.restoreGeometry(self.settings.value("geometry", b""))
         self.restoreState(self.settings.value("state", b""))
-        if self.models:
-            name = next(iter(self.models))
-            self.session.model_name = name
-            self.controls.set_models(list(self.models), name)
-            self._load_model(name)
-        else:
-            self.status_device.setText("no model installed")
+        self.presenter.start()
         self.controls.show_query(self.session.query)
 
-    # --- layout -------------------
+    # --- layout ---------------------------------------------------------------------------
     def _build_views(self) -> None:
         self.map_view = LatentMapView()
         self.pdf_panel = PDFPanel()
@@ -116,53 +117,44 @@ class MainWindow(QMainWindow):
             dock.setObjectName(f"dock_{title}")
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
-        self.status_device = QLabel(self.device_name)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel_job)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.statusBar().addPermanentWidget(self.cancel_button)
-        self.statusBar().addPermanentWidget(self.status_device)
-        self._progress_timer = QTimer(self, singleShot=True, interval=250)
-        self._progress_timer.timeout.connect(self._show_progress)
-        self._drag_timer = QTimer(self, singleShot=True, interval=30)
-        self._drag_timer.timeout.connect(self._submit_drag)
+        self.search_status = SearchStatus(lambda: self.presenter.searching, PROGRESS_DELAY_MS)
+        self.progress = self.search_status.progress
+        self.statusBar().addPermanentWidget(self.search_status)
 
     def _build_menus(self) -> None:
+        p, f = self.presenter, self.files
         file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open PDF…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._refresh_recent()
+        self._action(file_menu, "&Open PDF…", f.open_dialog, QKeySequence.StandardKey.Open)
+        f.attach_recent_menu(file_menu.addMenu("Open &Recent"))
         file_menu.addSeparator()
-        self._action(file_menu, "Open &Session…", self.open_session_dialog)
-        self._action(
-            file_menu, "&Save Session…", self.save_session_dialog, QKeySequence.StandardKey.Save
-        )
+        self._action(file_menu, "Open &Session…", f.open_session_dialog)
+        save = QKeySequence.StandardKey.Save
+        self._action(file_menu, "&Save Session…", f.save_session_dialog, save)
         export = file_menu.addMenu("&Export")
-        self._action(export, "Selected Structure (xyz, extxyz, cif)…", self.export_structure_dialog)
-        self._action(export, "Selected Fit (CSV)…", self.export_fit_dialog)
-        self._action(export, "Candidates Table (CSV)…", self.export_table_dialog)
-        self._action(export, "Latent Map (PNG, SVG)…", lambda: self.export_plot_dialog("map"))
-        self._action(export, "PDF Plot (PNG, SVG)…", lambda: self.export_plot_dialog("pdf"))
+        self._action(export, "Selected Structure (xyz, extxyz, cif)…", f.export_structure_dialog)
+        self._action(export, "Top Candidates (multi-frame extxyz)…", f.export_top_dialog)
+        self._action(export, "Selected Fit (CSV, PDFgui fgr)…", f.export_fit_dialog)
+        self._action(export, "Candidates Table (CSV)…", f.export_table_dialog)
+        for title, plot, name in (
+            ("Latent Map", self.map_view, "map"),
+            ("PDF Plot", self.pdf_panel, "pdf"),
+        ):
+            self._action(
+                export, f"{title} (PNG, SVG)…", lambda p=plot, n=name: f.export_plot_dialog(p, n)
+            )
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action(
-            edit, "&Undo Move", self.undo, QKeySequence.StandardKey.Undo
-        )
-        self._action(edit, "&Redo Move", self.redo, QKeySequence.StandardKey.Redo)
-        self._action(edit, "Back to &Prior", self.back_to_prior)
-        self._action(edit, "Search &Whole Map", self.search_whole_map, QKeySequence("Ctrl+M"))
-        self._action(edit, "&Cancel Job", self.cancel_job, QKeySequence("Esc"))
+        self.undo_action = self._action(edit, "&Undo Move", p.undo, QKeySequence.StandardKey.Undo)
+        self._action(edit, "&Redo Move", p.redo, QKeySequence.StandardKey.Redo)
+        self._action(edit, "Back to &Prior", p.back_to_prior)
+        self._action(edit, "Search &Whole Map", p.search_whole_map, QKeySequence("Ctrl+M"))
+        self._action(edit, "&Cancel Job", p.cancel, QKeySequence("Esc"))
         help_menu = self.menuBar().addMenu("&Help")
         examples = help_menu.addMenu("&Examples")
         for path in sorted(EXAMPLES_DIR.glob("*.gr")):
-            action = self._action(
-                examples, EXAMPLE_TITLES.get(path.name, path.name), lambda p=path: self.open_file(p)
-            )
+            title = EXAMPLE_TITLES.get(path.name, path.name)
+            action = self._action(examples, title, lambda p=path: f.open_file(p))
             action.setStatusTip(EXAMPLE_CREDIT)
         self._action(help_menu, "&About", self.show_about)
 
@@ -174,268 +166,81 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
-    # --- wiring -------------------
+    # --- wiring ---------------------------------------------------------------------------
     def _connect(self) -> None:
-        s = self.session
+        s, p = self.session, self.presenter
         s.data_changed.connect(self._on_data)
         s.prior_changed.connect(self._on_prior)
         s.query_changed.connect(self._on_query)
         s.candidates_changed.connect(self._on_candidates)
         s.selection_changed.connect(self._on_selection)
         s.preview_changed.connect(self._on_preview)
+        self.worker.delivered.connect(p.deliver)
         m = self.map_view
-        m.center_dragged.connect(self._on_drag)
-        m.center_released.connect(self._on_release)
-        m.radius_changed.connect(
-            lambda r: self._edit_query({"free_radius": r, "sigma_multiple": None})
+        m.center_dragged.connect(p.drag_moved)
+        # the live decode under the marker: pyqtgraph's rate limiter, flushed on release
+        self._drag_proxy = pg.SignalProxy(
+            m.center_dragged, rateLimit=DRAG_PREVIEW_HZ, slot=lambda args: p.preview(*args)
         )
-        m.training_point_clicked.connect(self._on_training_point)
-        m.empty_clicked.connect(lambda x, y: self._decode_point(np.array([x, y]), "point "))
-        m.candidate_clicked.connect(self.session.select)
-        self.table.candidate_selected.connect(self.session.select)
+        m.center_released.connect(self._on_release)
+        m.radius_changed.connect(lambda r: p.edit_query({"free_radius": r, "sigma_multiple": None}))
+        m.training_point_clicked.connect(p.decode_training_point)
+        m.empty_clicked.connect(lambda x, y: p.decode_point((x, y), "point "))
+        m.candidate_clicked.connect(s.select)
+        self.table.candidate_selected.connect(s.select)
         self.pdf_panel.fit_range_changed.connect(
-            lambda lo, hi: self._edit_query({"rmin": round(lo, 2), "rmax": round(hi, 2)})
+            lambda lo, hi: p.edit_query({"rmin": round(lo, 2), "rmax": round(hi, 2)})
         )
         c = self.controls
-        c.query_edited.connect(self._edit_query)
-        c.model_chosen.connect(self._choose_model)
-        c.element_edited.connect(self._set_element)
-        c.solve_clicked.connect(self.start_solve)
-        c.back_to_prior_clicked.connect(self.back_to_prior)
-        c.whole_map_clicked.connect(self.search_whole_map)
-
-    def _connect_worker(self) -> None:
-        w = self.worker
-        w.model_loaded.connect(self._on_model_loaded)
-        w.prior_ready.connect(self._on_prior_ready)
-        w.decoded.connect(self._on_decoded)
-        w.batch_ready.connect(self._on_batch)
-        w.finished.connect(self._on_finished)
-        w.failed.connect(self._on_failed)
-
-    # --- user intent -------------------
-    def open_dialog(self) -> None:
-        start = self.settings.value("last_dir", str(Path.home()))
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open PDF", start, "PDF data (*.gr *.dat *.txt *.csv *.xy);;All files (*)"
-        )
-        if path:
-            self.open_file(path)
-
-    def open_file(self, path: str | Path) -> bool:
-        try:
-            data = read_pdf(path)
-            data.model_input()  # fail now, with the file's name, rather than in the worker
-        except PDFReadError as exc:
-            self.show_error("Cannot read this PDF", str(exc))
-            return False
-        self.settings.setValue("last_dir", str(Path(path).resolve().parent))
-        self._remember_recent(str(Path(path).resolve()))
-        self.session.set_data(data)
-        return True
-
-    def start_solve(self, whole_map: bool = False) -> None:
-        s = self.session
-        if s.data is None or self.bundle is None or s.prior_mean is None:
-            return
-        q = s.query
-        total = (
-            len(np.unique(np.round(self.bundle.latent_map.mu, 4), axis=0))
-            if whole_map
-            else q.n_samples
-        )
-        self._latest["solve"] = self.worker.submit(
-            "solve",
-            data=s.data,
-            center=np.array(q.center),
-            radius=s.region_radius(),
-            n_samples=q.n_samples,
-            fit_config=self._fit_config(),
-            seed=None,
-            batch_size=max(50, min(250, total // 4)),
-            whole_map=whole_map,
-        )
-        self._solve_whole_map = whole_map
-        self.controls.suggest_whole_map(False)
-        self.session.clear_candidates()
-        self.map_view.set_candidates(np.zeros((0, 2)), np.zeros(0))
-        self.progress.setRange(0, total)
-        self.progress.setValue(0)
-        self._progress_timer.start()
-        self.statusBar().showMessage("solving…")
-
-    def search_whole_map(self) -> None:
-        """Every training structure's map point, decoded and fitted (ignores the region)."""
-        self.start_solve(whole_map=True)
-
-    @property
-    def solve_complete(self) -> bool:
-        """True once the newest search has delivered all its candidates."""
-        return self._latest["solve"] != -1 and self._solve_done == self._latest["solve"]
-
-    def cancel_job(self) -> None:
-        self.worker.cancel("solve")
-        self._latest["solve"] = -1
-        self._hide_progress()
-        self.statusBar().showMessage("cancelled", 3000)
-
-    def back_to_prior(self) -> None:
-        self.session.back_to_prior()
-        self.start_solve()
-
-    def undo(self) -> None:
-        self.session.undo()
-        self.start_solve()
-
-    def redo(self) -> None:
-        self.session.redo()
-        self.start_solve()
-
-    def _edit_query(self, changes: dict) -> None:
-        self.session.update_query(**changes)
-
-    def _choose_model(self, name: str) -> None:
-        if name in self.models and name != (self.bundle.name if self.bundle else None):
-            self.session.set_model(name)
-            self._load_model(name)
-
-    def _set_element(self, text: str) -> None:
-        from ase.data import atomic_numbers
-
-        text = text.strip().capitalize()
-        if text and text not in atomic_numbers:
-            self.show_error("Unknown element", f"'{text}' is not a chemical element symbol.")
-            self.controls.show_element(self.session.element)
-            return
-        self.session.element = text
-
-    def _load_model(self, name: str) -> None:
-        self.status_device.setText(f"loading model {name}…")
-        self._latest["load_model"] = self.worker.submit("load_model", path=self.models[name])
-
-    def _fit_config(self) -> FitConfig:
-        q, s = self.session.query, self.session
-        base = (
-            PDFParameters.from_dict(self.bundle.metadata["pdf_parameters"])
-            if self.bundle
-            else PDFParameters()
-        )
-        params = parameters_from_metadata(s.data.metadata if s.data else {}, base)
-        return FitConfig(
-            rmin=q.rmin,
-            rmax=max(q.rmax, q.rmin + 1.0),
-            params=params,
-            refine_qdamp=q.refine_qdamp,
-            refine_delta2=q.refine_delta2,
-        )
-
-    def _on_drag(self, x: float, y: float) -> None:
-        """Live: decode the point under the marker, at most ~30 requests a second.
-
-        A drag makes the running search stale: cancel it so the live decode has the
-        machine to itself.
-        """
-        if self._latest["solve"] != -1:
-            self.worker.cancel("solve")
-            self._latest["solve"] = -1
-            self._hide_progress()
-        self._pending_drag = (x, y)
-        if not self._drag_timer.isActive():
-            self._drag_timer.start()
-
-    def _submit_drag(self) -> None:
-        if self._pending_drag is not None:
-            self._decode_point(np.array(self._pending_drag), "live ")
-            self._pending_drag = None
+        c.query_edited.connect(p.edit_query)
+        c.model_chosen.connect(p.choose_model)
+        c.element_edited.connect(p.set_element)
+        c.solve_clicked.connect(p.start_solve)
+        c.back_to_prior_clicked.connect(p.back_to_prior)
+        c.whole_map_clicked.connect(p.search_whole_map)
+        self.search_status.cancel_clicked.connect(p.cancel)
 
     def _on_release(self, x: float, y: float) -> None:
-        self.session.move_center(x, y)
-        self.start_solve()
+        self._drag_proxy.flush()  # the last position's preview goes out before the search
+        self.presenter.release(x, y)
 
-    def _on_training_point(self, index: int) -> None:
-        if self.bundle is None:
-            return
-        m = self.bundle.latent_map
-        self._decode_point(m.mu[index], f"{m.names[index]} ({m.types[index]}): ")
+    # --- the presenter's view (SearchView) ------------------------------------------------
+    def show_error(self, title: str, message: str) -> None:
+        """A message box; tests replace it to record messages instead of blocking."""
+        QMessageBox.warning(self, title, message)
 
-    def _decode_point(self, z: np.ndarray, title: str) -> None:
-        if self.bundle is None or self.session.data is None:
-            return
-        self._preview_title = title
-        self._latest["decode"] = self.worker.submit(
-            "decode",
-            data=self.session.data,
-            z=np.asarray(z, float)[None],
-            fit_config=self._fit_config(),
-        )
+    def show_device(self, text: str) -> None:
+        self.search_status.show_device(text)
 
-    # --- worker results (GUI thread) ------------------------------------------------------
-    def _on_model_loaded(self, request_id: int, info: dict) -> None:
-        if request_id != self._latest["load_model"]:
-            return
-        self.bundle = info["bundle"]
-        self.device_name = info["device"]
-        self.status_device.setText(f"{self.bundle.name} · {self.device_name}")
-        self.map_view.set_latent_map(self.bundle.latent_map)
-        if self.session.data is not None:
-            self._request_prior()
+    def show_latent_map(self, latent_map) -> None:
+        self.map_view.set_latent_map(latent_map)
 
-    def _request_prior(self) -> None:
-        self._latest["prior"] = self.worker.submit("prior", data=self.session.data)
+    def show_models(self, names: list[str], current: str) -> None:
+        self.controls.set_models(names, current)
 
-    def _on_prior_ready(self, request_id: int, result) -> None:
-        if request_id != self._latest["prior"]:
-            return
-        mean, sigma, bond = result
-        self.session.set_prior(mean, sigma)
-        self._bond_note = f"bond length read from the PDF {bond:.3f} Å"
-        self.start_solve()
+    def show_element(self, element: str) -> None:
+        self.controls.show_element(element)
 
-    def _on_decoded(self, request_id: int, candidate) -> None:
-        if request_id == self._latest["decode"]:
-            self.session.set_preview(candidate)
+    def show_status(self, message: str, timeout_ms: int = 0) -> None:
+        self.statusBar().showMessage(message, timeout_ms)
 
-    def _on_batch(self, request_id: int, ranked, done: int, total: int) -> None:
-        if request_id != self._latest["solve"]:
-            return  # a stale job: never shown
-        self.session.set_candidates(ranked)
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.statusBar().showMessage(
-            f"{done}/{total} candidates, best Rw {ranked[0].rw:.4f}; {self._bond_note}"
-        )
+    def start_progress(self, total: int) -> None:
+        self.search_status.start(total)
 
-    def _on_finished(self, request_id: int, kind: str) -> None:
-        if kind == "solve" and request_id == self._latest["solve"]:
-            self._solve_done = request_id
-            self._hide_progress()
-            cands = self.session.candidates
-            if cands:
-                poor = not self._solve_whole_map and cands[0].rw > POOR_FIT_RW
-                self.controls.suggest_whole_map(poor)
-                hint = (
-                    " — nothing here fits: the prior may have misplaced these data; "
-                    "try Search whole map (Ctrl+M)"
-                    if poor
-                    else ""
-                )
-                self.statusBar().showMessage(
-                    f"{len(cands)} candidates, best Rw {cands[0].rw:.4f} "
-                    f"({cands[0].nearest_type}, {cands[0].n_atoms} atoms); {self._bond_note}{hint}"
-                )
-            self.autosave()
+    def show_progress(self, done: int, total: int) -> None:
+        self.search_status.update_progress(done, total)
 
-    def _on_failed(self, request_id: int, kind: str, message: str) -> None:
-        if request_id != self._latest.get(kind, -1):
-            return
-        self._hide_progress()
-        if kind == "load_model":
-            self.status_device.setText("model failed to load")
-            self.show_error("Cannot load the model", message)
-        elif kind != "decode":
-            self.show_error(f"The {kind} job failed", message)
+    def hide_progress(self) -> None:
+        self.search_status.stop()
+        self.statusBar().clearMessage()
 
-    # --- state → views -------------------
+    def suggest_whole_map(self, suggest: bool) -> None:
+        self.controls.suggest_whole_map(suggest)
+
+    def search_finished(self) -> None:
+        self.files.autosave()
+
+    # --- state → views --------------------------------------------------------------------
     def _on_data(self) -> None:
         d = self.session.data
         self.central.setCurrentIndex(0 if d is None else 1)
@@ -444,12 +249,9 @@ class MainWindow(QMainWindow):
         self.map_view.set_prior(None, None)
         if d is not None:
             self.setWindowTitle(f"DeepStruc GUI — {d.name}")
-            if self.bundle is not None:
-                self._request_prior()
 
     def _on_prior(self) -> None:
-        s = self.session
-        self.map_view.set_prior(s.prior_mean, s.prior_sigma)
+        self.map_view.set_prior(self.session.prior_mean, self.session.prior_sigma)
 
     def _on_query(self) -> None:
         q = self.session.query
@@ -462,10 +264,8 @@ class MainWindow(QMainWindow):
     def _on_candidates(self) -> None:
         cands = self.session.candidates
         self.table.set_candidates(cands, self.session.selected)
-        if cands:
-            self.map_view.set_candidates(
-                np.array([c.latent for c in cands]), np.array([c.rw for c in cands])
-            )
+        latents = np.array([c.latent for c in cands]).reshape(-1, 2)
+        self.map_view.set_candidates(latents, np.array([c.rw for c in cands]))
 
     def _on_selection(self) -> None:
         c = self.session.selected_candidate
@@ -474,7 +274,7 @@ class MainWindow(QMainWindow):
         self._show_candidate(c, "" if c is None else f"#{self.session.selected + 1}  ")
 
     def _on_preview(self) -> None:
-        self._show_candidate(self.session.preview, self._preview_title)
+        self._show_candidate(self.session.preview, self.presenter.preview_label)
 
     def _show_candidate(self, c, title: str) -> None:
         if c is None:
@@ -484,164 +284,48 @@ class MainWindow(QMainWindow):
         self.structure_view.set_structure(c.positions, c.nearest_type, self.session.element)
         self.pdf_panel.show_candidate(c, title)
 
-    # --- progress -------------------
-    def _show_progress(self) -> None:
-        if self._latest["solve"] != -1 and self.worker.busy:
-            self.progress.setVisible(True)
-            self.cancel_button.setVisible(True)
+    # --- the window's public face (scripts, tests, the CLI) -------------------------------
+    @property
+    def bundle(self):
+        return self.presenter.bundle
 
-    def _hide_progress(self) -> None:
-        self._progress_timer.stop()
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
-        self.statusBar().clearMessage()
+    @property
+    def device_name(self) -> str:
+        return self.presenter.device_name
 
-    # --- files -------------------
-    def _save_name(self, title: str, filters: str, default: str) -> str:
-        start = str(Path(self.settings.value("export_dir", str(Path.home()))) / default)
-        path, _ = QFileDialog.getSaveFileName(self, title, start, filters)
-        if path:
-            self.settings.setValue("export_dir", str(Path(path).parent))
-        return path
+    @property
+    def solve_complete(self) -> bool:
+        """True once the newest search has delivered all its candidates."""
+        return self.presenter.solve_complete
 
-    def _guarded(self, what: str, fn) -> bool:
-        try:
-            fn()
-            return True
-        except (OSError, ValueError) as exc:
-            self.show_error(f"Cannot {what}", str(exc))
-            return False
-
-    def export_structure_dialog(self) -> None:
-        c = self.session.selected_candidate
-        if c is None:
-            return self.show_error("Nothing to export", "Select a candidate first.")
-        element = self.session.element or "Pt"
-        path = self._save_name(
-            "Export structure",
-            "XYZ (*.xyz);;Extended XYZ (*.extxyz);;CIF (*.cif)",
-            f"candidate_{self.session.selected + 1}_{element}{c.n_atoms}.xyz",
-        )
-        if path:
-            self._guarded("export the structure", lambda: export_structure(path, c, element))
-
-    def export_fit_dialog(self) -> None:
-        c = self.session.selected_candidate
-        if c is None or self.session.data is None:
-            return self.show_error("Nothing to export", "Select a candidate first.")
-        path = self._save_name("Export fit", "CSV (*.csv)", "fit.csv")
-        if path:
-            self._guarded("export the fit", lambda: export_fit(path, c, self.session.data))
-
-    def export_table_dialog(self) -> None:
-        if not self.session.candidates:
-            return self.show_error("Nothing to export", "No candidates yet.")
-        path = self._save_name("Export candidates", "CSV (*.csv)", "candidates.csv")
-        if path:
-            self._guarded("export the table", lambda: export_table(path, self.session.candidates))
-
-    def export_plot_dialog(self, which: str) -> None:
-        widget = self.map_view if which == "map" else self.pdf_panel
-        path = self._save_name("Export plot", "PNG (*.png);;SVG (*.svg)", f"{which}.png")
-        if path:
-            self._guarded("export the plot", lambda: export_plot(path, widget.getPlotItem()))
-
-    def save_session_dialog(self) -> None:
-        path = self._save_name(
-            "Save session", "DeepStruc session (*.dsession.json)", "session.dsession.json"
-        )
-        if path:
-            self._guarded("save the session", lambda: self.session.save(path))
-
-    def open_session_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open session", str(Path.home()), "DeepStruc session (*.dsession.json *.json)"
-        )
-        if path:
-            self.open_session(path)
+    def open_file(self, path: str | Path) -> bool:
+        return self.files.open_file(path)
 
     def open_session(self, path: str | Path) -> bool:
-        try:
-            payload = Session.load_file(path)
-            model = payload.get("model")
-            self.session.restore(payload)
-        except ValueError as exc:
-            self.show_error("Cannot open the session", f"{path}: {exc}")
-            return False
-        if model in self.models and (self.bundle is None or self.bundle.name != model):
-            self.controls.set_models(list(self.models), model)
-            self._load_model(model)
-        return True
+        return self.files.open_session(path)
+
+    def start_solve(self, whole_map: bool = False) -> None:
+        self.presenter.start_solve(whole_map)
+
+    def search_whole_map(self) -> None:
+        self.presenter.search_whole_map()
+
+    def cancel_job(self) -> None:
+        self.presenter.cancel()
+
+    def undo(self) -> None:
+        self.presenter.undo()
 
     @staticmethod
     def autosave_path() -> Path:
-        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        return Path(base or Path.home() / ".deepstruc-gui") / "autosave.dsession.json"
-
-    def autosave(self) -> None:
-        """After every finished search: a crash never eats the session.
-
-        The file is written on a background thread (a whole-map session is tens of MB);
-        the session's parts are replaced, never changed in place, so the thread reads
-        a consistent picture. Saves run one after another; closing waits for them.
-        """
-        # a search result still queued when the window closed arrives after shutdown
-        with contextlib.suppress(RuntimeError):
-            self._autosaves.submit(self._write_autosave, self.autosave_path())
-
-    def _write_autosave(self, path: Path) -> None:
-        with contextlib.suppress(OSError):  # autosave must never interrupt the user
-            self.session.save(path)
+        return default_autosave_path()
 
     def wait_for_autosave(self) -> None:
-        self._autosaves.submit(lambda: None).result()
-
-    def _remember_recent(self, path: str) -> None:
-        recent = [p for p in json.loads(self.settings.value("recent", "[]")) if p != path]
-        self.settings.setValue("recent", json.dumps([path, *recent][:MAX_RECENT]))
-        self._refresh_recent()
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        for p in json.loads(self.settings.value("recent", "[]")):
-            self._action(self.recent_menu, p, lambda p=p: self.open_file(p))
-
-    # --- misc -------------------
-    def show_error(self, title: str, message: str) -> None:
-        """A message box; tests replace it to record messages instead of blocking."""
-        QMessageBox.warning(self, title, message)
+        self.files.wait_for_autosave()
 
     def about_text(self) -> str:
         """Version, device, what the loaded model measures, and the citation."""
-        meta = self.bundle.metadata if self.bundle else {}
-        lines = [
-            f"<h3>DeepStruc GUI {__version__}</h3>",
-            f"<p>Device: {self.device_name}</p>",
-            f"<p>Model: {meta.get('name', 'none')} — {meta.get('description', '')}<br>",
-            f"trained on {meta.get('training', {}).get('n_train', '?')} structures</p>",
-        ]
-        for key, inputs in (
-            ("metrics", "simulated test PDFs"),
-            ("metrics_measured_like", "measured-like test PDFs"),
-        ):
-            m = meta.get(key)
-            if m:
-                # the type of the best candidate is what the ranked table shows
-                type_right = m.get("type_accuracy_best_of_n", m["type_accuracy"])
-                lines.append(
-                    f"<p>On {m.get('n_test', '?')} {inputs}: structure type right "
-                    f"{100 * type_right:.1f} %, best-of-{m.get('samples', '?')} "
-                    f"xyz error {m['mae_best_of_n'][0]:.3f} Å "
-                    f"(median {m.get('mae_best_of_n_median', float('nan')):.3f} Å)</p>"
-                )
-        cover = meta.get("prior_fit", {}).get("coverage_measured_like")
-        if cover:
-            lines.append(
-                f"<p>Prior σ calibrated: the true structure lies inside 3σ for "
-                f"{100 * cover['3sigma']:.0f} % of measured-like PDFs</p>"
-            )
-        lines.append(f"<p>Please cite: {CITATION}</p>")
-        return "".join(lines)
+        return about_text(self.bundle.metadata if self.bundle else {}, self.device_name)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About DeepStruc GUI", self.about_text())
@@ -658,6 +342,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
+        self._drag_proxy.disconnect()
         self.worker_thread.stop()
-        self._autosaves.shutdown(wait=True)
+        self.files.shutdown()
         super().closeEvent(event)

@@ -1,178 +1,182 @@
 """One background thread that owns the model and does all heavy work.
 
-Requests from the GUI thread carry an id. Only the newest request of each kind is
-kept: a request that arrives while another runs cancels it (through its
-:class:`CancelToken`) and replaces anything still waiting. Results go back through
-Qt signals (queued to the GUI thread) with their id; the window drops stale ids.
-The worker never touches widgets; the GUI thread never runs torch.
+The GUI thread calls :meth:`Worker.submit` with a typed request
+(:mod:`deepstruc_gui.gui.requests`). Only the newest request of each lane is kept: a
+newer one replaces anything still queued in its lane and cancels a running one (through
+its :class:`CancelToken`). Results go back on ``Worker.delivered(request, result)``,
+on the GUI thread, and only while the request is still the newest of its lane: the
+check is made when the result is produced *and* again when it arrives (a newer
+request may have been submitted while it was queued between the threads). The
+worker never touches widgets; the GUI thread never runs torch.
 """
 
 from __future__ import annotations
 
 import threading
 import traceback
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TypeVar
 
+import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from deepstruc_gui.gui.requests import (
+    Batch,
+    Decode,
+    Decoded,
+    Done,
+    Failed,
+    LoadModel,
+    ModelLoaded,
+    Prior,
+    PriorReady,
+    Request,
+    Solve,
+)
 from deepstruc_gui.util.cancel import Cancelled, CancelToken
 
-
-@dataclass
-class Request:
-    id: int
-    kind: str  # "load_model" | "prior" | "decode" | "solve"
-    payload: dict
+R = TypeVar("R", bound=Request)
+#: handler(runner, request, token, emit): runs in the worker thread; emit(result) sends one
+Handler = Callable[["Runner", Any, CancelToken, Callable[[object], None]], None]
+HANDLERS: dict[type[Request], Handler] = {}
 
 
-class Worker(QObject):
-    """Lives in the worker thread; call :meth:`submit` from the GUI thread."""
+def handles(request_type: type[Request]) -> Callable[[Handler], Handler]:
+    """Register the function that runs ``request_type`` in the worker thread."""
 
-    model_loaded = Signal(int, object)  # id, dict(bundle, device_name)
-    prior_ready = Signal(int, object)  # id, (mean, sigma, bond length in Å)
-    decoded = Signal(int, object)  # id, Candidate
-    batch_ready = Signal(int, object, int, int)  # id, ranked candidates, done, total
-    finished = Signal(int, str)  # id, kind
-    failed = Signal(int, str, str)  # id, kind, message
-    _wake = Signal()
+    def register(fn: Handler) -> Handler:
+        HANDLERS[request_type] = fn
+        return fn
+
+    return register
+
+
+class _Lanes:
+    """What both threads share, under one lock: queued, running and newest per lane."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: dict[str, Request] = {}
+        self.running: Request | None = None
+        self.token: CancelToken | None = None
+        self.newest: dict[str, int] = {}
+        self.next_id = 0
+
+    def is_current(self, request: Request) -> bool:
+        with self.lock:
+            return self.newest.get(request.lane) == request.id
+
+
+class Runner(QObject):
+    """Lives in the worker thread; runs queued requests one at a time, by priority."""
+
+    produced = Signal(object, object)  # request, result (emitted in the worker thread)
+
+    def __init__(self, lanes: _Lanes) -> None:
         super().__init__()
-        self._lock = threading.Lock()
-        self._pending: dict[str, Request] = {}
-        self._running: Request | None = None
-        self._token: CancelToken | None = None
-        self._next_id = 0
-        self.predictor = None
-        self._wake.connect(self._drain)
+        self._lanes = lanes
+        self.predictor = None  # set by LoadModel
 
-    # --- called from the GUI thread ---------------------------------------------------
-    def submit(self, kind: str, **payload: Any) -> int:
-        """Queue a request; a newer one of the same kind replaces and cancels older ones."""
-        with self._lock:
-            self._next_id += 1
-            request = Request(self._next_id, kind, payload)
-            self._pending[kind] = request
-            supersedes = {
-                "solve": ("solve",),
-                "decode": ("decode",),
-                "load_model": ("load_model", "solve", "decode", "prior"),
-                "prior": ("prior", "solve"),
-            }[kind]
-            if self._running is not None and self._running.kind in supersedes and self._token:
-                self._token.cancel()
-        self._wake.emit()
-        return request.id
-
-    def cancel(self, kind: str | None = None) -> None:
-        """Cancel the running job (of ``kind``, or any) and drop queued ones."""
-        with self._lock:
-            for k in list(self._pending):
-                if kind is None or k == kind:
-                    del self._pending[k]
-            if self._token is not None and (
-                kind is None or (self._running is not None and self._running.kind == kind)
-            ):
-                self._token.cancel()
-
-    @property
-    def busy(self) -> bool:
-        with self._lock:
-            return self._running is not None or bool(self._pending)
-
-    # --- runs in the worker thread ------------------------------------------------------
     @Slot()
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        lanes = self._lanes
         while True:
-            with self._lock:
-                if not self._pending:
+            with lanes.lock:
+                if not lanes.pending:
                     return
-                # model first, then the prior, then live decodes, then solves
-                for kind in ("load_model", "prior", "decode", "solve"):
-                    if kind in self._pending:
-                        request = self._pending.pop(kind)
-                        break
-                self._running = request
-                self._token = CancelToken()
-                token = self._token
+                request = min(lanes.pending.values(), key=lambda r: r.priority)
+                del lanes.pending[request.lane]
+                lanes.running = request
+                lanes.token = token = CancelToken()
+
+            def emit(result: object, request: Request = request) -> None:
+                if lanes.is_current(request):  # stale already: not even queued to the GUI
+                    self.produced.emit(request, result)
+
             try:
-                self._run(request, token)
-                self.finished.emit(request.id, request.kind)
+                HANDLERS[type(request)](self, request, token, emit)
+                token.raise_if_cancelled()
+                emit(Done())
             except Cancelled:
                 pass
             except Exception as exc:  # reported to the user, never fatal
                 message = f"{type(exc).__name__}: {exc}"
                 if not str(exc):
                     message = traceback.format_exc(limit=2)
-                self.failed.emit(request.id, request.kind, message)
+                emit(Failed(message))
             finally:
-                with self._lock:
-                    self._running = None
-                    self._token = None
+                with lanes.lock:
+                    lanes.running = None
+                    lanes.token = None
 
-    def _run(self, request: Request, token: CancelToken) -> None:
-        p = request.payload
-        if request.kind == "load_model":
-            from deepstruc_gui.model.bundle import ModelBundle
-            from deepstruc_gui.model.inference import Predictor
 
-            bundle = ModelBundle.load(p["path"])
-            self.predictor = Predictor(bundle)
-            self.model_loaded.emit(
-                request.id, {"bundle": bundle, "device": self.predictor.device_name}
-            )
-            return
-        if self.predictor is None:
-            raise RuntimeError("no model is loaded")
-        if request.kind == "prior":
-            g = p["data"].model_input()
-            mean, sigma = self.predictor.prior(g)
-            self.prior_ready.emit(request.id, (mean, sigma, self.predictor.bond_length(g)))
-        elif request.kind == "decode":
-            from deepstruc_gui.model.solve import evaluate_points
+class Worker(QObject):
+    """The GUI thread's handle on the runner: submit, cancel, busy, ``delivered``."""
 
-            candidate = evaluate_points(p["data"], self.predictor, p["z"], p["fit_config"], token)[
-                0
-            ]
-            token.raise_if_cancelled()
-            self.decoded.emit(request.id, candidate)
-        elif request.kind == "solve":
-            from deepstruc_gui.model.solve import solve, solve_points, whole_map_points
+    delivered = Signal(object, object)  # request, result: only the newest of its lane
+    _wake = Signal()
 
-            whole_map = bool(p.get("whole_map"))
-            points = whole_map_points(self.predictor) if whole_map else None
-            total = len(points) if whole_map else int(p["n_samples"])
-            done = [0]
+    def __init__(self, thread: QThread) -> None:
+        super().__init__()
+        self._lanes = _Lanes()
+        self.runner = Runner(self._lanes)
+        self.runner.moveToThread(thread)
+        self._wake.connect(self.runner.drain)
+        self.runner.produced.connect(self._deliver)
+        self.dropped = 0  # stale results that arrived and were not delivered
 
-            def on_batch(ranked):
-                token.raise_if_cancelled()
-                done[0] = len(ranked)
-                self.batch_ready.emit(request.id, list(ranked), done[0], total)
+    def submit(self, request: R) -> R:
+        """Queue ``request``; returns it with its id. Replaces and cancels older ones."""
+        lanes = self._lanes
+        with lanes.lock:
+            lanes.next_id += 1
+            request = replace(request, id=lanes.next_id)
+            lanes.pending[request.lane] = request
+            lanes.newest[request.lane] = request.id
+            running = lanes.running
+            if (
+                running is not None
+                and lanes.token is not None
+                and running.lane in (request.lane, *request.supersedes)
+            ):
+                lanes.token.cancel()
+                if lanes.newest.get(running.lane) == running.id:  # its results: old state
+                    lanes.newest[running.lane] = -1
+        self._wake.emit()
+        return request
 
-            if whole_map:
-                solve_points(
-                    p["data"],
-                    self.predictor,
-                    points,
-                    p["fit_config"],
-                    cancel=token,
-                    on_batch=on_batch,
-                    batch_size=p.get("batch_size", 100),
-                )
-                return
-            solve(
-                p["data"],
-                self.predictor,
-                p["center"],
-                p["radius"],
-                total,
-                p["fit_config"],
-                seed=p.get("seed"),
-                cancel=token,
-                on_batch=on_batch,
-                batch_size=p.get("batch_size", 100),
-            )
+    def cancel(self, lane: str | None = None) -> None:
+        """Cancel the running job (of ``lane``, or any) and drop queued ones; results
+        of the cancelled requests are never delivered."""
+        lanes = self._lanes
+        with lanes.lock:
+            for k in list(lanes.pending):
+                if lane is None or k == lane:
+                    del lanes.pending[k]
+            for k in list(lanes.newest):
+                if lane is None or k == lane:
+                    lanes.newest[k] = -1
+            if lanes.token is not None and (
+                lane is None or (lanes.running is not None and lanes.running.lane == lane)
+            ):
+                lanes.token.cancel()
+
+    def is_current(self, request: Request) -> bool:
+        """True while ``request`` is the newest of its lane (and not cancelled)."""
+        return self._lanes.is_current(request)
+
+    @property
+    def busy(self) -> bool:
+        with self._lanes.lock:
+            return self._lanes.running is not None or bool(self._lanes.pending)
+
+    @Slot(object, object)
+    def _deliver(self, request: Request, result: object) -> None:
+        if self.is_current(request):
+            self.delivered.emit(request, result)
+        else:
+            self.dropped += 1
 
 
 class WorkerThread:
@@ -181,11 +185,73 @@ class WorkerThread:
     def __init__(self) -> None:
         self.thread = QThread()
         self.thread.setObjectName("deepstruc-worker")
-        self.worker = Worker()
-        self.worker.moveToThread(self.thread)
+        self.worker = Worker(self.thread)
         self.thread.start()
 
     def stop(self, timeout_ms: int = 30000) -> bool:
         self.worker.cancel()
         self.thread.quit()
         return self.thread.wait(timeout_ms)
+
+
+# --- what each request does (worker thread) --------------------------------------------
+def _predictor(runner: Runner):
+    if runner.predictor is None:
+        raise RuntimeError("no model is loaded")
+    return runner.predictor
+
+
+@handles(LoadModel)
+def _load_model(runner: Runner, request: LoadModel, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.bundle import ModelBundle
+    from deepstruc_gui.model.inference import Predictor
+
+    bundle = ModelBundle.load(request.path)
+    runner.predictor = Predictor(bundle)
+    emit(ModelLoaded(bundle, runner.predictor.device_name))
+
+
+@handles(Prior)
+def _prior(runner: Runner, request: Prior, token: CancelToken, emit) -> None:
+    predictor = _predictor(runner)
+    g = request.data.model_input()
+    mean, sigma = predictor.prior(g)
+    emit(PriorReady(mean, sigma, predictor.bond_length(g)))
+
+
+@handles(Decode)
+def _decode(runner: Runner, request: Decode, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.solve import evaluate_points
+
+    z = np.asarray(request.z, float)[None]
+    candidate = evaluate_points(request.data, _predictor(runner), z, request.fit_config, token)[0]
+    token.raise_if_cancelled()
+    emit(Decoded(candidate))
+
+
+@handles(Solve)
+def _solve(runner: Runner, request: Solve, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.solve import solve, solve_points, whole_map_points
+
+    predictor = _predictor(runner)
+    points = whole_map_points(predictor) if request.whole_map else None
+    total = len(points) if points is not None else int(request.n_samples)
+
+    def on_batch(ranked) -> None:
+        token.raise_if_cancelled()
+        emit(Batch(list(ranked), len(ranked), total))
+
+    common = dict(cancel=token, on_batch=on_batch, batch_size=request.batch_size)
+    if points is not None:
+        solve_points(request.data, predictor, points, request.fit_config, **common)
+    else:
+        solve(
+            request.data,
+            predictor,
+            np.asarray(request.center, float),
+            np.asarray(request.semi_axes, float),
+            total,
+            request.fit_config,
+            seed=request.seed,
+            **common,
+        )

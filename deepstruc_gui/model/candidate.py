@@ -14,14 +14,16 @@ POOR_FIT_RW = 0.5
 
 @dataclass
 class Candidate:
-    """One decoded and refined cluster.
+    """One decoded (or, from the size extension, built) and refined cluster.
 
     ``rw``: PDFgui's unweighted Rw of its fit over the fit range; ``scale``,
     ``expansion`` (isotropic factor on the decoded coordinates, already applied to
     ``positions``), ``biso`` (Å²), ``qdamp`` (Å⁻¹), ``delta2`` (Å²): the refined (or
     fixed) parameters; ``latent``: its map point; ``nearest_type``: the type of the
     training structure nearest that point; ``r``, ``gcalc``: the fitted curve on the
-    data's r points inside the fit range; ``element``: the metal, when known.
+    data's r points inside the fit range; ``element``: the metal, when known;
+    ``source``: "model" (decoded) or "size-extension" (built, latent NaN); ``shape``:
+    a built cluster's family and size parameters.
     """
 
     latent: np.ndarray  # (2,)
@@ -36,7 +38,24 @@ class Candidate:
     nearest_type: str
     r: np.ndarray = field(repr=False)
     gcalc: np.ndarray = field(repr=False)
+    #: where the candidate came from: "model" (decoded from ``latent``) or
+    #: "size-extension" (an ase-built cluster larger than the training structures;
+    #: its ``latent`` is NaN, it has no map point)
+    source: str = "model"
+    #: for built clusters, the family and its size parameters, e.g.
+    #: "truncated octahedron (length 9, cutoff 2)"; empty for decoded ones
+    shape: str = ""
     element: str | None = None
+    #: which Rw ``rw`` is: "unweighted" or "weighted (1/dG²)" (FitResult.rw_kind)
+    rw_kind: str = "unweighted"
+    #: PDFgui's Rw with weights 1/dG² when the data carry dG, else None
+    rw_weighted: float | None = None
+    #: standard error of each refined parameter (same unit as the parameter)
+    errors: dict[str, float] = field(default_factory=dict)
+    #: refined parameters that ended at one of their bounds (values are limits there)
+    at_bound: tuple[str, ...] = ()
+    #: diffpy spherical-shape envelope diameter (Å), 0 = off
+    spdiameter: float = 0.0
 
     @property
     def structure_type(self) -> str:

@@ -103,10 +103,12 @@ def refit_decoder(
     out_dir: str | Path,
     config: DecoderFitConfig | None = None,
     log: Callable[[str], None] = print,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Refit the decoder of ``bundle_path`` (see the module doc) and write ``out_dir``.
 
-    Returns the figures stored in the bundle under ``decoder_fit``.
+    ``on_step(done, total)`` after every optimiser step (progress bars). Returns the
+    figures stored in the bundle under ``decoder_fit``.
     """
     config = config or DecoderFitConfig()
     if config.keep not in ("validation", "last"):
@@ -160,6 +162,8 @@ def refit_decoder(
         loss.backward()
         opt.step()
         sched.step()
+        if on_step is not None:
+            on_step(step + 1, config.steps)
         if (step + 1) % every == 0 or step + 1 == config.steps:
             figures = posterior_decode_error(decoder, val, scale)
             improved = (config.keep == "last" and step + 1 == config.steps) or (

@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 #: structure file suffix -> ase format
 STRUCTURE_FORMATS = {".xyz": "extxyz", ".extxyz": "extxyz", ".cif": "cif"}
-#: fit file suffixes
-FIT_FORMATS = (".csv", ".fgr")
 #: columns of the ranked table CSV
 TABLE_COLUMNS = (
     "rank", "Rw", "atoms", "type", "scale", "expansion", "Biso", "qdamp", "delta2", "z1", "z2"
@@ -63,7 +61,7 @@ def provenance(
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     if data is not None:
-        out["data_file"] = str(data.path) if data.path is not None else data.name
+        out["data_file"] = str(data.path.resolve()) if data.path is not None else data.name
     if model is not None:
         out["model"] = str(model)
     if fit_config is not None:

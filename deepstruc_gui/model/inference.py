@@ -185,7 +185,8 @@ class Predictor:
         return self.nearest_type(z, k=1)
 
     def nearest_structures(self, z: np.ndarray, k: int = 1) -> np.ndarray:
-        """Indices into the latent map of the k nearest training structures."""
+        """Indices into the latent map of the ``k`` nearest training structures of each
+        point: (n, k) for ``z`` of shape (n, 2) or (2,)."""
         z = np.asarray(z, dtype=np.float64).reshape(-1, 2)
         _, idx = self._map_tree().query(z, k=k)
         return np.asarray(idx).reshape(len(z), k)

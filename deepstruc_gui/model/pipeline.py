@@ -32,7 +32,7 @@ from deepstruc_gui.science.parameters import (
     TRAINING_PARAMETERS,
     FitConfig,
     PDFParameters,
-    parameters_from_metadata,
+    parameters_with_sources,
 )
 from deepstruc_gui.util.cancel import CancelToken
 
@@ -43,8 +43,6 @@ if TYPE_CHECKING:  # torch is imported only when a search runs
 
 #: the simulation parameters a fit configuration takes from header, user or model
 PARAMETER_NAMES = ("qmin", "qmax", "qdamp", "delta2", "biso")
-#: the values :func:`fit_config_for` writes into its sources dict
-SOURCES = ("header", "user", "model default")
 #: settings beyond these are refused: they would run for hours or mean nothing
 MAX_SAMPLES = 100_000
 MAX_SIGMA = 50.0
@@ -67,7 +65,7 @@ def fit_config_for(
 
     ``base_params``: the model's simulation parameters (a bundle's
     ``metadata["pdf_parameters"]``); Qmin, Qmax and Qdamp in the data's header replace
-    them where sane (:func:`~deepstruc_gui.science.parameters.parameters_from_metadata`,
+    them where sane (:func:`~deepstruc_gui.science.parameters.parameters_with_sources`,
     as PDFgetX3 writes them); ``overrides`` (any of ``PARAMETER_NAMES``, Å⁻¹ or Å²)
     replace both. ``rmin``/``rmax``: the fit range in Å.
 
@@ -82,20 +80,12 @@ def fit_config_for(
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; use {PARAMETER_NAMES}")
     metadata = data.metadata if data is not None else {}
-    from_header = parameters_from_metadata(metadata, base_params)
-    sources: dict[str, str] = {}
-    for name in PARAMETER_NAMES:
-        value = metadata.get(name)
-        taken = (
-            isinstance(value, int | float)
-            and math.isfinite(value)
-            and getattr(from_header, name) == float(value)
-            and name in ("qmin", "qmax", "qdamp")
-        )
-        sources[name] = "header" if taken else "model default"
-    for name in overrides:
-        sources[name] = "user"
-    params = from_header.replace(**{k: float(v) for k, v in overrides.items()})
+    params, found = parameters_with_sources(
+        metadata, base_params, user={k: float(v) for k, v in overrides.items()}
+    )
+    # the one rule for header values lives in science.parameters; here "default"
+    # means the model's own simulation parameters
+    sources = {n: "model default" if found[n] == "default" else found[n] for n in found}
     config = FitConfig(
         rmin=float(rmin),
         rmax=float(rmax),
@@ -121,8 +111,9 @@ class SolveSettings:
     over the whole map and the region together (:mod:`deepstruc_gui.model.search`) —
     or ``"region"``, the paper's plain region search. ``element``: symbol of the
     metal (default: the data header's).
-    metal (default: the data header's).
     ``overrides``: simulation parameters the user set (see :func:`fit_config_for`).
+    ``size_extension``: extend the search beyond the training sizes when the data call
+    for it (:func:`deepstruc_gui.model.size_extension.search_beyond`).
     """
 
     rmin: float = 2.0
@@ -140,6 +131,9 @@ class SolveSettings:
     refine_qdamp: bool = False
     refine_delta2: bool = False
     batch_size: int = 100
+    #: when the data show a particle larger than the training structures, also build
+    #: and fit larger clusters of the types the model reads (model/size_extension.py)
+    size_extension: bool = True
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)
@@ -211,10 +205,13 @@ class SolveResult:
     ``radius``: (2,) the searched ellipse (map units); ``bond_length``: the
     nearest-neighbour distance read from the data (Å); ``search``: ``"region"``,
     ``"whole map"`` or ``"region, then whole map"``; ``parameter_sources``: see
-    :func:`fit_config_for`; ``warnings``: objects with ``.code`` and ``.message`` about
-    the data or the answer; ``notes``: plain sentences about the search;
+    :func:`fit_config_for`; ``warnings``: ``Diagnostic`` objects (``.code``,
+    ``.message``, ``.severity``; model/diagnostics.py, docs/WARNINGS.md) about the
+    data and the answer; ``notes``: plain sentences about the search;
     ``seconds``: wall time of the search; ``landscape``: the coarse Rw landscape the
-    default search looked at (None for the other searches).
+    default search looked at (None for the other searches). Each candidate's
+    ``source`` says whether the model decoded it ("model") or the size extension built
+    it ("size-extension").
     """
 
     data_path: str | None
@@ -281,12 +278,13 @@ class SolveResult:
 
 
 def warning_dict(warning) -> dict[str, str]:
-    """``{"code", "message"}`` of a warning object (or of a plain string)."""
+    """``{"code", "message", "severity"}`` of a warning object (or of a plain string)."""
     if isinstance(warning, str):
-        return {"code": "note", "message": warning}
+        return {"code": "note", "message": warning, "severity": "info"}
     return {
         "code": str(getattr(warning, "code", type(warning).__name__)),
         "message": str(getattr(warning, "message", warning)),
+        "severity": str(getattr(warning, "severity", "warning")),
     }
 
 
@@ -319,7 +317,9 @@ def candidate_dict(c: Candidate, rank: int) -> dict[str, Any]:
         "biso": float(c.biso),
         "qdamp": float(c.qdamp),
         "delta2": float(c.delta2),
-        "latent": np.asarray(c.latent, float).tolist(),
+        "latent": (np.asarray(c.latent, float).tolist() if np.isfinite(c.latent).all() else None),
+        "source": c.source,
+        "shape": c.shape,
     }
 
 
@@ -384,7 +384,7 @@ def run_solve(
         return out
 
     t0 = time.perf_counter()
-    warnings: list = []
+    findings: list = []
     landscape = None
     if settings.whole_map:
         search = "whole map"
@@ -413,7 +413,7 @@ def run_solve(
             on_batch=fitted,
         )
         ranked, landscape = outcome.candidates, outcome.landscape
-        warnings.extend(outcome.findings)
+        findings.extend(outcome.findings)
         for finding in outcome.findings:
             say(finding.message)
     else:
@@ -433,9 +433,40 @@ def run_solve(
                 search = "region, then whole map"
                 more = run_points(whole_map_points(predictor), ranked)
                 ranked = sorted(ranked + more, key=lambda c: c.rw)
+    if settings.size_extension and ranked:
+        from deepstruc_gui.model.size_extension import search_beyond
+
+        extension = search_beyond(
+            data,
+            predictor,
+            config,
+            ranked,
+            mean,
+            bond,
+            cancel=cancel,
+            on_batch=on_batch,
+            log=say,
+            qdamp_known=sources["qdamp"] != "model default",
+        )
+        if extension is not None:
+            search += ", then size extension"
+            notes.append(extension.summary())
+            say(extension.summary())
+            ranked = sorted(ranked + extension.candidates, key=lambda c: c.rw)
     seconds = time.perf_counter() - t0
     for c in ranked:
         c.element = element
+    from deepstruc_gui.model.diagnostics import diagnose_data, diagnose_result
+
+    meta = predictor.bundle.metadata
+    data_warnings = diagnose_data(data, meta)
+    warnings = (
+        data_warnings
+        + diagnose_result(
+            data, ranked, meta, data_warnings=data_warnings, fit_range=(config.rmin, config.rmax)
+        )
+        + findings
+    )
     return SolveResult(
         data_path=str(data.path) if data.path is not None else None,
         model=predictor.bundle.name,

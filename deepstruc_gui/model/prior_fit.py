@@ -158,8 +158,10 @@ def refit_measured_like(
     ranges: MeasurementRanges | None = None,
     seed: int = 0,
     log: Callable[[str], None] = print,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Refit the prior of ``bundle_path`` (see the module doc) and write ``out_dir``.
+    ``on_step(done, total)`` runs after every optimiser step (progress bars).
 
     The prior starts from the bundle's weights; each step mixes clean training PDFs
     (with the training-time Qdamp/noise augmentation, resampled at the true bond
@@ -218,6 +220,8 @@ def refit_measured_like(
         loss.backward()
         opt.step()
         sched.step()
+        if on_step is not None:
+            on_step(step + 1, steps)
         if (step + 1) % 500 == 0:
             current, figures = score()
             log(

@@ -120,6 +120,17 @@ def candidates_from_fit(
             nearest_type=types[i],
             r=result.r,
             gcalc=result.gcalc[i],
+            rw_kind=getattr(result, "rw_kind", "unweighted"),
+            rw_weighted=(
+                None
+                if getattr(result, "rw_weighted", None) is None
+                else float(result.rw_weighted[i])
+            ),
+            errors={k: float(v[i]) for k, v in getattr(result, "errors", {}).items()},
+            at_bound=tuple(k for k, v in getattr(result, "at_bound", {}).items() if bool(v[i])),
+            spdiameter=(
+                0.0 if getattr(result, "spdiameter", None) is None else float(result.spdiameter[i])
+            ),
         )
         for i in range(len(clusters))
     ]

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 @dataclass
 class TrainConfig:
+    """Optimiser and schedule of :func:`deepstruc_gui.model.training.train` (lr: Adam's
+    learning rate; beta: the KL weight, raised linearly over ``beta_warmup`` epochs)."""
+
     epochs: int = 400
     batch_size: int = 32
     lr: float = 2e-3

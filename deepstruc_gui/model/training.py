@@ -21,8 +21,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data.distributed import DistributedSampler
 from torch_geometric.loader import DataLoader
 
+from deepstruc_gui.model import distributed
 from deepstruc_gui.model.bundle import LatentMap, save_bundle
 from deepstruc_gui.model.dataset import (
     LAYER_BLOCK_SLOTS,
@@ -34,7 +37,6 @@ from deepstruc_gui.model.dataset import (
 from deepstruc_gui.model.library import Library
 from deepstruc_gui.model.network import LATENT_DIM, Architecture, DeepStrucVAE, gaussian_kl
 from deepstruc_gui.model.train_config import TrainConfig
-from deepstruc_gui.science.debye import default_device
 
 CHECKPOINT = "checkpoint.pt"
 #: weight of the squared ln error of the bond length (1 % error ≈ 0.1 in loss units)
@@ -149,12 +151,26 @@ def train(
     """Train on a library; returns the directory holding ``best.pt`` and the log.
 
     ``log(line)`` receives one line per epoch; ``on_epoch(done, total)`` the number of
-    epochs finished (progress bars)."""
+    epochs finished (progress bars).
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) each process trains on its shard of the
+    training set (``DistributedSampler``) with ``DistributedDataParallel`` averaging
+    the gradients; ``config.batch_size`` stays the global batch (each of N processes
+    takes ``ceil(batch_size / N)``). Every process validates on the whole validation
+    split (the weights are identical, so are the figures, and the learning-rate
+    schedule stays in step); rank 0 alone logs and writes ``run.json``, ``best.pt``,
+    the checkpoint (with every rank's random state, so a resumed run continues
+    identically) and ``history.json``.
+    """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = torch.device(config.device) if config.device else default_device()
+    ctx = distributed.context(config.device)
+    device = ctx.device
+    if not ctx.is_main:
+        log = _silent
+    if ctx.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
     set_seed(config.seed)
     library = Library.open(library_path)
     arch = arch or default_architecture(library.kind)
@@ -166,32 +182,46 @@ def train(
         scale = max(scale, float(parent["coordinate_scale"]))
     train_graphs = build_graphs(library, train_idx, scale, arch.max_atoms)
     val_graphs = build_graphs(library, val_idx, scale, arch.max_atoms)
-    generator = torch.Generator().manual_seed(config.seed)
-    train_loader = DataLoader(
-        train_graphs, batch_size=config.batch_size, shuffle=True, generator=generator
-    )
+    # one stream of augmentation noise per process; rank 0's is the single-process one
+    generator = torch.Generator().manual_seed(config.seed + ctx.rank)
+    sampler = None
+    if ctx.enabled:
+        sampler = DistributedSampler(
+            train_graphs, num_replicas=ctx.world_size, rank=ctx.rank, seed=config.seed
+        )
+        train_loader = DataLoader(
+            train_graphs,
+            batch_size=math.ceil(config.batch_size / ctx.world_size),
+            sampler=sampler,
+        )
+    else:
+        train_loader = DataLoader(
+            train_graphs, batch_size=config.batch_size, shuffle=True, generator=generator
+        )
     val_loader = DataLoader(val_graphs, batch_size=128)
     r_grid = torch.as_tensor(library.parameters.r_grid[: arch.n_points], dtype=torch.float32)
     net = DeepStrucVAE(arch).to(device)
     if config.posterior_log_sigma_init is not None:
         with torch.no_grad():
             net.posterior.net[-1].bias[LATENT_DIM:] = config.posterior_log_sigma_init
-    if config.init_from and not (resume and (out_dir / CHECKPOINT).is_file()):
+    ckpt_path = out_dir / CHECKPOINT
+    if config.init_from and not (resume and ckpt_path.is_file()):
         weights = Path(config.init_from) / "best.pt"
         net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
         log(f"initialised from {weights}")
+    model = (
+        DistributedDataParallel(net, find_unused_parameters=True) if ctx.enabled else net
+    )
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=20)
     start_epoch, best, history = 0, math.inf, []
-    ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
         net.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
         start_epoch, best, history = ckpt["epoch"] + 1, ckpt["best"], ckpt["history"]
-        torch.set_rng_state(ckpt["torch_rng"])
-        generator.set_state(ckpt["loader_rng"])
+        _restore_random_state(ckpt, generator, ctx)
         log(f"resumed at epoch {start_epoch} (best validation {best:.4f})")
     meta = {
         "library": str(library_path),
@@ -202,12 +232,16 @@ def train(
         "n_train": len(train_idx),
         "n_val": len(val_idx),
         "pdf_parameters": library.parameters.to_dict(),
+        "processes": ctx.world_size,
     }
-    (out_dir / "run.json").write_text(json.dumps(meta, indent=1))
+    if ctx.is_main:
+        (out_dir / "run.json").write_text(json.dumps(meta, indent=1))
     t_start = time.monotonic()
     for epoch in range(start_epoch, config.epochs):
         t0 = time.monotonic()
         net.train()
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         beta = config.beta_max * min(1.0, epoch / max(config.beta_warmup, 1))
         sums = {"coord": 0.0, "presence": 0.0, "kl": 0.0, "prior_fit": 0.0, "bond": 0.0}
         steps = 0
@@ -215,7 +249,7 @@ def train(
             if config.augment:
                 batch.pdf = augment_pdf(batch.pdf, generator, r_grid)
             batch = batch.to(device)
-            out = net(batch)
+            out = model(batch)
             parts = losses(out, batch, scale)
             loss = (
                 parts["coord"]
@@ -231,6 +265,7 @@ def train(
             for k in sums:
                 sums[k] += parts[k].item()
             steps += 1
+        train_means = ctx.mean({k: v / max(steps, 1) for k, v in sums.items()})
         val = validate(net, val_loader, scale, device)
         score = val["prior_coord"] + val["prior_count_err"]
         sched.step(score)
@@ -238,7 +273,7 @@ def train(
             "epoch": epoch,
             "beta": beta,
             "seconds": time.monotonic() - t0,
-            **{f"train_{k}": v / max(steps, 1) for k, v in sums.items()},
+            **{f"train_{k}": v for k, v in train_means.items()},
             **{f"val_{k}": v for k, v in val.items()},
             "lr": opt.param_groups[0]["lr"],
         }
@@ -246,21 +281,23 @@ def train(
         improved = score < best
         if improved:
             best = score
-            torch.save(net.state_dict(), out_dir / "best.pt")
-        torch.save(
-            {
-                "model": net.state_dict(),
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(),
-                "epoch": epoch,
-                "best": best,
-                "history": history,
-                "torch_rng": torch.get_rng_state(),
-                "loader_rng": generator.get_state(),
-            },
-            out_dir / (CHECKPOINT + ".tmp"),
-        )
-        (out_dir / (CHECKPOINT + ".tmp")).replace(ckpt_path)
+        random_state = _random_state(generator, ctx)
+        if ctx.is_main:
+            if improved:
+                torch.save(net.state_dict(), out_dir / "best.pt")
+            torch.save(
+                {
+                    "model": net.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(),
+                    "epoch": epoch,
+                    "best": best,
+                    "history": history,
+                    **random_state,
+                },
+                out_dir / (CHECKPOINT + ".tmp"),
+            )
+            (out_dir / (CHECKPOINT + ".tmp")).replace(ckpt_path)
         log(
             f"epoch {epoch:4d}  coord {record['train_coord']:.4f} Å²  "
             f"presence {record['train_presence']:.4f}  kl {record['train_kl']:.3f}  "
@@ -268,14 +305,49 @@ def train(
             f"post {val['post_coord']:.4f}  bond {100 * val['bond_err']:.2f}%  "
             f"{record['seconds']:.1f}s{' *' if improved else ''}"
         )
-        if on_epoch is not None:
+        if on_epoch is not None and ctx.is_main:
             on_epoch(epoch + 1, config.epochs)
-        if config.max_minutes and (time.monotonic() - t_start) > 60 * config.max_minutes:
+        # rank 0's clock decides, so every process stops after the same epoch
+        out_of_time = bool(config.max_minutes) and (
+            time.monotonic() - t_start > 60 * config.max_minutes
+        )
+        if ctx.gather(out_of_time)[0]:
             log(f"time budget of {config.max_minutes} min reached after epoch {epoch}")
             break
-    (out_dir / "history.json").write_text(json.dumps(history, indent=1))
+    if ctx.is_main:
+        (out_dir / "history.json").write_text(json.dumps(history, indent=1))
     library.close()
+    ctx.barrier()
+    ctx.close()
     return out_dir
+
+
+def _silent(*_args, **_kwargs) -> None:
+    """The log of every process but rank 0."""
+
+
+def _random_state(generator: torch.Generator, ctx: distributed.DistributedContext) -> dict:
+    """The checkpoint's random state: the torch RNG and the augmentation stream of
+    every process (rank order), so a resumed run draws what it would have drawn."""
+    states = ctx.gather((torch.get_rng_state(), generator.get_state()))
+    return {
+        "torch_rng": states[0][0],
+        "loader_rng": states[0][1],
+        "rank_rng": [s for s, _ in states],
+        "rank_loader_rng": [g for _, g in states],
+    }
+
+
+def _restore_random_state(
+    ckpt: dict, generator: torch.Generator, ctx: distributed.DistributedContext
+) -> None:
+    """Undo :func:`_random_state` for this process (checkpoints from other process
+    counts, and from before multi-process training, give every rank rank 0's state)."""
+    per_rank = ckpt.get("rank_rng", [])
+    same_world = len(per_rank) == ctx.world_size
+    torch.set_rng_state(per_rank[ctx.rank] if same_world else ckpt["torch_rng"])
+    loaders = ckpt.get("rank_loader_rng", [])
+    generator.set_state(loaders[ctx.rank] if same_world else ckpt["loader_rng"])
 
 
 @torch.inference_mode()

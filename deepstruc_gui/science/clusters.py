@@ -74,10 +74,10 @@ def build_cluster(kind: str, params: dict[str, int], nn_distance: float = 1.0) -
     (100), (110), (111)); s1, s2, s3 (hcp unit cells along a, b, c); shells
     (icosahedral); p, q, r (decahedral); length (octahedral).
     """
-    return _normalised(_ase_cluster(kind, params)) * nn_distance
+    return normalised(_ase_cluster(kind, params)) * nn_distance
 
 
-def _normalised(positions: np.ndarray) -> np.ndarray:
+def normalised(positions: np.ndarray) -> np.ndarray:
     """Centred and scaled to unit mean bond length.
 
     For sc, bcc, fcc, hcp and octahedra this changes nothing (every bond is already
@@ -192,7 +192,7 @@ def unique_shapes(
         for params, positions in _candidates(kind, max_atoms):
             if not min_atoms <= len(positions) <= max_atoms or not _has_unit_bonds(positions):
                 continue
-            positions = _normalised(positions)
+            positions = normalised(positions)
             if seen.add(kind, positions):
                 out.append(Shape(kind, params, positions))
         if progress is not None:

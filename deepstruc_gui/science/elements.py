@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 METALS: tuple[str, ...] = (
     "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Y", "Zr", "Nb", "Tc",
     "Ru", "Rh", "Pd", "Ag", "Cd", "Hf", "Ta", "W", "Re", "Os", "Ir", "Pt", "Au", "Hg",
@@ -49,3 +51,60 @@ def metals_by_distance(metals: Sequence[str] = METALS) -> dict[float, list[str]]
     for metal in unique:
         groups.setdefault(nearest_neighbour_distance(metal), []).append(metal)
     return dict(sorted(groups.items()))
+
+
+def atomic_number(element: str | int) -> int:
+    """Atomic number of an element symbol (``"Pt"``) or a number passed through."""
+    if isinstance(element, int | np.integer):
+        return int(element)
+    import periodictable
+
+    try:
+        return int(periodictable.elements.symbol(str(element).strip()).number)
+    except ValueError:
+        raise ValueError(f"unknown element {element!r}") from None
+
+
+def element_symbol(element: str | int) -> str:
+    """Symbol of an element given by symbol or atomic number (``78`` → ``"Pt"``)."""
+    import periodictable
+
+    try:
+        if isinstance(element, int | np.integer):
+            return str(periodictable.elements[int(element)].symbol)
+        return str(periodictable.elements.symbol(str(element).strip()).symbol)
+    except (ValueError, KeyError):
+        raise ValueError(f"unknown element {element!r}") from None
+
+
+def scattering_factors(elements: Sequence[str | int], q: np.ndarray, table: str) -> np.ndarray:
+    """Scattering factors of ``elements`` at ``q`` (Å⁻¹), shape (len(elements), len(q)).
+
+    The tables are diffpy.srreal's: ``"xray"`` gives the Q-dependent X-ray form factor
+    f0(Q) from the Waasmaier–Kirfel coefficients (Acta Cryst. A51, 416 (1995)) with
+    ``sin θ/λ = Q/4π``, as ``periodictable.cromermann.fxrayatq`` computes it from the
+    same f0_WaasKirf.dat file libdiffpy reads (checked equal to 1e-12 for the metals);
+    ``"electronnumber"`` gives Z; ``"neutron"`` the bound coherent scattering length
+    b_c in fm (periodictable). Raises ``ValueError`` for an unknown element or table,
+    or an element without a neutron scattering length.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    out = np.empty((len(elements), q.size), dtype=np.float64)
+    for i, element in enumerate(elements):
+        symbol = element_symbol(element)
+        if table == "xray":
+            from periodictable.cromermann import fxrayatq
+
+            out[i] = fxrayatq(symbol, q)
+        elif table == "electronnumber":
+            out[i] = atomic_number(symbol)
+        elif table == "neutron":
+            import periodictable
+
+            b_c = periodictable.elements.symbol(symbol).neutron.b_c
+            if b_c is None:
+                raise ValueError(f"no neutron scattering length for {symbol}")
+            out[i] = b_c
+        else:
+            raise ValueError(f"unknown scattering table {table!r}")
+    return out

@@ -8,10 +8,22 @@ program wrote a file):
   lines, then columns. After that marker every non-comment line must be numeric.
 * Plain whitespace columns, with or without ``#`` comments or a header.
 * CSV with ``,`` or ``;`` separators and an optional header row of column names;
-  with ``;`` a decimal comma (``1,25;0,5``) is accepted too.
+  with ``;`` a decimal comma (``1,25;0,5``) is accepted too, as it is in tab-separated
+  and space-separated spreadsheet exports (``0,01<TAB>0,0014``).
+* RMCProfile files (a first line with the number of points, then a title line).
 * 2, 3 or 4 columns. Following PDFgui: 3 columns are r, G, dG and 4 columns are
   r, G, dr, dG (a 3rd column named ``dr…`` in a header row is taken as dr instead).
   More columns: r and G are the first two, the rest is ignored.
+
+What the file holds: PDF programs write F(Q), S(Q), I(Q), g(r), R(r) and fit curves
+with the same layouts. ``science.quantity.recognise`` decides from the header keys,
+titles, column labels, extension and finally the data; only G(r) is returned.
+Conversions are made only where exact and complete: r in nm → Å with G nm⁻² → Å⁻²,
+and a PDFgui fit file's measured curve rebuilt as Gcalc + Gdiff
+(``PDFData.conversions`` lists them, ``PDFData.recognised_from`` says what decided).
+Everything else, and a G(r) that is all zero, constant or without a positive value on
+2–30 Å, is refused with a ``PDFReadError`` that says what the file appears to hold, the
+signal that said so and what to do (docs/WARNINGS.md).
 
 Header metadata: every ``key = value`` line before the data (``#`` prefixes allowed)
 goes into ``PDFData.metadata``; keys are lower-cased, values that parse as numbers
@@ -45,6 +57,13 @@ from ase.data import atomic_numbers
 from numpy.typing import ArrayLike
 
 from deepstruc_gui.science.grid import MODEL_RMAX, MODEL_RMIN, overlaps_model_range, to_model_grid
+from deepstruc_gui.science.quantity import (
+    QUANTITY_NAMES,
+    Recognition,
+    advice,
+    recognise,
+    unit_from_data,
+)
 from deepstruc_gui.util.atomic import atomic_write
 
 __all__ = ["MAX_FILE_BYTES", "PDFData", "PDFReadError", "read_pdf", "write_pdf"]
@@ -53,7 +72,6 @@ MAX_FILE_BYTES = 64 * 1024 * 1024  # a 0–100 Å G(r) at 0.001 Å step is ~2 MB
 
 _START_DATA = re.compile(r"^#+\s*start\s+data\b", re.IGNORECASE)
 _KEY_VALUE = re.compile(r"^[#;!%\s]*([A-Za-z_][A-Za-z0-9_.\-]*)\s*=(.*)$")
-_NAMES_LINE = re.compile(r"^#L(\s|$)")  # spec-file column labels: "#L r(Å)  G(Å^-2)"
 _ELEMENT = re.compile(r"[A-Z][a-z]?")
 _COMMENT_PREFIXES = ("#", "%", "!", "//")
 _CONTROL_BYTES = bytes(range(1, 9)) + bytes(range(14, 32)) + b"\x7f"
@@ -89,6 +107,10 @@ class PDFData:
     g: np.ndarray
     dg: np.ndarray | None = None
     metadata: dict[str, float | str] = field(default_factory=dict)
+    #: how the reader knew this is G(r) ("column labels 'r(Å) G(Å^-2)'", …); "" when made in code
+    recognised_from: str = ""
+    #: conversions applied while reading (nm → Å, a PDFgui fit's Gcalc + Gdiff, …)
+    conversions: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.r = np.asarray(self.r, dtype=np.float64)
@@ -148,8 +170,8 @@ def read_pdf(path: str | os.PathLike[str]) -> PDFData:
     line is to blame, for anything that would give a wrong or meaningless curve.
     """
     lines = _decoded_lines(path, _read_bounded(path))
-    metadata, rows, row_lines, names = _parse(path, lines)
-    return _to_pdfdata(path, metadata, rows, row_lines, names)
+    header, rows, row_lines = _parse(path, lines)
+    return _to_pdfdata(path, header, rows, row_lines)
 
 
 def _read_bounded(path: str | os.PathLike[str]) -> bytes:
@@ -233,17 +255,38 @@ def _is_comment(stripped: str) -> bool:
     return stripped.startswith(_COMMENT_PREFIXES)
 
 
-def _split(text: str) -> list[str]:
-    """Tokens of one row: ';' or ',' separated when present, else whitespace."""
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+([eE][-+]?\d+)?$")
+
+
+def _split(text: str) -> tuple[list[str], bool]:
+    """Tokens of one row and whether a decimal comma is allowed in them.
+
+    ';' separated (spreadsheets in comma-decimal locales), tab separated, ','
+    separated (CSV), else whitespace. A decimal comma is accepted with ';' and tab
+    separators, and between whitespace-separated tokens that all look like "0,01".
+    """
     if ";" in text:
-        tokens = [t.strip() for t in text.split(";")]
+        tokens, decimal_comma = [t.strip() for t in text.split(";")], True
+    elif "\t" in text:
+        tokens, decimal_comma = [t.strip() for t in text.split("\t")], True
     elif "," in text:
-        tokens = [t.strip() for t in text.split(",")]
+        words = text.split()
+        if len(words) >= 2 and all(_DECIMAL_COMMA.match(w) or _is_float(w) for w in words):
+            return words, True
+        tokens, decimal_comma = [t.strip() for t in text.split(",")], False
     else:
-        return text.split()
+        return text.split(), False
     while tokens and not tokens[-1]:  # spreadsheets add trailing separators
         tokens.pop()
-    return [t.strip("\"'") for t in tokens]
+    return [t.strip("\"'") for t in tokens], decimal_comma
+
+
+def _is_float(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _number(token: str, decimal_comma: bool) -> float | None:
@@ -259,12 +302,25 @@ def _number(token: str, decimal_comma: bool) -> float | None:
     return None
 
 
+@dataclass
+class _Header:
+    """What the lines before (and between) the data said about them."""
+
+    metadata: dict[str, float | str] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)  # column labels, x first
+    titles: list[str] = field(default_factory=list)  # other free-text header lines
+
+
+_LABEL_LINE = re.compile(r"^[#\s]*L\s+(.*)$")  # "#L r G", "# #L r G dr dG"
+
+
 def _parse(
     path: str | os.PathLike[str], lines: list[_Line]
-) -> tuple[dict[str, float | str], list[list[float]], list[int], list[str]]:
-    """Split header from data; return metadata, numeric rows, their line numbers, names."""
-    metadata: dict[str, float | str] = {}
-    names: list[str] = []
+) -> tuple[_Header, list[list[float]], list[int]]:
+    """Split header from data; return what the header said, numeric rows and their
+    line numbers."""
+    header = _Header()
+    metadata = header.metadata
     rows: list[list[float]] = []
     row_lines: list[int] = []
     strict = False  # after '#### start data' every non-comment line must be data
@@ -278,21 +334,26 @@ def _parse(
             strict = True
             continue
         if _is_comment(stripped):
-            if in_header and _NAMES_LINE.match(stripped):
-                names = stripped[2:].split()
-            elif in_header and not strict:
-                _add_metadata(metadata, stripped)
+            label = _LABEL_LINE.match(stripped) if stripped.startswith("#") else None
+            if in_header and label is not None:
+                header.names = label.group(1).split()
+            elif in_header and (strict or not _add_metadata(metadata, stripped)):
+                header.titles.append(stripped)
             continue
         body = stripped.split("#", 1)[0].rstrip()  # "2.80 1.74  # first shell"
-        decimal_comma = ";" in body
-        tokens = _split(body)
+        tokens, decimal_comma = _split(body)
         first = _number(tokens[0], decimal_comma) if tokens else None
+        if in_header and not strict and not n_columns and len(tokens) == 1 and body.isdigit():
+            header.titles.append(stripped)  # RMCProfile: the number of points first
+            continue
         if in_header and first is None and not strict:
-            # header text before the first row: INI lines, "[PDF]", or a row of names.
-            # Like configparser (which PDFgetX3 uses), '#' inside a header value is kept.
+            # header text before the first row: INI lines, "[PDF]", titles, or a row of
+            # names. Like configparser (which PDFgetX3 uses), '#' in a value is kept.
             is_text = "=" not in stripped and not stripped.startswith("[")
             if not _add_metadata(metadata, stripped) and is_text:
-                names = tokens
+                header.titles.append(stripped)
+                if not re.match(r"^rmc\s", stripped, re.IGNORECASE):
+                    header.names = tokens
             continue
         if not line.utf8:
             raise PDFReadError(path, "data line is not UTF-8 text (binary or garbled)", line.number)
@@ -322,7 +383,11 @@ def _parse(
         row_lines.append(line.number)
     if not rows:
         raise PDFReadError(path, "no numeric data found (expected columns r and G(r))")
-    return metadata, rows, row_lines, names
+    if not header.names and header.titles:  # "# r(Angstrom) RDF(r)": a comment of names
+        words = header.titles[-1].lstrip("#%!/ ").split()
+        if len(words) == n_columns and "=" not in header.titles[-1]:
+            header.names = words
+    return header, rows, row_lines
 
 
 def _add_metadata(metadata: dict[str, float | str], text: str) -> bool:
@@ -341,42 +406,123 @@ def _add_metadata(metadata: dict[str, float | str], text: str) -> bool:
 
 def _to_pdfdata(
     path: str | os.PathLike[str],
-    metadata: dict[str, float | str],
+    header: _Header,
     rows: list[list[float]],
     row_lines: list[int],
-    names: list[str],
 ) -> PDFData:
     if len(rows) < 2:
         raise PDFReadError(path, "only one data row; need at least two points", row_lines[0])
     table = np.asarray(rows, dtype=np.float64)
-    r, g = table[:, 0], table[:, 1]
-    dg = None
-    if table.shape[1] == 4:
-        dg = table[:, 3]
-    elif table.shape[1] == 3 and not (len(names) >= 3 and names[2].lower().startswith("dr")):
-        dg = table[:, 2]
-    steps = np.diff(r)
+    names = header.names
+    steps = np.diff(table[:, 0])
     bad = np.flatnonzero(steps <= 0)
     if bad.size:
         i = int(bad[0]) + 1
+        r = table[:, 0]
         if steps[i - 1] == 0:
             problem = f"duplicate r = {r[i]:g} (also on line {row_lines[i - 1]})"
         else:
             problem = f"r not increasing: {r[i]:g} after {r[i - 1]:g} (line {row_lines[i - 1]})"
         raise PDFReadError(path, problem, row_lines[i])
+    found = recognise(
+        header.metadata,
+        names,
+        header.titles,
+        table[:, 0],
+        table[:, 1],
+        Path(path).suffix.lower(),
+    )
+    r, g, dg, notes = _as_g_of_r(path, found, table, names)
     if not overlaps_model_range(r):
         raise PDFReadError(
             path,
             f"r = {r[0]:g}–{r[-1]:g} Å does not overlap the model range "
             f"{MODEL_RMIN:.0f}–{MODEL_RMAX + 0.01:.0f} Å",
         )
+    _check_curve(path, r, g)
     return PDFData(
         path=Path(path),
-        r=r.copy(),
-        g=g.copy(),
-        dg=None if dg is None else dg.copy(),
-        metadata=metadata,
+        r=r,
+        g=g,
+        dg=dg,
+        metadata=header.metadata,
+        recognised_from=found.evidence,
+        conversions=notes,
     )
+
+
+def _as_g_of_r(
+    path: str | os.PathLike[str], found: Recognition, table: np.ndarray, names: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str]]:
+    """r (Å), G (Å⁻²), dG and what was converted; PDFReadError for anything else."""
+    notes: list[str] = []
+    if found.quantity == "fit":
+        lowered = [n.lower() for n in names]
+        if table.shape[1] >= 5 and (len(lowered) < 5 or lowered[4].startswith("gdiff")):
+            r, g = table[:, 0].copy(), table[:, 1] + table[:, 4]
+            notes.append("PDFgui fit file: the measured G(r) rebuilt as Gcalc + Gdiff")
+            dg = None
+        else:
+            raise PDFReadError(
+                path,
+                f"the file holds {QUANTITY_NAMES['fit']} ({found.evidence}) without the "
+                f"difference column, so the measured data cannot be rebuilt from it; "
+                f"{advice('fit')}.",
+            )
+    elif found.quantity != "G" or found.x_unit not in ("Å", "nm"):
+        what = QUANTITY_NAMES.get(found.quantity, found.quantity)
+        if found.quantity == "G":
+            what = "G(r) on a reciprocal-space axis"
+        raise PDFReadError(
+            path,
+            f"the file appears to hold {what}, not G(r) (recognised from {found.evidence}); "
+            f"nothing was solved. To use it, {advice(found.quantity)}.",
+        )
+    else:
+        r, g = table[:, 0].copy(), table[:, 1].copy()
+        dg = _uncertainty_column(table, names)
+    if found.x_unit == "nm":
+        r *= 10.0  # nm → Å
+        g /= 100.0  # G in nm⁻² → Å⁻² (G = 4πrρ0(g − 1) has units of length⁻²)
+        if dg is not None:
+            dg = dg / 100.0
+        notes.append(f"r converted from nm to Å and G from nm⁻² to Å⁻² ({found.evidence})")
+    elif not found.from_data:
+        unit, why = unit_from_data(r, g, "G")
+        if unit == "nm":
+            raise PDFReadError(
+                path,
+                f"the file says its r is in Å ({found.evidence}), but {why}; refusing to guess. "
+                "Fix the column label (r(nm) or r(Å)) or convert the file.",
+            )
+    return r, g, dg, notes
+
+
+def _uncertainty_column(table: np.ndarray, names: list[str]) -> np.ndarray | None:
+    """dG following PDFgui: 3 columns r, G, dG (unless the 3rd is named dr…); 4: r, G,
+    dr, dG."""
+    if table.shape[1] == 4:
+        return table[:, 3].copy()
+    if table.shape[1] == 3 and not (len(names) >= 3 and names[2].lower().startswith("dr")):
+        return table[:, 2].copy()
+    return None
+
+
+def _check_curve(path: str | os.PathLike[str], r: np.ndarray, g: np.ndarray) -> None:
+    """Refuse a G(r) that carries no structure: all zero, constant, or no positive peak."""
+    if not np.any(g):
+        raise PDFReadError(path, "G(r) is zero everywhere; there is nothing to solve")
+    if np.ptp(g) <= 1e-12 * max(1.0, float(np.max(np.abs(g)))):
+        raise PDFReadError(path, f"G(r) is constant ({g[0]:g}); it holds no peaks")
+    inside = (r >= MODEL_RMIN) & (r <= MODEL_RMAX)
+    if not np.any(g[inside] > 0):
+        raise PDFReadError(
+            path,
+            f"G(r) has no positive peak between {MODEL_RMIN:.0f} and "
+            f"{MODEL_RMAX + 0.01:.0f} Å (largest value {float(np.max(g[inside])):.3g}); a G(r) "
+            "has its interatomic-distance peaks there. Is the sign flipped, or is this a "
+            "baseline or a difference curve?",
+        )
 
 
 # --------------------------------------------------------------------------- writing

@@ -39,7 +39,6 @@ LAYER_SITES: dict[str, tuple[float, float]] = {
 }
 LAYER_SPACING = math.sqrt(2 / 3)  # in units of the nearest-neighbour distance
 PATCH_SHAPES = ("circle", "hexagon")
-STACKING_TYPES = ("fcc", "hcp", "faulted")
 
 
 def site_xy(label: str) -> np.ndarray:

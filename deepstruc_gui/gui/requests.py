@@ -1,0 +1,133 @@
+"""What the window asks the worker to do, and what comes back: frozen, typed, Qt-free.
+
+Every kind of work is one frozen dataclass with a *lane*. The worker
+(:mod:`deepstruc_gui.gui.worker`) keeps only the newest request of each lane: a newer
+one replaces a queued one and cancels a running one, and a result whose request is
+not the newest of its lane is never delivered ("newest request wins", as silx and
+pyFAI do it). Nobody else checks request ids.
+
+Adding a kind of work (a Rw landscape, a series, …): write a ``Request`` subclass
+with its ``lane``, ``priority`` and ``supersedes``; a result dataclass; and a handler
+registered with :func:`deepstruc_gui.gui.worker.handles`. A presenter submits the
+request and reacts to ``Worker.delivered(request, result)`` for its own types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.science.parameters import FitConfig
+from deepstruc_gui.science.pdf_io import PDFData
+
+
+@dataclass(frozen=True, eq=False)
+class Request:
+    """Base of all requests. ``id`` is set by ``Worker.submit`` (0 = not submitted).
+
+    Class attributes: ``lane`` (newest of a lane wins), ``priority`` (lower runs first
+    when several lanes wait), ``supersedes`` (other lanes whose *running* job a new
+    request of this lane cancels: their results would belong to the old state).
+    """
+
+    lane: ClassVar[str] = ""
+    priority: ClassVar[int] = 99
+    supersedes: ClassVar[tuple[str, ...]] = ()
+    id: int = field(default=0, kw_only=True)
+
+
+@dataclass(frozen=True, eq=False)
+class LoadModel(Request):
+    """Load a model bundle (a ``.pt`` file or folder) and make it the worker's model."""
+
+    lane: ClassVar[str] = "model"
+    priority: ClassVar[int] = 0
+    supersedes: ClassVar[tuple[str, ...]] = ("prior", "decode", "solve")
+    path: Path
+
+
+@dataclass(frozen=True, eq=False)
+class Prior(Request):
+    """Place the data on the latent map: the prior's mean and σ (latent units, (2,))."""
+
+    lane: ClassVar[str] = "prior"
+    priority: ClassVar[int] = 1
+    supersedes: ClassVar[tuple[str, ...]] = ("solve",)
+    data: PDFData
+
+
+@dataclass(frozen=True, eq=False)
+class Decode(Request):
+    """Decode one latent point ``z`` = (z₁, z₂) and fit it to ``data`` (a preview).
+
+    ``label`` says what the point is (``"live "`` while dragging, a training name).
+    """
+
+    lane: ClassVar[str] = "decode"
+    priority: ClassVar[int] = 2
+    data: PDFData
+    z: tuple[float, float]
+    fit_config: FitConfig
+    label: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Solve(Request):
+    """Decode, fit and rank many points: ``n_samples`` in the ellipse of ``semi_axes``
+    (latent units) around ``center``, or, with ``whole_map``, every distinct training
+    point of the map (then ``center``, ``semi_axes`` and ``n_samples`` are unused).
+    ``seed`` None draws fresh points; ``batch_size`` points per delivered batch.
+    """
+
+    lane: ClassVar[str] = "solve"
+    priority: ClassVar[int] = 3
+    data: PDFData
+    fit_config: FitConfig
+    center: tuple[float, float]
+    semi_axes: tuple[float, float]
+    n_samples: int
+    whole_map: bool = False
+    seed: int | None = None
+    batch_size: int = 100
+
+
+# --- results -------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ModelLoaded:
+    bundle: Any  # deepstruc_gui.model.bundle.ModelBundle
+    device: str  # e.g. "cpu", "cuda:0 (NVIDIA …)"
+
+
+@dataclass(frozen=True, eq=False)
+class PriorReady:
+    mean: np.ndarray  # (2,) latent units
+    sigma: np.ndarray  # (2,) latent units
+    bond_length: float  # Å, the first-peak bond length the model reads from the PDF
+
+
+@dataclass(frozen=True, eq=False)
+class Decoded:
+    candidate: Candidate
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """All candidates so far, best Rw first, after ``done`` of ``total`` points."""
+
+    ranked: list[Candidate]
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, eq=False)
+class Done:
+    """The request ran to its end (sent after its last result)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Failed:
+    message: str  # "ExceptionType: text", for a dialog

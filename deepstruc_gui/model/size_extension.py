@@ -1,0 +1,493 @@
+"""The size extension: candidates larger than the training structures, chosen by the model.
+
+The seven-type model decodes clusters of 5–200 atoms. When the data show a larger
+particle (the ``beyond-training-size`` diagnosis, with a diameter read from where
+G(r) falls into the noise), the search extends itself:
+
+1. **Which types** — the model's own reading of the data: the types of its best
+   candidates (weighted by how close their Rw is to the best) and of the training
+   structures nearest the prior mean on the latent map (:func:`type_evidence`). The
+   map keeps the trends of type across sizes (the paper's extrapolation), so these
+   say which families to build even when the sizes are out of reach
+   (:func:`choose_types`: the types holding 90 % of the evidence, at most three).
+2. **Which sizes** — the families of those types (ase.cluster builders,
+   :mod:`deepstruc_gui.science.cluster_families`) over a window of atom counts around
+   the close-packed count of the diameter estimate (0.45–1.8 ×; the whole
+   150–3,000 range without an estimate).
+3. **Fit in two passes** — a coarse ladder of sizes per family, then every shape of
+   the best types within ±25 % of the atoms of their best fit, all at the data's bond
+   length and refined by the batched fitter with the search's own settings, so their
+   Rw ranks with the model's candidates. Built candidates carry
+   ``source = "size-extension"`` and their shape; their latent point is NaN.
+
+Fitting 2,000-atom clusters is pair-bound (N² pairs): :func:`fit_sized` sorts by size
+and gives each call of the fitter a batch whose pair count stays under a budget, so
+memory stays bounded (see ``PAIR_BUDGET``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.science.cluster_families import (
+    FAMILIES_BY_TYPE,
+    MAX_ATOMS,
+    MIN_ATOMS,
+    TYPE_FAMILY,
+    FamilyShape,
+    shapes_for,
+)
+from deepstruc_gui.science.fitting import FitConfig, fit_candidates
+from deepstruc_gui.science.particle_size import atoms_in_sphere
+from deepstruc_gui.science.pdf_io import PDFData
+from deepstruc_gui.util.cancel import CancelToken, check
+
+SOURCE_MODEL = "model"
+SOURCE_SIZE_EXTENSION = "size-extension"
+#: pairs per call of the fitter. The engine's pair histogram holds ~150 bytes per pair
+#: of the 8 structures it spreads at a time (2.4 GB for 2,000-atom clusters, 5.4 GB
+#: at 3,000), whatever the batch; the budget keeps each call short (streaming) and
+#: the number of calls small (each has a fixed cost: tables, LM iterations)
+PAIR_BUDGET = 16_000_000
+
+
+@dataclass(frozen=True)
+class SizeExtensionSettings:
+    """How widely the extension searches. Defaults measured on ``evaluate --beyond``."""
+
+    #: atoms window: close-packed counts of the diameter estimate ∓ this many σ …
+    window_sigmas: float = 2.0
+    #: … widened by these factors (the estimate is the volume-equivalent diameter of
+    #: single crystals to ±10 %; multiply twinned particles read 0.6–0.8 × smaller,
+    #: so their window reaches 1/0.6³ ≈ 4.6 × higher)
+    window_factors: tuple[float, float] = (0.7, 1.4)
+    twinned_factor: float = 4.6
+    #: the types holding this share of the model's evidence are tried …
+    evidence_share: float = 0.9
+    #: … but never more than this many (fcc and octahedral count as one)
+    max_types: int = 3
+    #: sizes per family in the first pass, spread evenly in log(atoms)
+    coarse_sizes: int = 4
+    #: later passes zoom in on the best size of each refined type: shapes within these
+    #: fractions of its atom count, one pass per entry (a coarse ladder lands up to a
+    #: step away from the right size; measured: 730 atoms read as 1,051 with one ±25 %
+    #: pass)
+    refine_spans: tuple[float, ...] = (0.45, 0.15)
+    #: types refined in the second pass (best first-pass Rw first)
+    refine_types: int = 2
+    #: sizes per family of the types the model did NOT choose (a safety net measured
+    #: on ``evaluate --beyond``: beyond 200 atoms the model's reading is often off);
+    #: 0 tries the model's types only
+    other_sizes: int = 2
+    #: at most this many shapes per type and pass, spread evenly in log(atoms)
+    max_refine: int = 6
+
+
+def type_evidence(
+    nearest_types: Sequence[str], candidates: Sequence[Candidate], rw_scale: float = 0.03
+) -> dict[str, float]:
+    """The model's reading of the data as a weight per type family (summing to 1).
+
+    ``nearest_types``: types of the training structures nearest the prior mean on the
+    latent map (e.g. the 30 nearest, :meth:`Predictor.nearest_structures`);
+    ``candidates``: the model's ranked candidates. Half the weight comes from each:
+    the map share of each type, and the candidates' types weighted by
+    ``exp(-(Rw - best Rw)/rw_scale)``. fcc and octahedral count as one family ("fcc").
+    """
+    out: dict[str, float] = {}
+    if nearest_types:
+        for t in nearest_types:
+            key = TYPE_FAMILY.get(t, t)
+            out[key] = out.get(key, 0.0) + 0.5 / len(nearest_types)
+    model = [c for c in candidates if c.source == SOURCE_MODEL and math.isfinite(c.rw)]
+    if model:
+        best = min(c.rw for c in model)
+        w = np.array([math.exp(-(c.rw - best) / rw_scale) for c in model])
+        share = 0.5 if nearest_types else 1.0
+        for c, wi in zip(model, w / w.sum(), strict=True):
+            key = TYPE_FAMILY.get(c.nearest_type, c.nearest_type)
+            out[key] = out.get(key, 0.0) + share * float(wi)
+    total = sum(out.values())
+    return {k: v / total for k, v in sorted(out.items(), key=lambda kv: -kv[1])} if total else {}
+
+
+def choose_types(evidence: dict[str, float], share: float = 0.9, max_types: int = 3) -> list[str]:
+    """The type families holding ``share`` of the evidence, most likely first (≤ max)."""
+    chosen, held = [], 0.0
+    for key, weight in sorted(evidence.items(), key=lambda kv: -kv[1]):
+        if held >= share or len(chosen) >= max_types:
+            break
+        chosen.append(key)
+        held += weight
+    return chosen
+
+
+def atoms_window(
+    structure_type: str,
+    diameter: float | None,
+    uncertainty: float,
+    bond_length: float,
+    settings: SizeExtensionSettings,
+) -> tuple[int, int]:
+    """Atom counts to try for one type: around the close-packed count of the diameter
+    estimate (Å, ± ``settings.window_sigmas`` × ``uncertainty``); every size from
+    150 to 3,000 atoms without an estimate."""
+    if diameter is None or not math.isfinite(diameter) or diameter <= 0:
+        return MIN_ATOMS, MAX_ATOMS
+    spread = settings.window_sigmas * max(uncertainty, 0.0)
+    lo_f, hi_f = settings.window_factors
+    if structure_type in ("icosahedral", "decahedral"):
+        hi_f = settings.twinned_factor
+    lo = lo_f * atoms_in_sphere(max(diameter - spread, 1.0), bond_length)
+    hi = hi_f * atoms_in_sphere(diameter + spread, bond_length)
+    lo = int(min(max(MIN_ATOMS, lo), MAX_ATOMS - 100))
+    return lo, int(min(MAX_ATOMS, max(hi, lo + 100)))
+
+
+def families_for(types: Sequence[str]) -> list[str]:
+    """The cluster families of the given types (``FAMILIES_BY_TYPE``), without repeats."""
+    out: list[str] = []
+    for t in types:
+        for f in FAMILIES_BY_TYPE.get(t, ()):
+            if f not in out:
+                out.append(f)
+    return out
+
+
+def fit_sized(
+    data: PDFData,
+    structures: Sequence[np.ndarray],
+    config: FitConfig,
+    device=None,
+    cancel: CancelToken | None = None,
+    pair_budget: int = PAIR_BUDGET,
+    on_chunk: Callable[[np.ndarray, object], None] | None = None,
+):
+    """Fit clusters of any size with bounded memory: sorted by atoms, batched by pairs.
+
+    Each call of :func:`fit_candidates` gets structures of similar size, as many as
+    keep ``batch · n(n-1)/2`` under ``pair_budget`` (with the default budget 2,000-atom
+    clusters go eight at a time, 200-atom ones 256 at a time).
+    ``on_chunk(indices, FitResult)`` is called after each call (streaming). Returns
+    the columns of :class:`FitResult` in input order as a dict: rw, scale,
+    expansion, biso, qdamp, delta2, gcalc, plus r.
+    """
+    sizes = np.array([len(s) for s in structures])
+    order = np.argsort(sizes, kind="stable")
+    n = len(structures)
+    cols: dict[str, np.ndarray] = {}
+    r = None
+    start = 0
+    while start < n:
+        check(cancel)
+        largest = int(sizes[order[min(start + 255, n - 1)]])
+        pairs = max(largest * (largest - 1) // 2, 1)
+        batch = int(np.clip(pair_budget // pairs, 1, 256))
+        # the batch's own largest member decides; shrink until it fits the budget
+        while batch > 1:
+            big = int(sizes[order[min(start + batch, n) - 1]])
+            if batch * big * (big - 1) // 2 <= pair_budget:
+                break
+            batch = max(1, batch // 2)
+        idx = order[start : start + batch]
+        cfg = dataclasses.replace(config, batch_size=len(idx))
+        result = fit_candidates(
+            [structures[i] for i in idx], data.r, data.g, cfg, device=device, cancel=cancel
+        )
+        if not cols:
+            r = result.r
+            cols = {k: np.zeros(n) for k in ("rw", "scale", "expansion", "biso", "qdamp", "delta2")}
+            cols["gcalc"] = np.zeros((n, result.r.size))
+        for key in cols:
+            cols[key][idx] = getattr(result, key)
+        if on_chunk is not None:
+            on_chunk(idx, result)
+        start += batch
+    cols["r"] = r if r is not None else np.zeros(0)
+    return cols
+
+
+def _candidates(shapes: Sequence[FamilyShape], clusters, fitted) -> list[Candidate]:
+    return [
+        Candidate(
+            latent=np.full(2, np.nan),
+            positions=clusters[i] * float(fitted["expansion"][i]),
+            n_atoms=shape.n_atoms,
+            rw=float(fitted["rw"][i]),
+            scale=float(fitted["scale"][i]),
+            expansion=float(fitted["expansion"][i]),
+            biso=float(fitted["biso"][i]),
+            qdamp=float(fitted["qdamp"][i]),
+            delta2=float(fitted["delta2"][i]),
+            nearest_type=shape.structure_type,
+            r=fitted["r"],
+            gcalc=fitted["gcalc"][i],
+            source=SOURCE_SIZE_EXTENSION,
+            shape=shape.label,
+        )
+        for i, shape in enumerate(shapes)
+    ]
+
+
+def _ladder(shapes: list[FamilyShape], k: int) -> list[FamilyShape]:
+    """``k`` shapes spread evenly in log(atoms) over the list (sorted by atoms)."""
+    if len(shapes) <= k:
+        return shapes
+    logn = np.log([s.n_atoms for s in shapes])
+    targets = np.linspace(logn[0], logn[-1], k)
+    picks = sorted({int(np.argmin(np.abs(logn - t))) for t in targets})
+    return [shapes[i] for i in picks]
+
+
+@dataclass
+class SizeExtensionResult:
+    """The extension's ranked candidates and what it rested on."""
+
+    candidates: list[Candidate]  # best Rw first, all source "size-extension"
+    model_types: list[str]  # type families the model's reading chose, most likely first
+    other_types: list[str]  # type families tried as a safety net (short size ladder)
+    evidence: dict[str, float]  # the model's weight per type family
+    windows: dict[str, tuple[int, int]]  # atoms tried per type family
+    diameter: float | None  # Å, the estimate the windows came from (None: all sizes)
+    uncertainty: float  # Å, 1σ of the diameter
+    bond_length: float  # Å, the data's nearest-neighbour distance
+    refined_qdamp: bool = False  # the built clusters' fits refined Qdamp
+
+    def summary(self) -> str:
+        """One sentence for reports: what was tried and why."""
+        ev = ", ".join(f"{k} {v:.0%}" for k, v in self.evidence.items() if v >= 0.005)
+        size = (
+            f"diameter {self.diameter:.0f} ± {self.uncertainty:.0f} Å"
+            if self.diameter
+            else "no diameter estimate: 150–3,000 atoms"
+        )
+        others = (
+            f"; as a safety net, a few sizes of {', '.join(self.other_types)}"
+            if self.other_types
+            else ""
+        )
+        best = self.candidates[0] if self.candidates else None
+        found = f"; best {best.shape}, {best.n_atoms} atoms, Rw {best.rw:.3f}" if best else ""
+        return (
+            f"size extension ({size}, bond {self.bond_length:.3f} Å): the model's reading "
+            f"({ev or 'none'}) chose {', '.join(self.model_types) or 'no type'}{others}; "
+            f"{len(self.candidates)} built clusters fitted"
+            f"{' (Qdamp refined: the data do not give it)' if self.refined_qdamp else ''}{found}"
+        )
+
+
+def extend(
+    data: PDFData,
+    config: FitConfig,
+    bond_length: float,
+    evidence: dict[str, float],
+    diameter: float | None = None,
+    uncertainty: float = 0.0,
+    settings: SizeExtensionSettings | None = None,
+    device=None,
+    cancel: CancelToken | None = None,
+    on_batch: Callable[[list[Candidate]], None] | None = None,
+) -> SizeExtensionResult:
+    """Build and fit clusters of the types the model's ``evidence`` favours.
+
+    ``bond_length``: the data's nearest-neighbour distance (Å, first G(r) peak);
+    ``diameter`` ± ``uncertainty``: the particle diameter read from the data (Å;
+    :func:`beyond_training_size`) or None to try every size from 150 to 3,000 atoms.
+    ``on_batch`` receives this extension's ranked candidates after each pass.
+    Raises ``ValueError`` when the evidence is empty.
+    """
+    settings = settings or SizeExtensionSettings()
+    chosen = choose_types(evidence, settings.evidence_share, settings.max_types)
+    if not chosen:
+        raise ValueError("the size extension needs the model's reading of the data (no types)")
+    all_types = list(dict.fromkeys(TYPE_FAMILY[t] for t in TYPE_FAMILY))
+    others = [t for t in all_types if t not in chosen] if settings.other_sizes > 0 else []
+    windows = {
+        t: atoms_window(t, diameter, uncertainty, bond_length, settings) for t in chosen + others
+    }
+    by_type = {t: shapes_for(families_for([t]), windows[t]) for t in windows}
+    first: list[FamilyShape] = []
+    for t in chosen + others:
+        k = settings.coarse_sizes if t in chosen else settings.other_sizes
+        # a safety-net type tries its two main families only (fcc: truncated
+        # octahedra and cuboctahedra; decahedra: Ino and Marks)
+        for family in families_for([t])[: None if t in chosen else 2]:
+            first += _ladder([s for s in by_type[t] if s.family == family], k)
+    ranked = _fit_shapes(data, first, bond_length, config, device, cancel)
+    if on_batch is not None:
+        on_batch(ranked)
+    done = {id(s) for s in first}
+    for span in settings.refine_spans:
+        more = _zoom(ranked, by_type, done, span, settings)
+        if not more:
+            continue
+        check(cancel)
+        done |= {id(s) for s in more}
+        ranked = sorted(
+            ranked + _fit_shapes(data, more, bond_length, config, device, cancel),
+            key=lambda c: c.rw,
+        )
+        if on_batch is not None:
+            on_batch(ranked)
+    return SizeExtensionResult(
+        ranked,
+        chosen,
+        others,
+        evidence,
+        windows,
+        diameter,
+        uncertainty,
+        bond_length,
+        config.refine_qdamp,
+    )
+
+
+#: a model answer this poor on a particle near the training sizes' limit also
+#: triggers the extension: multiply twinned particles read smaller than they are
+#: (their coherent size is 0.6–0.8 × their diameter), and particles of 200–300 atoms
+#: lie within the diagnosis' uncertainty, so it can miss them (measured: a 272-atom
+#: fcc particle, model Rw 0.196, not flagged). Au144(SR)60 (about 16 Å, Rw 0.33)
+#: stays below NEAR_LIMIT × the limit (about 20 Å at its bond length).
+EXTEND_RW = 0.15
+NEAR_LIMIT = 0.9
+
+
+def size_estimate(data: PDFData):
+    """The particle's diameter estimate (``SizeEstimate``: diameter, 1σ in Å, from
+    :func:`deepstruc_gui.science.particle_size.estimate_diameter` with the header's
+    Qdamp when it has one), or None when the data are too short to read one."""
+    from deepstruc_gui.science.particle_size import estimate_diameter
+
+    qdamp = data.metadata.get("qdamp")
+    qdamp = float(qdamp) if isinstance(qdamp, float) and 0 <= qdamp <= 0.2 else None
+    try:
+        return estimate_diameter(data.r, data.g, qdamp=qdamp)
+    except ValueError:
+        return None
+
+
+def extension_reason(
+    data: PDFData, bundle_metadata, model_best_rw: float, bond_length: float, estimate=None
+) -> str | None:
+    """Why the search should extend beyond the training sizes, or None when it should not.
+
+    Either the ``beyond-training-size`` diagnosis
+    (:func:`deepstruc_gui.model.diagnostics.diagnose_data`), or a model answer with Rw
+    above ``EXTEND_RW`` for a particle whose diameter estimate is at least
+    ``NEAR_LIMIT`` of the largest compact training structure's.
+    """
+    from deepstruc_gui.model.diagnostics import diagnose_data, size_limits
+
+    if any(d.code == "beyond-training-size" for d in diagnose_data(data, bundle_metadata)):
+        return "beyond-training-size"
+    estimate = estimate if estimate is not None else size_estimate(data)
+    if estimate is None or not math.isfinite(model_best_rw) or model_best_rw <= EXTEND_RW:
+        return None
+    limit = size_limits(bundle_metadata, bond_length).compact
+    if estimate[0] >= NEAR_LIMIT * limit:
+        return (
+            f"the model's best Rw {model_best_rw:.2f} is above {EXTEND_RW} and the particle "
+            f"(about {estimate[0]:.0f} Å) is near the training sizes' limit ({limit:.0f} Å)"
+        )
+    return None
+
+
+def _zoom(ranked, by_type, done, span, settings) -> list[FamilyShape]:
+    """Shapes not yet fitted within ``span`` of the best atom count of each of the
+    ``refine_types`` best types, at most ``max_refine`` per type, even in log(atoms)."""
+    best_by_type: dict[str, Candidate] = {}
+    for c in ranked:
+        best_by_type.setdefault(TYPE_FAMILY.get(c.nearest_type, c.nearest_type), c)
+    out: list[FamilyShape] = []
+    for t, best in list(best_by_type.items())[: settings.refine_types]:
+        lo, hi = best.n_atoms * (1 - span), best.n_atoms * (1 + span)
+        near = [s for s in by_type.get(t, []) if lo <= s.n_atoms <= hi and id(s) not in done]
+        out += _ladder(near, settings.max_refine)
+    return out
+
+
+def _fit_shapes(data, shapes, bond_length, config, device, cancel) -> list[Candidate]:
+    if not shapes:
+        return []
+    clusters = [s.scaled(bond_length) for s in shapes]
+    fitted = fit_sized(data, clusters, config, device=device, cancel=cancel)
+    return sorted(_candidates(shapes, clusters, fitted), key=lambda c: c.rw)
+
+
+def model_evidence(
+    predictor, data: PDFData, candidates: Sequence[Candidate], prior_mean=None, k_map: int = 30
+) -> dict[str, float]:
+    """:func:`type_evidence` from a predictor: the map types nearest the prior mean
+    (computed from ``data`` when ``prior_mean`` is None) and the model's candidates."""
+    if prior_mean is None:
+        prior_mean, _ = predictor.prior(data.model_input())
+    idx = predictor.nearest_structures(np.asarray(prior_mean, float), k=k_map)[0]
+    types = [str(t) for t in np.asarray(predictor.bundle.latent_map.types)[idx]]
+    return type_evidence(types, candidates)
+
+
+def search_beyond(
+    data: PDFData,
+    predictor,
+    config: FitConfig,
+    ranked: Sequence[Candidate],
+    prior_mean: np.ndarray,
+    bond_length: float,
+    settings: SizeExtensionSettings | None = None,
+    cancel: CancelToken | None = None,
+    on_batch: Callable[[list[Candidate]], None] | None = None,
+    log: Callable[[str], None] | None = None,
+    qdamp_known: bool = False,
+) -> SizeExtensionResult | None:
+    """The extension as :func:`deepstruc_gui.model.pipeline.run_solve` runs it: None
+    when the data do not call for it (:func:`extension_reason`), else the built
+    candidates (``on_batch`` gets them after each pass, ranked among ``ranked``).
+
+    ``qdamp_known``: the header or the user gave Qdamp. When neither did, the built
+    clusters' fits refine it: a large particle's size is read from the envelope of
+    G(r), which an assumed Qdamp biases (measured on a 730-atom sc particle with
+    Qdamp 0.022: 997 atoms with Qdamp fixed at 0.04, 743 with it refined, which comes
+    back as 0.022).
+    """
+    model_best = min((c.rw for c in ranked), default=math.inf)
+    estimate = size_estimate(data)
+    reason = extension_reason(
+        data, predictor.bundle.metadata, model_best, bond_length, estimate=estimate
+    )
+    if reason is None:
+        return None
+    if log is not None:
+        why = (
+            "the particle is larger than the training structures"
+            if (reason == "beyond-training-size")
+            else reason
+        )
+        log(f"{why}: building larger clusters of the types the model reads")
+    evidence = model_evidence(predictor, data, ranked, prior_mean)
+    merged = None
+    if on_batch is not None:
+
+        def merged(built: list[Candidate]) -> None:
+            on_batch(sorted([*ranked, *built], key=lambda c: c.rw))
+
+    diameter, err = (estimate[0], estimate[1]) if estimate is not None else (None, 0.0)
+    if not qdamp_known and not config.refine_qdamp:
+        config = dataclasses.replace(config, refine_qdamp=True)
+    return extend(
+        data,
+        config,
+        bond_length,
+        evidence,
+        diameter,
+        err,
+        settings,
+        device=predictor.device,
+        cancel=cancel,
+        on_batch=merged,
+    )
