@@ -32,25 +32,30 @@ def predictor():
 )
 def test_default_search_finds_the_structure_without_a_rescue(predictor, name, expected) -> None:
     data = read_pdf(EXAMPLES / name)
-    result = run_solve(data, predictor, SolveSettings(seed=0))
+    # the model's own search (the size extension for particles beyond the training
+    # sizes, which may follow it, is tested in test_size_extension)
+    result = run_solve(data, predictor, SolveSettings(seed=0, size_extension=False))
     assert result.search == "landscape and region"
     best = result.best
     assert best.nearest_type == expected
     rws = [c.rw for c in result.candidates]
     assert rws == sorted(rws)
     # the region alone does not find it: the finding says so
-    region = run_solve(data, predictor, SolveSettings(seed=0, search="region", fallback=False))
+    region = run_solve(
+        data,
+        predictor,
+        SolveSettings(seed=0, search="region", fallback=False, size_extension=False),
+    )
     assert region.best.nearest_type != expected and region.best.rw > best.rw + 0.02
-    codes = [w.code for w in result.warnings]
-    assert codes == ["region-disagrees"]
-    assert f"Rw {best.rw:.3f}" in result.warnings[0].message
+    found = [w for w in result.warnings if w.code == "region-disagrees"]
+    assert len(found) == 1 and f"Rw {best.rw:.3f}" in found[0].message
     assert not inside_region(best.latent[None], result.center, result.radius)[0]
     # the landscape it looked at is in the result, with the best basin where the best is
     land = result.landscape
     assert land is not None and land.complete
     assert land.types[land.lowest(1)[0]] == expected
     summary = result.to_dict(top=3)
-    assert summary["warnings"][0]["code"] == "region-disagrees"
+    assert "region-disagrees" in [w["code"] for w in summary["warnings"]]
     assert summary["landscape"]["lowest"]["type"] == expected
 
 
