@@ -21,7 +21,7 @@ from deepstruc_gui.model.landscape import (
 from deepstruc_gui.model.pipeline import fit_config_for, load_predictor
 from deepstruc_gui.model.solve import whole_map_points
 from deepstruc_gui.science.fitting import fit_candidates
-from deepstruc_gui.science.parameters import FitConfig, PDFParameters
+from deepstruc_gui.science.parameters import PDFParameters
 from deepstruc_gui.science.pdf_io import read_pdf
 from deepstruc_gui.util.cancel import Cancelled, CancelToken
 
@@ -89,12 +89,11 @@ def test_coarse_values_equal_a_direct_fit_with_the_same_parameters_held(setup, o
     idx = rng.choice(np.flatnonzero(land.alpha == 1.0), 12, replace=False)
     for biso in np.unique(land.biso[idx]):
         sel = idx[land.biso[idx] == biso]
-        held = FitConfig(
-            rmin=config.rmin,
-            rmax=config.rmax,
+        held = config.replace(
             params=config.params.replace(biso=float(biso)),
             refine_expansion=False,
             refine_biso=False,
+            polish=0,
         )
         direct = fit_candidates(predictor.decode(land.z[sel], land.bond), data.r, data.g, held)
         np.testing.assert_allclose(land.rw[sel], direct.rw, atol=2e-3)

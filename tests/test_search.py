@@ -32,27 +32,30 @@ def predictor():
 )
 def test_default_search_finds_the_structure_without_a_rescue(predictor, name, expected) -> None:
     data = read_pdf(EXAMPLES / name)
-    result = run_solve(data, predictor, SolveSettings(seed=0))
+    # the model's own search (the size extension for particles beyond the training
+    # sizes, which may follow it, is tested in test_size_extension)
+    result = run_solve(data, predictor, SolveSettings(seed=0, size_extension=False))
     assert result.search == "landscape and region"
     best = result.best
     assert best.nearest_type == expected
     rws = [c.rw for c in result.candidates]
     assert rws == sorted(rws)
     # the region alone does not find it: the finding says so
-    region = run_solve(data, predictor, SolveSettings(seed=0, search="region", fallback=False))
+    region = run_solve(
+        data,
+        predictor,
+        SolveSettings(seed=0, samples=300, search="region", fallback=False, size_extension=False),
+    )
     assert region.best.nearest_type != expected and region.best.rw > best.rw + 0.02
-    codes = [w.code for w in result.warnings]
-    # the finding is there once, beside what the diagnostics say of the data (Au144's
-    # header names S and C too: not-monometallic)
-    assert codes.count("region-disagrees") == 1
-    assert f"Rw {best.rw:.3f}" in result.warnings[0].message
+    found = [w for w in result.warnings if w.code == "region-disagrees"]
+    assert len(found) == 1 and f"Rw {best.rw:.3f}" in found[0].message
     assert not inside_region(best.latent[None], result.center, result.radius)[0]
     # the landscape it looked at is in the result, with the best basin where the best is
     land = result.landscape
     assert land is not None and land.complete
     assert land.types[land.lowest(1)[0]] == expected
     summary = result.to_dict(top=3)
-    assert summary["warnings"][0]["code"] == "region-disagrees"
+    assert "region-disagrees" in [w["code"] for w in summary["warnings"]]
     assert summary["landscape"]["lowest"]["type"] == expected
 
 
@@ -96,5 +99,6 @@ def test_refine_here_lowers_rw_from_a_neighbouring_shape(predictor) -> None:
     assert result.best.rw < result.start.rw - 0.1
     assert result.best.rw < 0.05 and result.best.n_atoms == 55
     np.testing.assert_array_equal(result.path[0], z0)
-    assert np.all(np.diff(result.rw_path) < 0) and result.rw_path[-1] == result.best.rw
+    assert np.all(np.diff(result.rw_path) < 0)
+    assert result.rw_path[-1] == pytest.approx(result.best.rw, abs=0.02)
     assert len(steps) == len(result.path) - 1 and result.evaluations > len(result.path)

@@ -75,18 +75,20 @@ def grouped_pair_histograms(
         if n < 2:
             continue
         members = np.flatnonzero(sizes == n)
-        upper = torch.ones(int(n), int(n), dtype=torch.bool).triu(1)  # pairs i<j
+        upper = torch.ones(int(n), int(n), dtype=torch.bool).triu(1).view(-1)
+        pairs = torch.nonzero(upper)[:, 0]  # flat indices of the pairs i<j
         per_block = max(1, _PAIR_BLOCK // int(n * n))
         for start in range(0, len(members), per_block):
             idx = members[start : start + per_block]
             g = len(idx)
             pos = torch.as_tensor(np.stack([clusters[i] for i in idx]), dtype=torch.float32)
-            # exact differences (not the |x|²+|y|²−2x·y shortcut), all N² at once
+            # exact differences (not the |x|²+|y|²−2x·y shortcut), then the pairs i<j
             d = torch.cdist(pos, pos, compute_mode="donot_use_mm_for_euclid_dist")
-            k = (d * (fine / bin_width)).long()
+            d = d.view(g, -1)[:, pairs]  # (G, P)
             width = n_bins * fine + 1  # last column: pairs left out
-            k = torch.where(upper & (d <= r_high), k, width - 1).clamp_(max=width - 1)
-            k += torch.arange(g).view(-1, 1, 1) * width
+            k = (d * (fine / bin_width)).long().clamp_(max=width - 1)
+            k[d > r_high] = width - 1
+            k += torch.arange(g).view(-1, 1) * width
             c = torch.bincount(k.view(-1), minlength=g * width).view(g, width)[:, :-1]
             spread = c.to(torch.float32).view(g, n_bins, fine) @ weights  # (G, n, 4)
             h = torch.zeros(g, n_bins + 3)

@@ -46,13 +46,13 @@ class SearchSettings:
     box diagonal apart; ``landscape``: its density (no own full fits: the search
     does them)."""
 
-    n_fit: int = 240
+    n_fit: int = 200
     region_share: float = 0.25
     basin_share: float = 0.25
     n_basins: int = 4
     basin_separation: float = 0.04
     landscape: LandscapeSettings = field(
-        default_factory=lambda: LandscapeSettings(grid=36, n_fit=0, refine_fraction=0.02)
+        default_factory=lambda: LandscapeSettings(grid=30, n_fit=0, refine_fraction=0.02)
     )
 
 

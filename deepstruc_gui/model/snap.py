@@ -32,8 +32,9 @@ _DIRECTIONS = np.array(
 @dataclass
 class SnapResult:
     """``path`` (k, 2): the accepted latent points, start first; ``rw_path`` (k,):
-    their Rw (non-increasing); ``start``, ``best``: the fitted candidates at the first
-    and last point; ``evaluations``: candidates fitted in all."""
+    their Rw during the walk (decreasing; all on the start Biso's Q grid); ``start``,
+    ``best``: the candidates at the first and last point fitted with the caller's
+    configuration; ``evaluations``: candidates fitted in all."""
 
     path: np.ndarray
     rw_path: np.ndarray
@@ -73,8 +74,11 @@ def snap(
     h = step if step is not None else 0.03 * diagonal
     h_min = min_step if min_step is not None else 2e-4 * diagonal
     z = np.asarray(z0, dtype=float).reshape(2)
-    current = evaluate_points(data, predictor, z[None], config, cancel, bond)[0]
-    start = current
+    # every point of the walk on the one Q grid of the start Biso, so steps compare
+    # like with like; the two ends again with the caller's configuration
+    walk = config.replace(polish=0)
+    current = evaluate_points(data, predictor, z[None], walk, cancel, bond)[0]
+    start = evaluate_points(data, predictor, z[None], config, cancel, bond)[0]
     path, rws, evaluations = [z.copy()], [current.rw], 1
     for _ in range(max_rounds):
         if h < h_min:
@@ -83,7 +87,7 @@ def snap(
         # two rings (h and h/2): Rw is flat where the decoded shape does not change,
         # so a single small ring often sees no difference at all
         trial = z[None, :] + np.vstack([h * _DIRECTIONS, 0.5 * h * _DIRECTIONS[::-1]])
-        cands = evaluate_points(data, predictor, trial, config, cancel, bond)
+        cands = evaluate_points(data, predictor, trial, walk, cancel, bond)
         evaluations += len(cands)
         best = min(cands, key=lambda c: c.rw)
         if best.rw < current.rw - 1e-6:
@@ -94,4 +98,5 @@ def snap(
                 on_step(SnapResult(np.array(path), np.array(rws), start, current, evaluations))
         else:
             h /= 2
-    return SnapResult(np.array(path), np.array(rws), start, current, evaluations)
+    best = evaluate_points(data, predictor, z[None], config, cancel, bond)[0]
+    return SnapResult(np.array(path), np.array(rws), start, best, evaluations + 2)
