@@ -86,6 +86,11 @@ TWIN_EXTENT_OVER_D = 0.89
 #: (twinned particles with 2 % noise: ≤ 0.15; the field case pt_oct5_noisy_4col, whose
 #: noise grows to 25 % beyond 15 Å, 0.67): where noise reaches the end, so does the extent
 TWIN_MAX_NOISE = 0.3
+#: a size read from data this noisy (noise floor above this fraction of the envelope),
+#: or with a 1σ uncertainty above this fraction of itself, claims nothing: the field
+#: case pt_oct5_noisy_4col.gr (85 atoms, noise to 25 % past 15 Å) read 265 ± 432 Å
+SIZE_MAX_NOISE = 0.3
+SIZE_MAX_RELATIVE_ERROR = 0.5
 _LOOSE_PACKING = {"sc": 2 ** (1 / 6), "bcc": (3 * math.sqrt(6) / 8) ** (-1 / 3)}
 
 
@@ -203,7 +208,10 @@ def assess_size(data: PDFData, meta: Mapping[str, Any] | None = None) -> SizeAss
     d, err = estimate
     cautious = estimate.lowest  # without a header Qdamp: the smallest D it could be
     compact = estimate.tail_exponent < COMPACT_EXPONENT and estimate.envelope_ratio >= COMPACT_RATIO
-    by_envelope = cautious > limits.any_shape or (compact and cautious > limits.compact)
+    informative = estimate.noise < SIZE_MAX_NOISE and err < SIZE_MAX_RELATIVE_ERROR * d
+    by_envelope = informative and (
+        cautious > limits.any_shape or (compact and cautious > limits.compact)
+    )
     # a single crystal's envelope follows the sphere's γ0 and ends at 0.82–0.86 × its D;
     # in twinned particles it ends at ≥ 0.89 × D (decahedra 0.92–1.0, icosahedra up to 1.5)
     short = estimate.extent >= TWIN_EXTENT_OVER_D * d
