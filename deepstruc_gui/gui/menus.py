@@ -12,7 +12,7 @@ from deepstruc_gui.gui.help import GUIDE, shortcuts_html
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
 EXAMPLE_TITLES = {
-    "JQ_S1.gr": "1.8 nm Pt nanoparticles (Quinson et al., ACS Omega 2018)",
+    "JQ_S1.gr": "3.4 nm Pt nanoparticles, about 1,400 atoms (Quinson et al., ACS Omega 2018)",
     "Au144PET_100K-00000.gr": "Au144(PET)60 clusters, 100 K (Jensen et al., Nat. Commun. 2016)",
 }
 EXAMPLE_CREDIT = "Measured PDFs published with the DeepStruc paper (Kjær, Anker et al. 2023)"
