@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QLabel
 WELCOME = """<h2>DeepStruc GUI</h2>
 <p>Solve the structure of a metal nanoparticle from its pair distribution function.</p>
 <ol><li><b>File › Open</b> a G(r) file (.gr, .dat, .csv), or drop it on this window;</li>
-<li>or try <b>Help › Examples</b> (3.4 nm Pt nanoparticles, about 1,400 atoms; Au<sub>144</sub> clusters).</li></ol>
+<li>or try <b>Help › Examples</b> (3.4 nm Pt nanoparticles, about 1,400 atoms;
+Au<sub>144</sub> clusters).</li></ol>
 <p>The PDF lands on the latent map of known structures; candidates are decoded,
 fitted and ranked by Rw. Drag the red marker to steer the search.</p>"""
 
