@@ -301,6 +301,7 @@ def fit(
         refined = centre + (positions - centre) * alpha
 
     def first(values) -> float | None:
+        """The first value as a float, or None when ``values`` is None."""
         return None if values is None else float(values[0])
 
     return FitOutcome(

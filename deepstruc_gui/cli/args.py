@@ -16,6 +16,8 @@ def integer(lo: int | None = None, hi: int | None = None) -> Callable[[str], int
     """A whole number in [lo, hi] (either end open when None)."""
 
     def parse(text: str) -> int:
+        """The text as an int; raises ``argparse.ArgumentTypeError`` when it is not a whole
+        number or lies outside [lo, hi]."""
         try:
             value = int(text)
         except ValueError:
@@ -33,6 +35,8 @@ def number(
     """A finite number in [lo, hi] (``above``: strictly greater than ``lo``)."""
 
     def parse(text: str) -> float:
+        """The text as a float; raises ``argparse.ArgumentTypeError`` when it is not a finite
+        number or lies outside the allowed range."""
         try:
             value = float(text)
         except ValueError:

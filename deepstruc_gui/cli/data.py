@@ -10,6 +10,7 @@ HELP = "build a training library (mmnp: seven types; stacking: fcc/hcp/faulted) 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``build`` and ``info`` actions and their options to ``parser``."""
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = sub.add_parser(
         "build",
@@ -35,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     from pathlib import Path
 
     from deepstruc_gui.cli.main import UserError

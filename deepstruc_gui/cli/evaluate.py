@@ -13,6 +13,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this subcommand's positional arguments and options to ``parser``."""
     parser.add_argument("--model", default=None, help="shipped model name or bundle folder")
     parser.add_argument(
         "--library", default=None, help="the library the model was trained on (not with --beyond)"
@@ -53,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     import json
 
     import numpy as np

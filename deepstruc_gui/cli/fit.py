@@ -20,6 +20,8 @@ _LABELS = {"biso": "Biso", "qdamp": "Qdamp"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this subcommand's positional arguments and options to ``parser``.
+    Fit range in Å, Biso in Å², Qdamp in Å⁻¹, delta2 in Å² (diffpy/PDFgui conventions)."""
     from deepstruc_gui.science.parameters import FIT_PARAMETERS, SCATTERING_TABLES, FitConfig
 
     defaults = FitConfig()
@@ -93,6 +95,8 @@ def fit_config_from_args(args: argparse.Namespace, params):
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     import numpy as np
 
     from deepstruc_gui.science.fitting import fit_candidates

@@ -47,6 +47,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per entry of ``SUBCOMMANDS``."""
     parser = argparse.ArgumentParser(
         prog="deepstruc-gui",
         description="Solve nanoparticle structures from PDF data with DeepStruc. "
@@ -66,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point: open the window (optionally on a file) or run a subcommand.
+
+    Returns the exit code: 0 on success, 1 when the window is unavailable or the
+    self-test fails, 2 for bad input (unknown word, no display, :class:`UserError`),
+    130 when interrupted."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
         if argv and not Path(argv[0]).exists():

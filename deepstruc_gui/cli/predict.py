@@ -20,6 +20,7 @@ MAX_SIGMA = 50.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this subcommand's positional arguments and options to ``parser``."""
     parser.add_argument("data", help="measured G(r) file")
     parser.add_argument(
         "--model", default=None, help="shipped model name or bundle folder (default: mmnp)"
@@ -95,6 +96,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     import json
     from pathlib import Path
 
@@ -143,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar("fitting", unit="candidate") as bar:
 
         def progress(done: int, total: int) -> None:
+            """Move the progress bar to ``done`` of ``total`` fitted candidates."""
             bar.total = total
             bar.update(done - bar.n)
 

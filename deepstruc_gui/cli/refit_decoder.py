@@ -14,6 +14,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the shared refit options, then the decoder-fit settings, to ``parser``."""
     add_refit_arguments(parser)
     parser.add_argument("--steps", type=POSITIVE_INT, default=8000, help="optimiser steps")
     parser.add_argument("--lr", type=POSITIVE, default=1e-3, help="peak learning rate")
@@ -65,6 +66,8 @@ def decoder_changes(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     from deepstruc_gui.model.decoder_fit import DecoderFitConfig, refit_decoder
 
     config = DecoderFitConfig(

@@ -14,6 +14,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the shared refit options, then the prior-fit settings, to ``parser``."""
     add_refit_arguments(parser)
     parser.add_argument("--steps", type=POSITIVE_INT, default=6000, help="optimiser steps")
     parser.add_argument("--lr", type=POSITIVE, default=5e-4, help="learning rate")
@@ -26,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     from deepstruc_gui.cli.common import progress_bar
     from deepstruc_gui.model.prior_fit import refit_measured_like
 

@@ -27,6 +27,7 @@ FCC_FAMILY = ("fcc", "octahedral")
 
 
 def examples_directory() -> Path:
+    """Folder of the bundled example files (inside a frozen app: under ``_MEIPASS``)."""
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources" / "examples"
@@ -34,6 +35,7 @@ def examples_directory() -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this subcommand's positional arguments and options to ``parser``."""
     from deepstruc_gui.cli.args import integer
 
     parser.add_argument("--model", default=None, help="model name or bundle folder")
@@ -44,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Solve the example and check the answer; returns 0 when it passes, 1 (with a
+    ``self-test FAILED`` line on stderr) when it does not."""
     t0 = time.perf_counter()
     try:
         from deepstruc_gui.model.pipeline import SolveSettings, load_predictor, run_solve

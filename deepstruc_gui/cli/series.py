@@ -13,6 +13,7 @@ HELP = "solve every PDF in a folder in name order; with --watch, each new one as
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this subcommand's positional arguments and options to ``parser``."""
     parser.add_argument("folder", help="folder the reduction program writes G(r) files into")
     parser.add_argument("--watch", action="store_true", help="keep solving new files until Ctrl+C")
     parser.add_argument("--pattern", default="*.gr", help="file names to take (shell pattern)")
@@ -141,6 +142,8 @@ def _line(record, name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     import signal
     import sys
     import threading
@@ -171,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def request_stop(signum, _frame) -> None:
+        """Signal handler: the first Ctrl+C stops after the current frame, a second raises
+        ``KeyboardInterrupt`` at once (finished frames are already written)."""
         if stop.is_set():  # a second Ctrl+C: stop now (finished frames are written)
             raise KeyboardInterrupt
         stop.set()

@@ -16,6 +16,8 @@ HELP = "compute G(r) of a structure (xyz, cif, … any format ase reads) with th
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this subcommand's positional arguments and options to ``parser``.
+    PDF parameters as in diffpy.srreal (Å, Å⁻¹, Å²)."""
     parser.add_argument("structure", help="structure file")
     add_pdf_parameter_arguments(parser, list(PARAMETER_HELP))
     parser.add_argument(
@@ -32,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     from deepstruc_gui import __version__
     from deepstruc_gui.cli.main import UserError
     from deepstruc_gui.science.debye import TRAINING_PARAMETERS, simulate_pdf

@@ -16,6 +16,7 @@ HELP = "train the DeepStruc model on a library (resumable; writes a model bundle
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add this subcommand's positional arguments and options to ``parser``."""
     from deepstruc_gui.model.train_config import TrainConfig
 
     d = TrainConfig()
@@ -111,6 +112,8 @@ def architecture(args: argparse.Namespace, kind: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; returns the exit code (0 on success). Bad input raises
+    :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     import os
     from pathlib import Path
 

@@ -56,6 +56,7 @@ class BeyondCase:
 
     @property
     def n_atoms(self) -> int:
+        """Number of atoms N (rows of ``positions``, (N, 3) in Å)."""
         return len(self.positions)
 
 
@@ -182,6 +183,7 @@ class BeyondRow:
     seconds: float
 
     def to_dict(self) -> dict:
+        """The fields as a plain dict (JSON-ready summary of the run)."""
         return dict(self.__dict__)
 
 
@@ -237,6 +239,7 @@ def summarise_beyond(rows: list[BeyondRow]) -> dict:
     """Shares right overall and per type, as the issue's goals state them."""
 
     def share(values) -> float:
+        """Mean of the flags, rounded to 3 decimals; NaN when there are none."""
         values = list(values)
         return round(float(np.mean(values)), 3) if values else float("nan")
 

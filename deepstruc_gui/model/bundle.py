@@ -43,6 +43,8 @@ class LatentMap:
     fcc_fraction: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def to_json(self) -> dict:
+        """The map as JSON-ready lists: ``mu``, ``sigma`` (n, 2) latent units, types, atom
+        counts, metals, names, split and fcc fraction (None where undefined)."""
         return {
             "mu": np.round(self.mu, 5).tolist(),
             "sigma": np.round(self.sigma, 5).tolist(),
@@ -58,6 +60,8 @@ class LatentMap:
 
     @classmethod
     def from_json(cls, d: dict) -> LatentMap:
+        """The map from :meth:`to_json`'s dict; ``mu``/``sigma`` reshaped to (n, 2), a
+        missing ``fcc_fraction`` read as NaN. Raises ``KeyError`` for a missing required key."""
         n = len(d["types"])
         fcc = np.array(
             [np.nan if v is None else v for v in d.get("fcc_fraction", [])] or [np.nan] * n,
@@ -89,10 +93,16 @@ class ModelBundle:
 
     @property
     def weights_path(self) -> Path:
+        """Path of the network weights file inside the bundle folder."""
         return self.path / WEIGHTS_FILE
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ModelBundle:
+        """Load a bundle folder: its JSON description and the weights beside it.
+
+        Raises :class:`BundleError` (message names the file) when the description is
+        missing, unreadable, of another format or version, lacks a required key, or when
+        the weights file is missing or its SHA-256 does not match the description."""
         path = Path(path)
         meta_path = path / META_FILE
         if not meta_path.is_file():

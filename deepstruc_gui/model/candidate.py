@@ -75,6 +75,7 @@ class Candidate:
 
     @property
     def diameter(self) -> float:
+        """Largest interatomic distance in Å (0 for a single atom)."""
         from scipy.spatial.distance import pdist
 
         return float(pdist(self.positions).max()) if self.n_atoms > 1 else 0.0

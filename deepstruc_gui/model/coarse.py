@@ -118,6 +118,8 @@ class PairHistogramCache:
 
     @classmethod
     def for_predictor(cls, predictor, x_max: float) -> PairHistogramCache:
+        """The cache of this predictor, rebuilt when it reaches less than ``x_max`` (bond
+        units; rounded up to an even number so similar data share one)."""
         cache = cls._by_predictor.get(predictor)
         if cache is None or cache.x_max < x_max:
             # round up so data sets of similar range share one cache
@@ -126,6 +128,8 @@ class PairHistogramCache:
         return cache
 
     def histograms(self, z: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+        """Pair histograms of the decoded clusters at latent points ``z`` (B, 2): a float32
+        tensor (B, n_bins) in bond units and the atom counts (B,); new points are decoded."""
         z32 = np.ascontiguousarray(np.asarray(z, dtype=np.float32).reshape(-1, 2))
         keys = [row.tobytes() for row in z32]
         todo = [k for k in dict.fromkeys(keys) if k not in self._rows]
@@ -264,6 +268,8 @@ class CoarseScorer:
     def score(
         self, hist: torch.Tensor, n_atoms: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Coarse Rw of B clusters from their pair histograms (B, n_bins) and atom counts
+        (B,): ``(rw, alpha, biso)`` each (B,), α relative to ``bond``, Biso in Å² (see class)."""
         b = hist.shape[0]
         if b == 0:
             return np.zeros(0), np.zeros(0), np.zeros(0)

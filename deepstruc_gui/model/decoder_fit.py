@@ -36,6 +36,9 @@ from deepstruc_gui.model.training import posteriors
 
 @dataclasses.dataclass
 class DecoderFitConfig:
+    """Settings of a decoder refit on a fixed encoder: optimiser steps, learning rate,
+    batch size, weight of the presence loss, extra latent noise (latent units), decoder
+    architecture changes, which state to keep, and the random seed."""
     steps: int = 8000
     lr: float = 1e-3
     batch_size: int = 128

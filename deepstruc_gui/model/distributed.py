@@ -41,6 +41,7 @@ class DistributedContext:
         return self.rank == 0
 
     def barrier(self) -> None:
+        """Wait until every process reaches this point (no-op for one process)."""
         if self.enabled:
             dist.barrier()
 
@@ -65,6 +66,7 @@ class DistributedContext:
         return out
 
     def close(self) -> None:
+        """Leave the process group, when one was joined."""
         if self.enabled and dist.is_initialized():
             dist.destroy_process_group()
 

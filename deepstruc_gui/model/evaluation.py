@@ -45,6 +45,9 @@ def matched_mae(pred: np.ndarray, true: np.ndarray) -> float:
 
 @dataclass
 class StructureResult:
+    """One evaluated test structure: true and predicted atom counts, the matched MAE (Å)
+    and Rw of the prior-mean decode and of the best-Rw candidate, their types, and
+    whether the training split holds this structure's shape."""
     index: int
     type: str
     n_true: int
@@ -174,6 +177,8 @@ def stacking_order(
     mu, f = np.asarray(mu)[ok], np.asarray(fcc_fraction)[ok]
 
     def axis_position(sel: np.ndarray) -> np.ndarray:
+        """Position of every map point along the hcp→fcc axis of ``sel`` (0 at the mean
+        of hcp points, 1 at the mean of fcc points), (n,)."""
         fcc, hcp = mu[sel & (f == 1)].mean(axis=0), mu[sel & (f == 0)].mean(axis=0)
         axis = fcc - hcp
         return (mu - hcp) @ axis / max(float(axis @ axis), 1e-12)
@@ -215,9 +220,11 @@ def _measures(results: list[StructureResult]) -> dict:
     best_mae = np.array([r.best_mae for r in results])
 
     def share(flags) -> float:
+        """Mean of the flags, rounded to 4 decimals."""
         return round(float(np.mean(flags)), 4)
 
     def count_ok(n: int, n_true: int) -> bool:
+        """True when an atom count is within 10 % of the true one."""
         return abs(n - n_true) <= 0.1 * n_true
 
     return {

@@ -56,6 +56,7 @@ class Predictor:
 
     @property
     def device_name(self) -> str:
+        """Human-readable name of the device the network runs on."""
         return device_description(self.device)
 
     @torch.inference_mode()

@@ -221,13 +221,17 @@ class _Builder:
         self.rw_fit = np.zeros(0)
 
     def add(self, **cols: np.ndarray) -> None:
+        """Append one scored batch (columns as in :class:`Landscape`, each (b,) or (b, 2))."""
         for key, value in cols.items():
             self.parts[key].append(value)
         n_new = len(cols["rw"])
         self.rw_fit = np.concatenate([self.rw_fit, np.full(n_new, np.nan)])
 
     def snapshot(self, complete: bool = False) -> Landscape:
+        """The points scored so far as a :class:`Landscape` (``complete``: the run ended);
+        the batches are concatenated, empty columns have shape (0,) or (0, 2)."""
         def cat(key, dtype, shape=(0,)):
+            """The batches of column ``key`` concatenated as ``dtype``, or an empty ``shape``."""
             parts = self.parts[key]
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(shape, dtype)
 
@@ -288,6 +292,8 @@ def compute_landscape(
     stage_times: dict[str, float] = {}
 
     def run(z: np.ndarray, source: int, stage: int) -> None:
+        """Score latent points ``z`` (n, 2) in batches and add them with their ``source``
+        and ``stage``; raises ``Cancelled`` when the token is set."""
         for start in range(0, len(z), settings.batch_size):
             check(cancel)
             zb = z[start : start + settings.batch_size]

@@ -60,6 +60,7 @@ class Entry:
 
     @classmethod
     def from_record(cls, record: str, positions: np.ndarray) -> Entry:
+        """An entry from :meth:`record`'s JSON and its positions (n, 3) in Å."""
         d = json.loads(record)
         fraction = d.pop("fcc_fraction")
         return cls(positions=positions, fcc_fraction=np.nan if fraction is None else fraction, **d)
@@ -369,6 +370,7 @@ def _write_final(
     strings = h5py.string_dtype()
 
     def put(f: h5py.File, name: str, data, dtype=None, **kw) -> None:
+        """Write one HDF5 data set without timestamps (unchunked when empty)."""
         if np.size(data) == 0:  # HDF5 cannot chunk an empty array
             kw = {}
         f.create_dataset(name, data=data, dtype=dtype, track_times=False, **kw)
@@ -469,6 +471,7 @@ class Library:
             raise LibraryError(f"{path}: incomplete library ({exc})") from exc
 
     def close(self) -> None:
+        """Close the underlying HDF5 file."""
         self._f.close()
 
     def __enter__(self) -> Library:
@@ -493,6 +496,8 @@ class Library:
         return self.positions[self.offsets[i] : self.offsets[i + 1]].astype(np.float64)
 
     def entry(self, i: int) -> LibraryEntry:
+        """Entry ``i`` (negative counts from the end) with its positions (n, 3) in Å and
+        PDF. Raises ``IndexError`` when ``i`` is out of range."""
         if not -len(self) <= i < len(self):
             raise IndexError(f"entry {i} out of range for {len(self)} entries")
         i = int(i) % len(self)

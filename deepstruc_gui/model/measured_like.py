@@ -59,6 +59,7 @@ def draw_parameters(
     """One set of experimental conditions (on the base's r grid)."""
 
     def u(lo_hi: tuple[float, float]) -> float:
+        """A uniform random draw between ``lo_hi[0]`` and ``lo_hi[1]``."""
         return float(rng.uniform(*lo_hi))
 
     return dataclasses.replace(

@@ -59,6 +59,7 @@ class Architecture:
     decoder_fourier_scale: float = 2.0
 
     def to_dict(self) -> dict:
+        """The sizes as a JSON-ready dict (tuples as lists), as stored in the bundle."""
         d = asdict(self)
         d["decoder_hidden"] = list(self.decoder_hidden)
         d["scaled_range"] = list(self.scaled_range)
@@ -66,6 +67,8 @@ class Architecture:
 
     @classmethod
     def from_dict(cls, d: dict) -> Architecture:
+        """Architecture from :meth:`to_dict`'s dict; keys missing in older bundles take
+        their defaults (``bond_units`` False)."""
         d = dict(d)
         d["decoder_hidden"] = tuple(d.get("decoder_hidden", cls.decoder_hidden))
         d.setdefault("bond_units", False)  # bundles written before the bond-length head
@@ -93,6 +96,7 @@ class PDFEncoder(nn.Module):
         )
 
     def forward(self, pdf: torch.Tensor) -> torch.Tensor:
+        """Conditioning vector (B, cond_dim) from G(r) (B, n_points) on the model grid."""
         return self.net(pdf)
 
 
@@ -104,6 +108,7 @@ class GaussianHead(nn.Module):
         self.net = _mlp([in_dim, hidden, 2 * LATENT_DIM])
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log σ, each (B, 2) in latent units; log σ clamped to [−7, 3]."""
         out = self.net(h)
         mean, log_sigma = out[:, :LATENT_DIM], out[:, LATENT_DIM:]
         return mean, log_sigma.clamp(-7.0, 3.0)
@@ -126,6 +131,8 @@ class GraphEncoder(nn.Module):
         )
 
     def forward(self, x, edge_index, edge_attr, batch) -> torch.Tensor:
+        """Graph embedding (B, graph_dim) from normalised node positions ``x`` (n, 3), edges
+        (2, e), edge lengths in bond lengths ``edge_attr`` (e, 1), node graphs ``batch`` (n,)."""
         h = x
         for conv in self.convs:
             h = self.act(conv(h, edge_index, edge_attr))
@@ -146,9 +153,11 @@ class FourierFeatures(nn.Module):
 
     @property
     def out_dim(self) -> int:
+        """Feature width: 2 + 2 × number of frequencies."""
         return LATENT_DIM + 2 * self.frequencies.shape[1]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Features (B, out_dim) of latent points ``z`` (B, 2): z, sin 2πzB, cos 2πzB."""
         phase = 2 * torch.pi * z @ self.frequencies
         return torch.cat([z, torch.sin(phase), torch.cos(phase)], dim=1)
 
@@ -168,6 +177,8 @@ class Decoder(nn.Module):
         self.net = _mlp([n_in, *arch.decoder_hidden, arch.max_atoms * 4])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoded slots (B, max_atoms, 4): normalised x, y, z and a presence logit, from
+        latent points ``z`` (B, 2)."""
         return self.net(self.features(z)).view(-1, self.max_atoms, 4)
 
 
@@ -257,6 +268,10 @@ class DeepStrucVAE(nn.Module):
         return self.bond_head(self.prior_pdf_encoder(pdf))[:, 0]
 
     def forward(self, data) -> dict[str, torch.Tensor]:
+        """One VAE pass on a graph batch: ``decoded`` (B, max_atoms, 4), posterior and
+        prior mean / log σ (B, 2) in latent units, and the log bond length (B,) or None.
+        z is sampled from the posterior in training, its mean otherwise (DeepStruc, Kjær,
+        Anker et al., Digital Discovery 2023)."""
         cond = self.pdf_encoder(data.pdf)
         prior_features = (
             cond if self.prior_pdf_encoder is None else self._prior_features(data.pdf, data.bond)

@@ -379,10 +379,13 @@ def run_solve(
     total = [0]
 
     def run_points(z: np.ndarray, ranked_before: list[Candidate]) -> list[Candidate]:
+        """Decode and fit latent points ``z`` (n, 2) in batches, reporting progress and the
+        ranking merged with ``ranked_before``; returns the new candidates."""
         total[0] += len(z)
         start = done[0]
 
         def batch(ranked: list[Candidate]) -> None:
+            """Progress callback per fitted batch: advance the count, pass the merged ranking."""
             done[0] = min(total[0], done[0] + settings.batch_size)
             if progress is not None:
                 progress(done[0], total[0])
@@ -407,6 +410,7 @@ def run_solve(
         search = "landscape and region"
 
         def fitted(ranked_so_far: list[Candidate]) -> None:
+            """Report the candidates ranked so far (all counted done) to the callbacks."""
             if progress is not None:
                 progress(len(ranked_so_far), len(ranked_so_far))
             if on_batch is not None:

@@ -81,6 +81,7 @@ class FrameRecord:
 
     @property
     def ok(self) -> bool:
+        """True when this frame was solved (``status`` == "ok")."""
         return self.status == "ok"
 
     @property
@@ -115,6 +116,7 @@ class FrameRecord:
 
     @classmethod
     def failed(cls, frame: int, path: Path, message: str, stamp_time: str) -> FrameRecord:
+        """A record for a frame that could not be solved, with its error message."""
         return cls(frame, str(path), stamp_time, status="error", error=message)
 
 
@@ -293,6 +295,7 @@ class SeriesWriter:
             self._jsonl_fh = open(jsonl_path, "w", encoding="utf-8")  # noqa: SIM115
 
     def write(self, record: FrameRecord) -> None:
+        """Append one record to the CSV and/or JSON-lines file and flush."""
         if self._csv_fh is not None:
             self._csv.writerow(record.to_row())
             self._csv_fh.flush()
@@ -301,6 +304,7 @@ class SeriesWriter:
             self._jsonl_fh.flush()
 
     def close(self) -> None:
+        """Close both output files (safe to call twice)."""
         for fh in (self._csv_fh, self._jsonl_fh):
             if fh is not None:
                 fh.close()

@@ -94,6 +94,7 @@ class Stamp:
 
     @classmethod
     def of(cls, path: Path) -> Stamp | None:
+        """The file's stamp, or None when it cannot be read (vanished, no permission)."""
         try:
             info = path.stat()
         except OSError:
@@ -149,6 +150,7 @@ class FrameTracker:
 
     @property
     def pending(self) -> list[Path]:
+        """Files seen but not yet settled, in natural (frame-number) order."""
         return sorted(self._pending, key=lambda p: natural_key(p.name))
 
     def poll(self) -> list[Ready]:
@@ -231,6 +233,8 @@ class FolderWatcher:
         self._observer = None
 
     def start(self) -> FolderWatcher:
+        """Start watching and return self: the native observer, or the polling one when
+        asked, on a network file system, or when the native one raises ``OSError``."""
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
@@ -251,6 +255,7 @@ class FolderWatcher:
         return self
 
     def stop(self) -> None:
+        """Stop the observer and wait up to 5 s for its thread."""
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
@@ -285,6 +290,7 @@ class _Handler:
         self.pattern = pattern
 
     def dispatch(self, event) -> None:
+        """Queue the path of a matching file event; directories and other kinds are ignored."""
         if event.is_directory or event.event_type not in self.KINDS:
             return
         raw = event.dest_path if event.event_type == "moved" else event.src_path

@@ -516,6 +516,7 @@ def search_beyond(
     if on_batch is not None:
 
         def merged(built: list[Candidate]) -> None:
+            """Pass the built candidates merged with the ranked ones, by Rw, to ``on_batch``."""
             on_batch(sorted([*ranked, *built], key=lambda c: c.rw))
 
     diameter, err = (estimate[0], estimate[1]) if estimate is not None else (None, 0.0)

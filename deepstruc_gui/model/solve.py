@@ -106,6 +106,9 @@ def region_points(
 def candidates_from_fit(
     z: np.ndarray, clusters: list[np.ndarray], result, types: list[str]
 ) -> list[Candidate]:
+    """One :class:`Candidate` per decoded cluster: positions (n, 3) scaled by the refined
+    expansion (Å), Rw and the refined parameters from ``result`` (a ``FitResult``),
+    latent point from ``z`` (B, 2), nearest type from ``types``."""
     return [
         Candidate(
             latent=z[i],

@@ -44,6 +44,7 @@ BOND_WEIGHT = 1000.0
 
 
 def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's random generators."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

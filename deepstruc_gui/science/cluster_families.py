@@ -112,6 +112,7 @@ class FamilyShape:
 
     @property
     def n_atoms(self) -> int:
+        """Number of atoms N (rows of ``positions``, (N, 3) in bond lengths)."""
         return len(self.positions)
 
     @property

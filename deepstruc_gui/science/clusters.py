@@ -53,6 +53,7 @@ class Shape:
 
     @property
     def n_atoms(self) -> int:
+        """Number of atoms N (rows of ``positions``, (N, 3) at unit bond length)."""
         return len(self.positions)
 
     @property

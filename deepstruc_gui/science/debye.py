@@ -191,6 +191,7 @@ def pair_histogram(
 
 
 def default_device() -> torch.device:
+    """The torch device the engine uses by default: CUDA when available, else CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -233,6 +234,7 @@ class ElementTypes:
 
     @property
     def n_types(self) -> int:
+        """Number of element types K in the batch (length of ``symbols``)."""
         return len(self.symbols)
 
     @property

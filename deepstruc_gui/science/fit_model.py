@@ -139,6 +139,7 @@ class PairHistograms:
 
     @property
     def n_kinds(self) -> int:
+        """Number of pair kinds T: axis 1 of ``hist`` (B, T, n_bins); 1 for one element."""
         return self.hist.shape[1]
 
 

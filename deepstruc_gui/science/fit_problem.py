@@ -102,10 +102,12 @@ class Problem:
 
     @cached_property
     def r_peak(self) -> torch.Tensor:
+        """r grid (351,) in Å, 1.5–5 Å, on which the candidates' first peak is located."""
         return torch.linspace(1.5, 5.0, 351, dtype=torch.float64, device=self.device)
 
     @cached_property
     def S_peak(self) -> torch.Tensor:
+        """diffpy sine-transform matrix (nQ, 351) from this Q grid onto :attr:`r_peak`."""
         s = sine_transform_matrix(self.params, self.r_peak.cpu().numpy())
         return torch.as_tensor(s, dtype=torch.float64, device=self.device)
 
@@ -130,6 +132,14 @@ class Problem:
 
     # --- one chunk -----------------------------------------------------------------
     def fit(self, positions, elements, cancel: CancelToken | None, start: dict | None = None):
+        """Refine one chunk of B candidates against this problem's data (Levenberg–Marquardt).
+
+        ``positions``: B arrays (N_b, 3) in Å; ``elements``: one symbol per atom or None;
+        ``start``: public parameter values to start from (else α from the first peak, the
+        rest from the configuration). Returns a dict of numpy arrays: ``rw`` (B,), ``gcalc``
+        (B, nr), ``converged`` (B,), each public fit parameter (B,) (Biso in Å², Qdamp in
+        Å⁻¹, delta2 in Å², spdiameter in Å), ``errors`` and ``at_bound`` per refined
+        parameter. Rw as in PDFgui/diffpy. Raises ``Cancelled`` when ``cancel`` is set."""
         cfg, p = self.config, self.params
         b = len(positions)
         dd = dict(dtype=torch.float64, device=self.device)
@@ -278,6 +288,8 @@ class _Model:
         self.pb, self.cand, self.weights = problem, cand, weights
 
     def sf(self, theta) -> dict[str, torch.Tensor]:
+        """F(Q) and its derivatives by α, U, δ2, each (B, nQ), at parameters ``theta``
+        (see :func:`fit_model.structure_functions`)."""
         return fm.structure_functions(
             self.pb.space, self.cand, self.weights, self.pb.q,
             theta["alpha"], theta["uiso"], theta["delta2"],
@@ -297,6 +309,8 @@ class _Model:
         return qres * shape, qres * d_shape
 
     def best_scale(self, theta) -> torch.Tensor:
+        """Least-squares scale (B,) of the current curves against the weighted data,
+        clamped at ≥ 0 (dimensionless)."""
         pb = self.pb
         calc = (self.sf(theta)["f"] @ pb.S) * self.envelope(theta)[0]
         num = (calc * pb.g * pb.w).sum(1)
@@ -304,6 +318,7 @@ class _Model:
         return (num / den).clamp(min=0)
 
     def curve(self, theta) -> torch.Tensor:
+        """Model G(r) (B, nr) in Å⁻² on the data's r grid: scale · (F @ S) · envelope."""
         f = self.sf(theta)["f"]
         return theta["scale"][:, None] * (f @ self.pb.S) * self.envelope(theta)[0]
 

@@ -82,6 +82,7 @@ class PDFParameters:
 
     @property
     def uiso(self) -> float:
+        """Uiso = Biso / 8π² in Å² (the diffpy/PDFgui relation)."""
         return self.biso / (8 * math.pi**2)
 
     @cached_property
@@ -139,13 +140,16 @@ class PDFParameters:
         return np.arange(_steps_min(self.qmin, qstep), kmax, dtype=np.float64) * qstep
 
     def replace(self, **changes: float | str | None) -> PDFParameters:
+        """A copy with the given fields changed (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, float | str | None]:
+        """The fields as a plain dict (JSON-ready; same units as the fields)."""
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> PDFParameters:
+        """Parameters from a dict; unknown keys are ignored, missing ones take defaults."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
 
@@ -223,6 +227,7 @@ class FitConfig:
         return tuple(n for n in FIT_PARAMETERS if getattr(self, f"refine_{n}"))
 
     def replace(self, **changes) -> FitConfig:
+        """A copy with the given fields changed (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 
 

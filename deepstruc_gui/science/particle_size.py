@@ -112,10 +112,12 @@ class SizeEstimate(tuple):
 
     @property
     def diameter(self) -> float:
+        """Diameter D in Å (the first tuple item)."""
         return self[0]
 
     @property
     def uncertainty(self) -> float:
+        """One-σ uncertainty of D in Å (the second tuple item)."""
         return self[1]
 
 
@@ -155,6 +157,8 @@ def _fit_envelope(
     the tail exponent k (0 unless ``free_exponent``) of the factor ``(FIT_RMIN/r)^k``."""
 
     def residual(p: np.ndarray) -> np.ndarray:
+        """Residual (n,) of the envelope model at ``p`` = (A0, D in Å, floor[, k]): Qdamp
+        Gaussian times the spherical shape function, in quadrature with the noise floor."""
         a0, diameter, floor = p[:3]
         k = p[3] if free_exponent else 0.0
         signal = a0 * np.exp(-0.5 * (qdamp * x) ** 2) * spherical_shape_function(x, diameter)

@@ -74,6 +74,7 @@ class Recognition:
 
     @property
     def is_g_of_r(self) -> bool:
+        """True when the file holds G(r) on an r axis in Å or nm."""
         return self.quantity == "G" and self.x_unit in ("Å", "nm")
 
 

@@ -119,6 +119,7 @@ class Patch:
 
     @property
     def label(self) -> str:
+        """Short label, e.g. ``c2a``: shape initial, size, axis site in lower case."""
         return f"{self.shape[0]}{self.size:g}{self.axis.lower()}"
 
     def contains(self, xy: np.ndarray) -> np.ndarray:
@@ -166,14 +167,17 @@ class StackedShape:
 
     @property
     def n_atoms(self) -> int:
+        """Number of atoms N (rows of ``positions``, (N, 3) at unit bond length)."""
         return len(self.positions)
 
     @property
     def type(self) -> str:
+        """Stacking type of the sequence: fcc, hcp or faulted (see :func:`stacking_type`)."""
         return stacking_type(self.sequence)
 
     @property
     def fcc_fraction(self) -> float:
+        """Fraction of interior layers with cubic stacking; NaN below three layers."""
         return fcc_fraction(self.sequence)
 
     @property
@@ -183,6 +187,7 @@ class StackedShape:
 
     @property
     def params(self) -> dict:
+        """Build parameters as a dict: layer count, patch shape, size (bonds) and axis."""
         p = self.patch
         return {"layers": len(self.sequence), "patch": p.shape, "size": p.size, "axis": p.axis}
 

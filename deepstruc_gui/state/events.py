@@ -18,14 +18,17 @@ class Event:
         self._blocked = 0
 
     def connect(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback`` on every emit (connecting the same callback twice is a no-op)."""
         if callback not in self._callbacks:
             self._callbacks.append(callback)
 
     def disconnect(self, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback``; unknown callbacks are ignored."""
         if callback in self._callbacks:
             self._callbacks.remove(callback)
 
     def emit(self, *args: Any) -> None:
+        """Call every connected callback with ``args`` in connection order, unless blocked."""
         if self._blocked:
             return
         for callback in list(self._callbacks):

@@ -64,14 +64,17 @@ class SearchHistory:
 
     @property
     def current(self) -> SearchRecord | None:
+        """The record shown now, or None when the history is empty."""
         return self.records[self.index] if self.index >= 0 else None
 
     @property
     def can_back(self) -> bool:
+        """True when there is an earlier search to go back to."""
         return self.index > 0
 
     @property
     def can_forward(self) -> bool:
+        """True when there is a later search to go forward to."""
         return 0 <= self.index < len(self.records) - 1
 
     def push(self, record: SearchRecord) -> SearchRecord | None:
@@ -95,6 +98,7 @@ class SearchHistory:
             self.changed.emit()
 
     def back(self) -> SearchRecord | None:
+        """Step to the previous search and return it (None if there is none); emits ``changed``."""
         if not self.can_back:
             return None
         self.index -= 1
@@ -102,6 +106,7 @@ class SearchHistory:
         return self.current
 
     def forward(self) -> SearchRecord | None:
+        """Step to the next search and return it (None when there is none); emits ``changed``."""
         if not self.can_forward:
             return None
         self.index += 1
@@ -114,6 +119,7 @@ class SearchHistory:
         return min(found, key=lambda r: r.best_rw) if found else None
 
     def clear(self) -> None:
+        """Forget every search; emits ``changed``."""
         self.records.clear()
         self.index = -1
         self.changed.emit()

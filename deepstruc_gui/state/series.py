@@ -51,27 +51,33 @@ class SeriesState:
         self.set_watching(True)
 
     def set_watching(self, watching: bool) -> None:
+        """Set whether the folder is watched; emits ``watching_changed`` on a change."""
         if watching != self.watching:
             self.watching = watching
             self.watching_changed.emit()
 
     def set_status(self, text: str) -> None:
+        """Set the status line; emits ``status_changed`` on a change."""
         if text != self.status:
             self.status = text
             self.status_changed.emit()
 
     # --- frames --------------------------------------------------------------------
     def add(self, record: FrameRecord) -> None:
+        """Append one frame's record; emits ``records_changed``."""
         self.records.append(record)
         self.records_changed.emit()
 
     def clear(self) -> None:
+        """Drop every record and the selection; emits both change events."""
         self.records = []
         self.selected = None
         self.records_changed.emit()
         self.selection_changed.emit()
 
     def select(self, index: int | None) -> None:
+        """Select frame ``index`` (None: nothing); emits ``selection_changed`` on a change.
+        Raises ``IndexError`` when ``index`` is outside the records."""
         if index is not None and not 0 <= index < len(self.records):
             raise IndexError(f"frame index {index} outside 0–{len(self.records) - 1}")
         if index != self.selected:
@@ -80,6 +86,7 @@ class SeriesState:
 
     @property
     def selected_record(self) -> FrameRecord | None:
+        """The selected frame's record, or None."""
         return self.records[self.selected] if self.selected is not None else None
 
     # --- what the plots show ---------------------------------------------------------

@@ -123,10 +123,13 @@ class Session:
         return {k: v for k, v in asdict(default).items() if getattr(self.query, k) != v}
 
     def clear_carried(self) -> None:
+        """Forget the note on what was carried over; emits ``carried_changed``."""
         self.carried = ""
         self.carried_changed.emit()
 
     def set_model(self, name: str) -> None:
+        """Switch to model ``name``: forgets the prior, the search history and candidates;
+        emits ``model_changed`` (nothing happens for the current name)."""
         if name != self.model_name:
             self.model_name = name
             self.prior_mean = self.prior_sigma = None
@@ -146,6 +149,8 @@ class Session:
 
     # --- the query, with undo ------------------------------------------------------
     def update_query(self, undoable: bool = True, **changes) -> None:
+        """Change query fields (:class:`Query` field names); pushes the old query on the undo
+        stack when ``undoable``; emits ``query_changed`` when anything changed."""
         new = replace(self.query, **changes)
         if new == self.query:
             return
@@ -156,29 +161,36 @@ class Session:
         self.query_changed.emit()
 
     def move_center(self, x: float, y: float, undoable: bool = True) -> None:
+        """Move the search centre to (x, y) in latent units (see :meth:`update_query`)."""
         self.update_query(undoable=undoable, center=(float(x), float(y)))
 
     def back_to_prior(self) -> None:
+        """Move the search centre back to the prior mean, when there is one."""
         if self.prior_mean is not None:
             self.move_center(*self.prior_mean)
 
     @property
     def can_undo(self) -> bool:
+        """True when a query change can be undone."""
         return bool(self._undo)
 
     def undo(self) -> None:
+        """Restore the previous query (redo-able); emits ``query_changed``."""
         if self._undo:
             self._redo.append(self.query)
             self.query = self._undo.pop()
             self.query_changed.emit()
 
     def redo(self) -> None:
+        """Re-apply the last undone query; emits ``query_changed``."""
         if self._redo:
             self._undo.append(self.query)
             self.query = self._redo.pop()
             self.query_changed.emit()
 
     def region_radius(self) -> np.ndarray:
+        """Semi-axes (2,) of the sampling region in latent units: σ multiple × prior σ, or the
+        free radius (see :meth:`Query.radius`)."""
         return self.query.radius(self.prior_sigma)
 
     # --- results ---------------------------------------------------------------------
@@ -193,6 +205,7 @@ class Session:
         self.selection_changed.emit()
 
     def clear_candidates(self) -> None:
+        """Drop candidates and selection; emits ``candidates_changed``, ``selection_changed``."""
         self.candidates = []
         self.selected = None
         self._recorded = False
@@ -226,12 +239,14 @@ class Session:
         self.selection_changed.emit()
 
     def undo_search(self) -> bool:
+        """Show the previous search of the history; False when there is none."""
         record = self.history.back()
         if record is not None:
             self.show_record(record)
         return record is not None
 
     def redo_search(self) -> bool:
+        """Show the next search of the history; False when there is none."""
         record = self.history.forward()
         if record is not None:
             self.show_record(record)
@@ -261,6 +276,8 @@ class Session:
         return index
 
     def select(self, index: int | None) -> None:
+        """Select candidate ``index`` of the ranked list (None or out of range: nothing);
+        emits ``selection_changed`` on a change."""
         if index is not None and not 0 <= index < len(self.candidates):
             index = None
         if index != self.selected or self.showing_preview:
@@ -272,6 +289,7 @@ class Session:
 
     @property
     def selected_candidate(self) -> Candidate | None:
+        """The selected candidate, or None."""
         if self.selected is None or self.selected >= len(self.candidates):
             return None
         return self.candidates[self.selected]
@@ -289,6 +307,9 @@ class Session:
 
     # --- persistence -------------------------------------------------------------------
     def to_json(self) -> dict:
+        """The session as a JSON-ready dict: format, version, model, element, data (r in Å, G
+        as encoded float64 arrays), prior (latent units), query, selection, candidates,
+        landscape and series."""
         d = self.data
         return {
             "format": SESSION_FORMAT,
@@ -320,6 +341,7 @@ class Session:
         }
 
     def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_json` to ``path`` atomically (an existing file is replaced whole)."""
         atomic_write_text(path, json.dumps(self.to_json()))
 
     def restore(self, payload: dict) -> None:
@@ -378,6 +400,8 @@ class Session:
 
     @classmethod
     def load_file(cls, path: str | os.PathLike) -> dict:
+        """The JSON dict of a session file. Raises ``ValueError`` naming the file when it
+        cannot be read or is not JSON."""
         try:
             return json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -61,6 +61,9 @@ def candidates_to_json(candidates: list[Candidate]) -> dict:
 
 
 def candidate_from_json(d: dict, grids: list[np.ndarray]) -> Candidate:
+    """A :class:`Candidate` from its saved dict: positions (n, 3) in Å, fitted curve on
+    ``grids[d["grid"]]`` (shared r grids) or its own ``r``. Raises ``KeyError`` for a
+    missing field."""
     c = Candidate(
         latent=np.asarray(d["latent"], float),
         positions=decode_array(d["positions"]).reshape(-1, 3),

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # model.landscape imports torch: only when a landscape is rea
 
 
 def landscape_to_json(landscape: Landscape | None) -> dict | None:
+    """The Rw landscape as compressed NumPy arrays in base64 JSON, or None."""
     if landscape is None:
         return None
     buffer = io.BytesIO()
@@ -57,6 +58,7 @@ def landscape_from_json(d: dict | None) -> Landscape | None:
 
 
 def parts_to_json(landscape: Landscape | None, series: SeriesState | None) -> dict[str, Any]:
+    """The landscape and series parts of a session file (None for absent parts)."""
     return {
         "landscape": landscape_to_json(landscape),
         "series": None if series is None or series.folder is None else series.to_dict(),

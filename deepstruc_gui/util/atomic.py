@@ -41,10 +41,12 @@ def _mode_for(target: Path) -> int:
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, replace)."""
     with atomic_write(path, "wb") as handle:
         handle.write(data)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` atomically (temporary file, fsync, replace)."""
     with atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -16,13 +16,16 @@ class CancelToken:
         self._event = threading.Event()
 
     def cancel(self) -> None:
+        """Ask the computation to stop at its next check (any thread)."""
         self._event.set()
 
     @property
     def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
         return self._event.is_set()
 
     def raise_if_cancelled(self) -> None:
+        """Raise :class:`Cancelled` when :meth:`cancel` was called."""
         if self._event.is_set():
             raise Cancelled()
 
