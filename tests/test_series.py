@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_series import write_series  # noqa: E402  (the benchmark's frame simulator)
 
-FAST = ["--samples", "40", "--warm-samples", "8"]
+# the paper's region search, no size extension: these tests are about the series itself
+FAST = ["--samples", "40", "--warm-samples", "8", "--region-only", "--no-size-extension"]
 
 
 def sha(path: Path) -> str:
@@ -179,7 +180,10 @@ def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_
     monkeypatch.setattr(series, "run_solve", fake_run_solve)
     solver = series.SeriesSolver(
         predictor=None,
-        settings=series.SeriesSettings(search=SolveSettings(samples=100), warm_samples=10),
+        settings=series.SeriesSettings(
+            search=SolveSettings(samples=100, search="region", size_extension=False),
+            warm_samples=10,
+        ),
     )
     data = SimpleNamespace()
     got = [solver.solve_frame(k, tmp_path / f"f{k}.gr", data) for k in range(1, 5)]

@@ -90,7 +90,9 @@ def test_panel_follows_a_real_folder_and_stops_in_one_click(qtbot, tmp_path):
     panel = SeriesPanel()
     qtbot.addWidget(panel)
     panel.show()
-    settings = SeriesSettings(search=SolveSettings(samples=30), warm_samples=6)
+    settings = SeriesSettings(
+        search=SolveSettings(samples=30, search="region", size_extension=False), warm_samples=6
+    )
     threads = []
     panel.state.records_changed.connect(lambda: threads.append(threading.current_thread()))
     panel.watch(folder, settings=settings, settle=0.3, give_up=2.0)

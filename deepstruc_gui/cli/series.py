@@ -32,6 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-warm", action="store_true", help="run the full search on every frame")
     parser.add_argument(
+        "--region-only",
+        action="store_true",
+        help="full searches are the paper's region search (with its whole-map fallback), "
+        "without the Rw landscape of predict's default search",
+    )
+    parser.add_argument(
+        "--no-size-extension",
+        action="store_true",
+        help="never build clusters larger than the training sizes (predict's option)",
+    )
+    parser.add_argument(
         "--csv",
         default=None,
         help="write one row per frame here as each finishes (replaces the file)",
@@ -163,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
                 samples=args.samples,
                 seed=args.seed,
                 element=args.element,
+                search="region" if args.region_only else "default",
+                size_extension=not args.no_size_extension,
             ),
             warm_samples=args.warm_samples,
             warm=not args.no_warm,
