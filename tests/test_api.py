@@ -53,9 +53,7 @@ def test_solve_gives_the_same_best_candidate_as_predict(random_bundle, tmp_path)
         str(EXAMPLE), model=str(random_bundle), samples=60, seed=1, size_extension=False
     )
     best = result.candidates[0]
-    # the fitter re-fits each call's leaders on a Q grid it remembers per data set (diffpy's
-    # grid depends on Biso), so a second run in one process can differ in the 8th digit
-    assert best.rw == pytest.approx(expected["rw"], abs=1e-6)
+    assert best.rw == pytest.approx(expected["rw"], abs=1e-12)
     assert best.n_atoms == expected["n_atoms"]
     assert best.structure_type == expected["nearest_type"]
     np.testing.assert_allclose(best.latent, expected["latent"])

@@ -122,13 +122,10 @@ def fit_candidates(
     positions, found = split_structures(structures, elements)
     base = config.params
     params = base.replace(rmin=min(base.rmin, config.rmin), rmax=max(base.rmax, config.rmax))
-    # the Q grid of the leaders in an earlier fit of the same data and settings (the
-    # pipeline fits batch after batch): later batches start on it and rarely need a
-    # re-fit; start values still come from ``config.params``
-    data_key = (_digest(r), _digest(g), _digest(weights), config, str(device))
-    learned = _LEARNED_GRIDS.get(data_key)
-    if learned is not None:
-        params = params.replace(biso=learned.biso, delta2=learned.delta2)
+    # every call starts from ``config.params``: the same inputs give the same answer
+    # whatever was fitted before in this process (an earlier version started later
+    # batches on the previous call's leaders' grid; a second identical run then moved Rw
+    # by up to 0.3 % and reordered candidates)
     problem = _problem_for(r, g, weights, config, params, device)
     parts = []
     for start in range(0, len(positions), config.batch_size):
@@ -144,11 +141,7 @@ def fit_candidates(
             spdiameter=empty, refined=config.refined(), params=params,
         )  # fmt: skip
     cols = {k: _concat([p[k] for p in parts]) for k in parts[0]}
-    shared = _polish(cols, positions, found, r, g, weights, config, params, device, cancel)
-    if shared is not None:
-        if len(_LEARNED_GRIDS) >= 16:
-            _LEARNED_GRIDS.pop(next(iter(_LEARNED_GRIDS)))
-        _LEARNED_GRIDS[data_key] = shared
+    _polish(cols, positions, found, r, g, weights, config, params, device, cancel)
     rw_unweighted = _rw(g, cols["gcalc"], np.ones_like(g))
     rw_weighted = _rw(g, cols["gcalc"], 1 / dg_in**2) if dg_in is not None else None
     weighted = config.weighting == "dG"
@@ -246,7 +239,9 @@ def _refit(cols, which, params, positions, found, r, g, weights, config, device,
     """Re-fit candidates ``which`` on the grid of ``params`` (or a cached one within
     ``tol`` Å), from their current values."""
     which = np.asarray(which, dtype=int)
-    problem = _problem_for(r, g, weights, config, params, device, grid_only=True, tol=tol)
+    # a cached problem only on exactly this grid: one within ``tol`` would make the answer
+    # depend on what was fitted before in this process
+    problem = _problem_for(r, g, weights, config, params, device, grid_only=True)
     start = {name: cols[name][which] for name in FIT_PARAMETERS}
     out = problem.fit(
         [positions[i] for i in which],
@@ -271,7 +266,6 @@ def _same_grid(a: PDFParameters, b: PDFParameters, tol: float = 0.0) -> bool:
 
 
 _PROBLEMS: dict[tuple, Problem] = {}
-_LEARNED_GRIDS: dict[tuple, PDFParameters] = {}
 
 
 def _digest(a: np.ndarray) -> str:
