@@ -118,8 +118,9 @@ class Landscape:
         return values.reshape(shape)
 
     # --- files --------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Everything, as a compressed ``.npz`` (read back with :meth:`load`)."""
+    def to_bytes(self) -> bytes:
+        """Everything, as the bytes of a compressed ``.npz`` (read back with :meth:`load`
+        from a path or a ``BytesIO``); the file format and the session's both."""
         import io
 
         buffer = io.BytesIO()
@@ -139,7 +140,11 @@ class Landscape:
             complete=np.array(self.complete),
             info=np.array(json.dumps(self.info)),
         )
-        atomic_write_bytes(path, buffer.getvalue())
+        return buffer.getvalue()
+
+    def save(self, path: str | Path) -> None:
+        """Everything, as a compressed ``.npz`` (read back with :meth:`load`)."""
+        atomic_write_bytes(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: str | Path) -> Landscape:

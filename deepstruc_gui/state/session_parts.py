@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from deepstruc_gui.state.series import SeriesState
 
@@ -27,24 +24,7 @@ def landscape_to_json(landscape: Landscape | None) -> dict | None:
     """The Rw landscape as compressed NumPy arrays in base64 JSON, or None."""
     if landscape is None:
         return None
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
-        z=landscape.z,
-        rw=landscape.rw,
-        alpha=landscape.alpha,
-        biso=landscape.biso,
-        n_atoms=landscape.n_atoms,
-        types=np.asarray(landscape.types).astype(str),
-        source=landscape.source,
-        stage=landscape.stage,
-        rw_fit=landscape.rw_fit,
-        box=np.vstack(landscape.box),
-        bond=np.array(landscape.bond),
-        complete=np.array(landscape.complete),
-        info=np.array(json.dumps(landscape.info)),
-    )
-    return {"npz_b64": base64.b64encode(buffer.getvalue()).decode()}
+    return {"npz_b64": base64.b64encode(landscape.to_bytes()).decode()}
 
 
 def landscape_from_json(d: dict | None) -> Landscape | None:
