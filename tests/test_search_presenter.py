@@ -25,6 +25,7 @@ from deepstruc_gui.gui.requests import (
     PriorReady,
     Request,
     Solve,
+    StageProgress,
 )
 from deepstruc_gui.gui.search_presenter import WHOLE_MAP_HINT, SearchPresenter, batch_size_for
 from deepstruc_gui.model.candidate import POOR_FIT_RW, Candidate
@@ -351,6 +352,26 @@ def test_batches_fill_the_session_and_done_decides_the_hint(rig) -> None:
     rig.p.deliver(good, Batch([candidate(0.2)], 1, 500))
     rig.p.deliver(good, Done())
     assert rig.view.said("suggest_whole_map")[-1] == (False,)
+
+
+def test_the_size_extension_shows_its_own_stage_not_a_full_bar(rig) -> None:
+    """After the model's search the size extension runs: the bar and the status follow
+    its stages instead of standing at 100 %."""
+    solve = rig.jobs.last(Solve)
+    rig.p.deliver(solve, Batch([candidate(0.3)], 500, 500))  # the model's search is done
+    rig.p.deliver(solve, StageProgress("size extension: fitting 40 built clusters", 0.25))
+    assert rig.view.said("show_progress")[-1] == (250, 1000)
+    status = rig.view.said("show_status")[-1][0]
+    assert status.startswith("size extension: fitting 40 built clusters: 25%")
+    assert "best Rw 0.3000" in status
+    stage = "size extension: zooming in on the best sizes (±45%, 12 clusters)"
+    rig.p.deliver(solve, Batch([candidate(0.1), candidate(0.3)], 600, 1000, stage))
+    assert [c.rw for c in rig.session.candidates] == [0.1, 0.3]
+    assert rig.view.said("show_progress")[-1] == (600, 1000)
+    assert rig.view.said("show_status")[-1][0].startswith(f"{stage}: 60%, best Rw 0.1000")
+    assert rig.p.searching
+    rig.p.deliver(solve, Done())
+    assert not rig.p.searching
 
 
 def test_cancel_stops_the_search_and_forgets_it(rig) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from deepstruc_gui.model.beyond_evaluation import beyond_cases, judge
 from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.model.shape_histograms import clear_memory, shape_histograms
 from deepstruc_gui.model.size_extension import (
     SOURCE_SIZE_EXTENSION,
     SizeExtensionSettings,
@@ -44,8 +45,10 @@ def _private_cache(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("DEEPSTRUC_CACHE", str(tmp_path_factory.mktemp("families")))
     cluster_families._family_shapes.cache_clear()
+    clear_memory()
     yield
     cluster_families._family_shapes.cache_clear()
+    clear_memory()
     mp.undo()
 
 
@@ -119,6 +122,68 @@ def test_fit_sized_keeps_input_order_and_agrees_with_one_call():
     one_call = fit_candidates(structures, data.r, data.g, FitConfig())
     assert np.allclose(polished["rw"], one_call.rw, rtol=1e-4)
     assert list(np.argsort(polished["rw"])) == list(np.argsort(one_call.rw))
+
+
+def _shapes_of_each_kind():
+    """A truncated octahedron, an icosahedron, a Marks decahedron and an hcp cluster."""
+    picks = []
+    for family, near in [
+        ("truncated octahedron", 400),
+        ("icosahedron", 309),
+        ("Marks decahedron", 500),
+        ("hcp cluster", 300),
+    ]:
+        picks.append(min(family_shapes(family), key=lambda s: abs(s.n_atoms - near)))
+    return picks
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        FitConfig(refine_qdamp=True),  # the extension's settings when Qdamp is unknown
+        FitConfig(polish=0),
+        FitConfig(refine_delta2=True),  # few candidates: first shells summed exactly
+    ],
+    ids=["qdamp-refined", "no-polish", "delta2-refined"],
+)
+def test_fits_from_cached_histograms_match_fits_from_positions(config):
+    """The extension fits built shapes from their pair histograms in bond units; the
+    answer is the fit from positions to 1e-4 in Rw, at any bond length."""
+    shapes = _shapes_of_each_kind()
+    data = _simulated(shapes[0].scaled(2.74), biso=0.5, qdamp=0.03)
+    hists = shape_histograms(shapes)
+    for bond in (2.74, 2.9):
+        ref = fit_candidates([s.scaled(bond) for s in shapes], data.r, data.g, config)
+        got = fit_candidates([h.at_bond(bond) for h in hists], data.r, data.g, config)
+        assert np.abs(got.rw - ref.rw).max() < 1e-4, (got.rw, ref.rw)
+        assert np.abs(got.expansion - ref.expansion).max() < 1e-4
+        assert np.abs(got.biso - ref.biso).max() < 2e-3
+        assert np.abs(got.qdamp - ref.qdamp).max() < 1e-4
+        assert np.abs(got.gcalc - ref.gcalc).max() < 1e-3 * np.abs(ref.gcalc).max()
+    assert ref.rw[0] < 0.05  # the data's own shape fits (the comparison means something)
+
+
+def test_shape_histograms_come_back_from_the_cache_unchanged():
+    from deepstruc_gui.model import shape_histograms as sh
+
+    shapes = _shapes_of_each_kind()[:2]
+    built = sh.shape_histograms(shapes)
+    sh.clear_memory()  # as a new process would: read from the family files
+    again = sh.shape_histograms(shapes)
+    for a, b, s in zip(built, again, shapes, strict=True):
+        assert a is not b and np.array_equal(a.counts, b.counts)
+        assert a.n_atoms == s.n_atoms and a.diameter == s.diameter
+        # every pair is in the histogram (Lagrange weights sum to one per pair)
+        assert math.isclose(float(a.counts.sum()), s.n_atoms * (s.n_atoms - 1) / 2, rel_tol=1e-5)
+
+
+def test_histograms_and_positions_do_not_mix():
+    h = shape_histograms(_shapes_of_each_kind()[:1])[0]
+    data = read_pdf(EXAMPLES / "JQ_S1.gr")
+    with pytest.raises(ValueError, match="mixes pair histograms and positions"):
+        fit_candidates([h, np.zeros((3, 3))], data.r, data.g)
+    with pytest.raises(ValueError, match="one element"):
+        fit_candidates([h], data.r, data.g, elements=["Pt"])
 
 
 def test_model_reading_chooses_the_types():
@@ -195,7 +260,21 @@ def test_jq_s1_is_solved_as_a_large_fcc_particle():
 
     data = read_pdf(EXAMPLES / "JQ_S1.gr")
     predictor = load_predictor(None, "cpu")
-    result = run_solve(data, predictor, SolveSettings(samples=100, fallback=False))
+    stages, counts = [], []
+    result = run_solve(
+        data,
+        predictor,
+        SolveSettings(samples=100, fallback=False),
+        progress=lambda done, total: counts.append((done, total)),
+        on_stage=lambda stage, fraction: stages.append((stage, fraction)),
+    )
+    # the extension reports its own stages after the model's search: the window's bar
+    # moves through them instead of standing at 100 %
+    assert counts and stages and counts[-1][0] == counts[-1][1]
+    fractions = [f for _, f in stages]
+    assert fractions == sorted(fractions) and fractions[0] < 0.5 and fractions[-1] == 1.0
+    names = [s for s, _ in stages]
+    assert any("fitting" in n for n in names) and any("zooming in" in n for n in names)
     best = result.best
     assert best.source == SOURCE_SIZE_EXTENSION
     assert best.nearest_type in ("fcc", "octahedral")

@@ -169,11 +169,23 @@ class Decoded:
 
 @dataclass(frozen=True, eq=False)
 class Batch:
-    """All candidates so far, best Rw first, after ``done`` of ``total`` points."""
+    """All candidates so far, best Rw first, after ``done`` of ``total`` points;
+    ``stage``: what runs after the model's search (the size extension, a sentence),
+    with ``done``/``total`` then its share done; "" during the model's search."""
 
     ranked: list[Candidate]
     done: int
     total: int
+    stage: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class StageProgress:
+    """A stage after the model's search (the size extension) is running: ``stage`` says
+    what it does, ``fraction`` how much of it is done (0–1)."""
+
+    stage: str
+    fraction: float
 
 
 @dataclass(frozen=True, eq=False)

@@ -33,6 +33,7 @@ from deepstruc_gui.gui.requests import (
     Refit,
     Request,
     Solve,
+    StageProgress,
 )
 from deepstruc_gui.gui.search_view import Jobs, SearchView
 from deepstruc_gui.model.candidate import POOR_FIT_RW
@@ -343,8 +344,13 @@ class SearchPresenter:
             self._live = None
             if self._live_next is not None:
                 self.preview(*self._live_next)
+        elif isinstance(result, StageProgress) and isinstance(request, Solve):
+            self._show_stage(result.stage, result.fraction)
         elif isinstance(result, Batch) and isinstance(request, Solve | Refit):
             self.session.set_candidates(result.ranked)
+            if result.stage:
+                self._show_stage(result.stage, result.done / max(result.total, 1))
+                return
             self.view.show_progress(result.done, result.total)
             stage = "refitting" if isinstance(request, Refit) else "decoding and fitting"
             eta = ""
@@ -364,6 +370,16 @@ class SearchPresenter:
                 self.view.show_error("Cannot load the model", result.message)
             else:
                 self.view.show_error(f"The {request.lane} job failed", result.message)
+
+    def _show_stage(self, stage: str, fraction: float) -> None:
+        """Progress of a stage after the model's search (the size extension)."""
+        self.view.show_progress(round(1000 * fraction), 1000)
+        best = self.session.candidates[0].rw if self.session.candidates else None
+        self.view.show_status(
+            f"{stage}: {fraction:.0%}"
+            + (f", best Rw {best:.4f}" if best is not None else "")
+            + f"; {self._bond_note}"
+        )
 
     def _model_loaded(self, result: ModelLoaded) -> None:
         self.bundle = result.bundle

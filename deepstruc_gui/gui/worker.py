@@ -38,6 +38,7 @@ from deepstruc_gui.gui.requests import (
     Request,
     Solve,
     Solved,
+    StageProgress,
 )
 from deepstruc_gui.util.cancel import Cancelled, CancelToken
 
@@ -45,6 +46,8 @@ R = TypeVar("R", bound=Request)
 #: handler(runner, request, token, emit): runs in the worker thread; emit(result) sends one
 Handler = Callable[["Runner", Any, CancelToken, Callable[[object], None]], None]
 HANDLERS: dict[type[Request], Handler] = {}
+#: steps of the progress bar while a stage after the model's search runs
+STAGE_STEPS = 1000
 
 
 def handles(request_type: type[Request]) -> Callable[[Handler], Handler]:
@@ -249,12 +252,23 @@ def _solve(runner: Runner, request: Solve, token: CancelToken, emit) -> None:
     config = request.fit_config
     total = len(whole_map_points(predictor)) if request.whole_map else int(request.n_samples)
     shown = [0, total]
+    stage = [""]
 
     def progress(done: int, planned: int) -> None:
         shown[0], shown[1] = done, max(planned, 1)
 
+    def on_stage(name: str, fraction: float) -> None:
+        # the size extension after the model's search: its own stage and share done
+        token.raise_if_cancelled()
+        stage[0] = name
+        shown[0], shown[1] = round(STAGE_STEPS * min(max(fraction, 0.0), 1.0)), STAGE_STEPS
+        emit(StageProgress(name, fraction))
+
     def on_batch(ranked) -> None:
         token.raise_if_cancelled()
+        if stage[0]:
+            emit(Batch(list(ranked), shown[0], shown[1], stage[0]))
+            return
         done = min(max(shown[0], len(ranked)), shown[1]) if shown[1] else len(ranked)
         emit(Batch(list(ranked), done, shown[1]))
 
@@ -286,6 +300,7 @@ def _solve(runner: Runner, request: Solve, token: CancelToken, emit) -> None:
         on_batch=on_batch,
         progress=progress,
         on_landscape=on_landscape,
+        on_stage=on_stage,
     )
     token.raise_if_cancelled()
     if result.candidates:  # the size extension's candidates join after the last batch

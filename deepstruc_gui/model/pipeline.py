@@ -342,6 +342,7 @@ def run_solve(
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
     on_landscape: Callable[[Landscape], None] | None = None,
+    on_stage: Callable[[str, float], None] | None = None,
 ) -> SolveResult:
     """Search ``data`` with ``predictor`` as ``settings`` say; see the module docstring.
 
@@ -350,6 +351,9 @@ def run_solve(
     total grows when the whole-map fallback starts). ``log(sentence)``: what the search
     decides (the fallback), as it decides it. ``on_landscape(landscape)``: snapshots
     of the default search's Rw landscape as it is computed (the window draws them).
+    ``on_stage(stage, fraction)``: the stage after the model's search (the size
+    extension: a sentence) and the share of it done (0–1), as it runs; ``progress``
+    counts the model's search only.
 
     Raises ``ValueError`` (the data do not overlap the model grid or the fit range,
     impossible parameters) and ``Cancelled`` when ``cancel`` is set.
@@ -464,6 +468,7 @@ def run_solve(
             on_batch=on_batch,
             log=say,
             qdamp_known=sources["qdamp"] != "model default",
+            progress=on_stage,
         )
         if extension is not None:
             search += ", then size extension"

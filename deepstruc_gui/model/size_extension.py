@@ -20,9 +20,11 @@ G(r) falls into the noise), the search extends itself:
    Rw ranks with the model's candidates. Built candidates carry
    ``source = "size-extension"`` and their shape; their latent point is NaN.
 
-Fitting 2,000-atom clusters is pair-bound (N² pairs): :func:`fit_sized` sorts by size
-and gives each call of the fitter a batch whose pair count stays under a budget, so
-memory stays bounded (see ``PAIR_BUDGET``).
+Fitting 2,000-atom clusters from positions is pair-bound (N² pairs): :func:`fit_sized`
+sorts by size and gives each call of the fitter a batch whose pair count stays under a
+budget, so memory stays bounded (see ``PAIR_BUDGET``). Built shapes never change, so
+the extension fits them from their pair histograms in bond units, computed once per
+user (:mod:`deepstruc_gui.model.shape_histograms`): no pair work at all per fit.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.model.shape_histograms import shape_histograms
 from deepstruc_gui.science.cluster_families import (
     FAMILIES_BY_TYPE,
     MAX_ATOMS,
@@ -44,6 +47,7 @@ from deepstruc_gui.science.cluster_families import (
     shapes_for,
 )
 from deepstruc_gui.science.fitting import FitConfig, fit_candidates
+from deepstruc_gui.science.histogram_clusters import is_histogram_batch
 from deepstruc_gui.science.particle_size import atoms_in_sphere
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.util.cancel import CancelToken, check
@@ -57,6 +61,9 @@ SOURCE_SIZE_EXTENSION = "size-extension"
 #: at 3,000), whatever the batch; the budget keeps each call short (streaming) and
 #: the number of calls small (each has a fixed cost: tables, LM iterations)
 PAIR_BUDGET = 16_000_000
+#: histogram clusters per call of the fitter (their cost does not grow with N; each
+#: call has a fixed cost: the leaders' polish)
+HISTOGRAM_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -166,23 +173,28 @@ def families_for(types: Sequence[str]) -> list[str]:
 
 def fit_sized(
     data: PDFData,
-    structures: Sequence[np.ndarray],
+    structures: Sequence,
     config: FitConfig,
     device=None,
     cancel: CancelToken | None = None,
     pair_budget: int = PAIR_BUDGET,
     on_chunk: Callable[[np.ndarray, object], None] | None = None,
 ):
-    """Fit clusters of any size with bounded memory: sorted by atoms, batched by pairs.
+    """Fit clusters of any size with bounded memory: sorted by atoms, batched, streamed.
 
-    Each call of :func:`fit_candidates` gets structures of similar size, as many as
-    keep ``batch · n(n-1)/2`` under ``pair_budget`` (with the default budget 2,000-atom
-    clusters go eight at a time, 200-atom ones 256 at a time).
+    ``structures``: (n, 3) arrays in Å, or all
+    :class:`~deepstruc_gui.science.histogram_clusters.HistogramCluster` (pair
+    histograms in bond units at the data's bond length: no pair-distance work). From
+    positions, each call of :func:`fit_candidates` gets structures of similar size, as
+    many as keep ``batch · n(n-1)/2`` under ``pair_budget`` (with the default budget
+    2,000-atom clusters go eight at a time, 200-atom ones 256 at a time); histograms
+    cost the same whatever the size and go :data:`HISTOGRAM_BATCH` at a time.
     ``on_chunk(indices, FitResult)`` is called after each call (streaming). Returns
     the columns of :class:`FitResult` in input order as a dict: rw, scale,
     expansion, biso, qdamp, delta2, gcalc, plus r.
     """
     sizes = np.array([len(s) for s in structures])
+    from_histograms = is_histogram_batch(structures)
     order = np.argsort(sizes, kind="stable")
     n = len(structures)
     cols: dict[str, np.ndarray] = {}
@@ -190,15 +202,18 @@ def fit_sized(
     start = 0
     while start < n:
         check(cancel)
-        largest = int(sizes[order[min(start + 255, n - 1)]])
-        pairs = max(largest * (largest - 1) // 2, 1)
-        batch = int(np.clip(pair_budget // pairs, 1, 256))
-        # the batch's own largest member decides; shrink until it fits the budget
-        while batch > 1:
-            big = int(sizes[order[min(start + batch, n) - 1]])
-            if batch * big * (big - 1) // 2 <= pair_budget:
-                break
-            batch = max(1, batch // 2)
+        if from_histograms:
+            batch = HISTOGRAM_BATCH
+        else:
+            largest = int(sizes[order[min(start + 255, n - 1)]])
+            pairs = max(largest * (largest - 1) // 2, 1)
+            batch = int(np.clip(pair_budget // pairs, 1, 256))
+            # the batch's own largest member decides; shrink until it fits the budget
+            while batch > 1:
+                big = int(sizes[order[min(start + batch, n) - 1]])
+                if batch * big * (big - 1) // 2 <= pair_budget:
+                    break
+                batch = max(1, batch // 2)
         idx = order[start : start + batch]
         cfg = dataclasses.replace(config, batch_size=len(idx))
         result = fit_candidates(
@@ -217,11 +232,11 @@ def fit_sized(
     return cols
 
 
-def _candidates(shapes: Sequence[FamilyShape], clusters, fitted) -> list[Candidate]:
+def _candidates(shapes: Sequence[FamilyShape], bond_length: float, fitted) -> list[Candidate]:
     return [
         Candidate(
             latent=np.full(2, np.nan),
-            positions=clusters[i] * float(fitted["expansion"][i]),
+            positions=shape.scaled(bond_length) * float(fitted["expansion"][i]),
             n_atoms=shape.n_atoms,
             rw=float(fitted["rw"][i]),
             scale=float(fitted["scale"][i]),
@@ -320,13 +335,16 @@ def extend(
     device=None,
     cancel: CancelToken | None = None,
     on_batch: Callable[[list[Candidate]], None] | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> SizeExtensionResult:
     """Build and fit clusters of the types the model's ``evidence`` favours.
 
     ``bond_length``: the data's nearest-neighbour distance (Å, first G(r) peak);
     ``diameter`` ± ``uncertainty``: the particle diameter read from the data (Å;
     :func:`beyond_training_size`) or None to try every size from 150 to 3,000 atoms.
-    ``on_batch`` receives this extension's ranked candidates after each pass.
+    ``on_batch`` receives this extension's ranked candidates after each pass;
+    ``progress(stage, fraction)`` what it is doing (a sentence) and the share of its
+    passes done (0–1, never decreasing; 1 at the end), after each fitted chunk.
     Raises ``ValueError`` when the evidence is empty.
     """
     settings = settings or SizeExtensionSettings()
@@ -346,22 +364,33 @@ def extend(
         # octahedra and cuboctahedra; decahedra: Ino and Marks)
         for family in families_for([t])[: None if t in chosen else 2]:
             first += _ladder([s for s in by_type[t] if s.family == family], k)
-    ranked = _fit_shapes(data, first, bond_length, config, device, cancel)
+    passes = 1 + len(settings.refine_spans)
+    stage = _stage_reporter(progress, passes)
+    ranked = _fit_shapes(
+        data, first, bond_length, config, device, cancel,
+        stage(0, f"size extension: fitting {len(first)} built clusters of "
+              f"{', '.join(chosen + others)}"),
+    )  # fmt: skip
     if on_batch is not None:
         on_batch(ranked)
     done = {id(s) for s in first}
-    for span in settings.refine_spans:
+    for k, span in enumerate(settings.refine_spans, start=1):
         more = _zoom(ranked, by_type, done, span, settings)
         if not more:
             continue
         check(cancel)
         done |= {id(s) for s in more}
+        report = stage(
+            k, f"size extension: zooming in on the best sizes (±{span:.0%}, {len(more)} clusters)"
+        )
         ranked = sorted(
-            ranked + _fit_shapes(data, more, bond_length, config, device, cancel),
+            ranked + _fit_shapes(data, more, bond_length, config, device, cancel, report),
             key=lambda c: c.rw,
         )
         if on_batch is not None:
             on_batch(ranked)
+    if progress is not None:
+        progress("size extension: done", 1.0)
     return SizeExtensionResult(
         ranked,
         chosen,
@@ -454,12 +483,38 @@ def _zoom(ranked, by_type, done, span, settings) -> list[FamilyShape]:
     return out
 
 
-def _fit_shapes(data, shapes, bond_length, config, device, cancel) -> list[Candidate]:
+def _stage_reporter(progress, passes: int):
+    """``stage(k, sentence)`` → a callback ``(done, total)`` for pass ``k`` of ``passes``
+    that reports ``progress(sentence, (k + done/total)/passes)`` (None without progress)."""
+
+    def stage(k: int, sentence: str):
+        if progress is None:
+            return None
+
+        def report(done: int, total: int) -> None:
+            progress(sentence, (k + done / max(total, 1)) / passes)
+
+        report(0, 1)
+        return report
+
+    return stage
+
+
+def _fit_shapes(data, shapes, bond_length, config, device, cancel, report=None) -> list[Candidate]:
+    """Fit built shapes at ``bond_length`` from their cached pair histograms;
+    ``report(done, total)`` after each chunk of the fitter."""
     if not shapes:
         return []
-    clusters = [s.scaled(bond_length) for s in shapes]
-    fitted = fit_sized(data, clusters, config, device=device, cancel=cancel)
-    return sorted(_candidates(shapes, clusters, fitted), key=lambda c: c.rw)
+    clusters = [h.at_bond(bond_length) for h in shape_histograms(shapes)]
+    count = [0]
+
+    def chunk(idx, _result) -> None:
+        count[0] += len(idx)
+        if report is not None:
+            report(count[0], len(shapes))
+
+    fitted = fit_sized(data, clusters, config, device=device, cancel=cancel, on_chunk=chunk)
+    return sorted(_candidates(shapes, bond_length, fitted), key=lambda c: c.rw)
 
 
 def model_evidence(
@@ -486,11 +541,13 @@ def search_beyond(
     on_batch: Callable[[list[Candidate]], None] | None = None,
     log: Callable[[str], None] | None = None,
     qdamp_known: bool = False,
+    progress: Callable[[str, float], None] | None = None,
 ) -> SizeExtensionResult | None:
     """The extension as :func:`deepstruc_gui.model.pipeline.run_solve` runs it: None
     when the data do not call for it (:func:`extension_reason`), else the built
     candidates (``on_batch`` gets them after each pass, ranked among ``ranked``).
 
+    ``progress(stage, fraction)``: as :func:`extend` reports it.
     ``qdamp_known``: the header or the user gave Qdamp. When neither did, the built
     clusters' fits refine it: a large particle's size is read from the envelope of
     G(r), which an assumed Qdamp biases (measured on a 730-atom sc particle with
@@ -533,4 +590,5 @@ def search_beyond(
         device=predictor.device,
         cancel=cancel,
         on_batch=merged,
+        progress=progress,
     )

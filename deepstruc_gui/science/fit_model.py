@@ -36,6 +36,7 @@ from deepstruc_gui.science.debye import (
     pair_histogram,
     pair_type_index,
 )
+from deepstruc_gui.science.histogram_clusters import is_histogram_batch, spread_histograms
 
 BIN_WIDTH = 0.01  # Å, Lagrange-spread pair histogram
 #: pairs closer than this (Å) are summed exactly, not through the tables
@@ -109,7 +110,9 @@ class CandidateTables:
 
     ``tables`` (B, T·M, n_t): Ψ_{T,m}(t) per element pair T and power m;
     ``close_d`` (B, P) distances (Å) of pairs closer than :data:`CLOSE_DISTANCE`, with
-    ``close_type`` (B, P) their element pair and ``close_on`` (B, P) which are real;
+    ``close_type`` (B, P) their element pair and ``close_w`` (B, P) float64 how many
+    pairs each entry stands for (1 a pair, a node's mass for a histogram cluster, 0
+    padding or cut off);
     ``n_atoms`` (B,); ``elements`` the element types (None: one element each);
     ``probe`` (B, n_near) the near histogram summed over element pairs.
     """
@@ -117,7 +120,7 @@ class CandidateTables:
     tables: torch.Tensor
     close_d: torch.Tensor
     close_type: torch.Tensor
-    close_on: torch.Tensor
+    close_w: torch.Tensor
     n_atoms: torch.Tensor
     elements: ElementTypes | None
     probe: torch.Tensor
@@ -128,12 +131,13 @@ class CandidateTables:
 @dataclass
 class PairHistograms:
     """Pair histograms of a chunk (B, T, n_bins) beyond :data:`CLOSE_DISTANCE`, the
-    close pairs as a padded list, and the element types (None: one element each)."""
+    close pairs as a padded list (``close_w``: pairs per entry, 0 for padding), and the
+    element types (None: one element each)."""
 
     hist: torch.Tensor
     close_d: torch.Tensor
     close_type: torch.Tensor
-    close_on: torch.Tensor
+    close_w: torch.Tensor
     n_atoms: torch.Tensor
     elements: ElementTypes | None
 
@@ -150,9 +154,20 @@ def histograms(
     exact_below: float = CLOSE_DISTANCE,
 ) -> PairHistograms:
     """All pairs of a chunk up to ``space.r_cut``: spread on the grid, or listed when
-    closer than ``exact_below`` (Å, at least :data:`CLOSE_DISTANCE`)."""
+    closer than ``exact_below`` (Å, at least :data:`CLOSE_DISTANCE`). ``positions``:
+    (n, 3) arrays in Å, or :class:`HistogramCluster` objects (pair histograms in bond
+    units, one element; see :mod:`deepstruc_gui.science.histogram_clusters`)."""
     exact_below = max(exact_below, CLOSE_DISTANCE)
     device = space.device
+    if is_histogram_batch(positions):
+        if elements is not None:
+            raise ValueError("histogram clusters are one element: pass elements=None")
+        hist, close_d, close_w = spread_histograms(
+            positions, BIN_WIDTH, space.n_bins, exact_below, space.r_cut, device
+        )
+        n_atoms = torch.as_tensor([c.n_atoms for c in positions], dtype=torch.float64)
+        close_type = torch.zeros(close_d.shape, dtype=torch.long, device=device)
+        return PairHistograms(hist, close_d, close_type, close_w, n_atoms.to(device), None)
     pos, mask = pad_structures(positions, torch.float32)
     pos, mask = pos.to(device), mask.to(device)
     n_atoms = mask.sum(1)
@@ -195,12 +210,12 @@ def histograms(
     n_close = max((len(c[1]) for c in close), default=0)
     close_d = torch.ones(b, n_close, dtype=torch.float64, device=device)
     close_type = torch.zeros(b, n_close, dtype=torch.long, device=device)
-    close_on = torch.zeros(b, n_close, dtype=torch.bool, device=device)
+    close_w = torch.zeros(b, n_close, dtype=torch.float64, device=device)
     for i, d, kind in close:
         close_d[i, : len(d)] = torch.as_tensor(d, device=device)
         close_type[i, : len(d)] = torch.as_tensor(kind, device=device)
-        close_on[i, : len(d)] = True
-    return PairHistograms(hist, close_d, close_type, close_on, n_atoms.double(), el)
+        close_w[i, : len(d)] = 1.0
+    return PairHistograms(hist, close_d, close_type, close_w, n_atoms.double(), el)
 
 
 def build_tables(
@@ -224,9 +239,9 @@ def build_tables(
         for k in space.kernels[:n_moments]
     ]
     tables = torch.stack(parts, 2).reshape(b, n_kinds * n_moments, space.n_t)
-    close_on = pairs.close_on & (pairs.close_d >= r_low[:, None])
+    close_w = pairs.close_w * (pairs.close_d >= r_low[:, None])
     return CandidateTables(
-        tables, pairs.close_d, pairs.close_type, close_on, pairs.n_atoms, pairs.elements,
+        tables, pairs.close_d, pairs.close_type, close_w, pairs.n_atoms, pairs.elements,
         probe, n_kinds, n_moments,
     )  # fmt: skip
 
@@ -316,7 +331,7 @@ def _add_close_pairs(out, cand: CandidateTables, weights, q, alpha, uiso, delta2
     """Exact pair terms of the close pairs, with diffpy's zero width where 1 − δ2/d² < 0."""
     w = weights.expand(-1, -1, q.shape[0]) if weights.shape[-1] == 1 else weights
     w_pair = torch.gather(w, 1, cand.close_type[:, :, None].expand(-1, -1, q.shape[0]))
-    w_pair = w_pair * cand.close_on[:, :, None]  # (B, P, nQ)
+    w_pair = w_pair * cand.close_w[:, :, None]  # (B, P, nQ)
     d = cand.close_d[:, :, None]
     s = alpha[:, None, None] * d  # (B, P, 1)
     qs = q[None, None, :] * s

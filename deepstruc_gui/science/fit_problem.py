@@ -18,6 +18,7 @@ import torch
 
 from deepstruc_gui.science import fit_model as fm
 from deepstruc_gui.science.debye import envelope, sine_transform_matrix
+from deepstruc_gui.science.histogram_clusters import HistogramCluster
 from deepstruc_gui.science.parameters import FIT_PARAMETERS, FitConfig, PDFParameters
 from deepstruc_gui.science.peaks import first_peak_position
 from deepstruc_gui.util.cancel import CancelToken, check
@@ -119,7 +120,7 @@ class Problem:
             d = cand.close_d[:, :, None]
             corr = (1 - p.delta2 / d**2).clamp(min=0)
             term = torch.sin(q * d) / d * torch.exp(-p.uiso * corr * q**2)
-            f = f + (term * cand.close_on[:, :, None]).sum(1)
+            f = f + (term * cand.close_w[:, :, None]).sum(1)
         g_peak = (f @ self.S_peak).cpu().numpy()
         r_peak = self.r_peak.cpu().numpy()
         out = []
@@ -275,8 +276,12 @@ class Problem:
         }
 
 
-def _diameter(xyz: np.ndarray) -> float:
+def _diameter(xyz) -> float:
+    """Longest distance (Å) of positions (n, 3) or of a histogram cluster."""
     from scipy.spatial.distance import pdist
+
+    if isinstance(xyz, HistogramCluster):
+        return xyz.diameter_angstrom if xyz.diameter > 0 else 10.0
 
     return float(pdist(xyz).max()) if len(xyz) > 1 else 10.0
 

@@ -31,6 +31,7 @@ import torch
 
 from deepstruc_gui.science.debye import default_device, split_structures
 from deepstruc_gui.science.fit_problem import Problem
+from deepstruc_gui.science.histogram_clusters import is_histogram_batch
 from deepstruc_gui.science.parameters import FIT_PARAMETERS, FitConfig, PDFParameters
 from deepstruc_gui.util.cancel import CancelToken, check
 
@@ -93,12 +94,15 @@ def fit_candidates(
 ) -> FitResult:
     """Refine every candidate against the measured G(r).
 
-    ``structures``: (n, 3) arrays in Å or ``ase.Atoms`` (which carry their elements);
+    ``structures``: (n, 3) arrays in Å or ``ase.Atoms`` (which carry their elements),
+    or — all of them — :class:`~deepstruc_gui.science.histogram_clusters.HistogramCluster`
+    (a one-element cluster's pair histogram in bond units, at its ``bond_length``: the
+    same fit without the pair-distance work, for shapes whose histogram is cached);
     ``elements[i]``: the element(s) of structure i (a symbol or atomic number, or one
     per atom; without it arrays are one element, whose form factor cancels);
     ``dg``: the data's dG (same shape as ``g_obs``), for PDFgui's weighted Rw.
-    Raises ``ValueError`` for a fit range with fewer than 10 points, or weighting by
-    dG without (positive) dG.
+    Raises ``ValueError`` for a fit range with fewer than 10 points, weighting by
+    dG without (positive) dG, or histogram clusters mixed with positions or elements.
     """
     config = config or FitConfig()
     r_obs = np.asarray(r_obs, dtype=np.float64)
@@ -119,7 +123,12 @@ def fit_candidates(
         dg_in = dg[inside]
     weights = 1 / dg_in**2 if config.weighting == "dG" else np.ones_like(g)
     device = torch.device(device) if device is not None else default_device()
-    positions, found = split_structures(structures, elements)
+    if is_histogram_batch(structures):
+        if elements is not None:
+            raise ValueError("histogram clusters are one element: pass elements=None")
+        positions, found = list(structures), None
+    else:
+        positions, found = split_structures(structures, elements)
     base = config.params
     params = base.replace(rmin=min(base.rmin, config.rmin), rmax=max(base.rmax, config.rmax))
     # every call starts from ``config.params``: the same inputs give the same answer
