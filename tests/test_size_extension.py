@@ -229,10 +229,16 @@ def test_a_truncated_octahedron_of_about_800_atoms_is_found():
     data = _simulated(pos, biso=0.6)
     est = size_estimate(data)
     assert est is not None
+    stages = []
     result = extend(
         data, FitConfig(), PT, {"fcc": 1.0}, est[0], est[1],
         SizeExtensionSettings(other_sizes=0),
+        progress=lambda stage, fraction: stages.append((stage, fraction)),
     )  # fmt: skip
+    fractions = [f for _, f in stages]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert len(set(fractions)) >= 4  # it moves during the passes, not only at the end
+    assert stages[0][0].startswith("size extension: fitting") and "fcc" in stages[0][0]
     best = result.candidates[0]
     assert best.source == SOURCE_SIZE_EXTENSION and best.shape
     assert best.nearest_type in ("fcc", "octahedral")

@@ -4,8 +4,9 @@ A built shape (:mod:`deepstruc_gui.science.cluster_families`) never changes: its
 geometry depends only on its family and size parameters, in bond units. Its pair
 histogram in bond units is therefore computed once — with the engine's own
 :func:`deepstruc_gui.science.debye.pair_histogram` (exact Lagrange weights) on a
-grid of :data:`SHAPE_BIN` bond units — and kept beside the shapes in the user's cache folder (one ``.npz`` per family, a
-version tag in the name) and in memory for the process. The fitter takes them as
+grid of :data:`SHAPE_BIN` bond units — and kept beside the shapes in the user's
+cache folder (one ``.npz`` per family, a version tag in the name) and in memory for
+the process. The fitter takes them as
 :class:`~deepstruc_gui.science.histogram_clusters.HistogramCluster` objects at the
 data's bond length, which removes the pair-distance work (N² pairs: 2 M for a
 2,000-atom cluster) from every fit.
