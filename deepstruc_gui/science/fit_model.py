@@ -176,7 +176,6 @@ def histograms(
     )  # fmt: skip
     if types is None:
         hist = hist.unsqueeze(1)  # (B, 1, n_bins)
-    b = len(positions)
     close = []
     for i, xyz in enumerate(positions):
         xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
@@ -210,9 +209,7 @@ def histograms(
         np.concatenate([c[2] for c in close]) if close else np.zeros(0, dtype=np.int64)
     ).to(device)
     close_on = torch.ones(close_d.shape, dtype=torch.bool, device=device)
-    return PairHistograms(
-        hist, close_d, close_owner, close_type, close_on, n_atoms.double(), el
-    )
+    return PairHistograms(hist, close_d, close_owner, close_type, close_on, n_atoms.double(), el)
 
 
 def build_tables(
