@@ -70,8 +70,10 @@ def write_figure(
     pdf_panel,
     caption: str = "",
     width: int = FIGURE_WIDTH,
+    dpi: int | None = None,
 ) -> tuple[int, int]:
-    """Write the figure as ``.png`` or ``.svg`` (atomically); returns (width, height)."""
+    """Write the figure as ``.png`` (``dpi`` written in it) or ``.svg``, atomically;
+    returns (width, height) in pixels (SVG: user units)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
@@ -87,6 +89,9 @@ def write_figure(
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         draw_figure(painter, width, map_view, structure_view, pdf_panel, caption)
         painter.end()
+        if dpi:
+            image.setDotsPerMeterX(round(float(dpi) / 0.0254))
+            image.setDotsPerMeterY(round(float(dpi) / 0.0254))
         image.save(buffer, "PNG")
     else:
         generator = QSvgGenerator()
