@@ -108,8 +108,9 @@ class ScaleBar:
         )  # fmt: skip
         self.angstrom = 0.0  # the length drawn (Å)
         self.pixels = 0.0  # its length on the canvas (px)
-        view.scene.events.transform_change.connect(lambda *_: self.update())
-        canvas.events.resize.connect(lambda *_: self.update())
+        view.camera.transform.changed.connect(lambda *_: self.update())  # turn, zoom
+        # a new size: after the camera has taken it (its handler comes first)
+        view.events.resize.connect(lambda *_: self.update(), position="last")
 
     def update(self) -> None:
         if not self.line.visible:

@@ -53,6 +53,8 @@ class StructureView(QWidget):
             )
             self.axes = OrientationAxes(self.canvas, self.view.camera)
             self.scale_bar = ScaleBar(self.canvas, self.view)
+            self.axes.set_visible(False)  # shown with a structure
+            self.scale_bar.set_visible(False)
             layout.addWidget(self.canvas.native, 1)
         except Exception as exc:  # no OpenGL: keep the window usable
             self.canvas = None
