@@ -78,7 +78,7 @@ def test_a_picked_training_point_is_shown_next_to_its_reconstruction(shipped_win
     np.testing.assert_allclose(view.decoded_view.positions, decoded, atol=1e-5)
     # the error written under them is the Hungarian-paired MAE of these two
     mae = matched_mae(decoded, truth)
-    assert f"MAE {mae:.3f} Å" in view.error.text()
+    assert f"(MAE) {mae:.3f} Å" in view.error.text()
     assert f"{len(truth)} atoms → {len(decoded)} decoded" in view.error.text()
     assert view.error.isVisible()
     # both structures are drawn, at one scale (the larger frames both), turning together

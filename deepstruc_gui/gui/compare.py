@@ -65,7 +65,10 @@ class SideBySide:
     def name(self, index: int) -> str:
         m = self.w.presenter.bundle.latent_map
         metal = m.metals[index] if index < len(m.metals) else None
-        return readable_name(m.names[index], m.types[index], m.n_atoms[index], metal)
+        name = readable_name(m.names[index], m.types[index], m.n_atoms[index], metal)
+        split = m.split[index] if index < len(m.split) else ""
+        # "train": the model saw it; "val"/"test": it did not (a fairer error)
+        return f"{name} ({split} split)" if split else name
 
     def compare(self, index: int) -> Reconstruct | None:
         if self.w.presenter.bundle is None:
