@@ -104,7 +104,7 @@ class ScaleBar:
         )
         self.text = scene.visuals.Text(
             "", color=(0.1, 0.1, 0.1, 1.0), font_size=9, anchor_x="right",
-            anchor_y="bottom", parent=canvas.scene,
+            anchor_y="center", parent=canvas.scene,
         )  # fmt: skip
         self.angstrom = 0.0  # the length drawn (Å)
         self.pixels = 0.0  # its length on the canvas (px)
@@ -124,7 +124,7 @@ class ScaleBar:
         x1, y = width - MARGIN, height - MARGIN
         self.line.set_data(pos=np.array([[x1 - self.pixels, y], [x1, y]]))
         self.text.text = f"{self.angstrom:g} Å at centre"
-        self.text.pos = (x1, y - 6)
+        self.text.pos = (x1, y - 13)  # above the bar
 
     def set_visible(self, on: bool) -> None:
         self.line.visible = self.text.visible = bool(on)
