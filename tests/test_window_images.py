@@ -123,9 +123,25 @@ def test_3d_view_and_plot_exports_at_the_chosen_size_remembered(
     image = QImage(str(path))
     assert (image.width(), image.height()) == (900, round(900 * h0 / w0))
     assert _dpi(image) == pytest.approx(150, abs=0.5)
-    rgb = np.array([[image.pixelColor(x, y).lightness() for x in range(0, 900, 9)]
-                    for y in range(0, image.height(), 9)])  # fmt: skip
-    assert 0.01 < (rgb < 200).mean() < 0.9  # the atoms, not a blank or a flood
+    step = 6
+    light = np.array([[image.pixelColor(x, y).lightness() for x in range(0, 900, step)]
+                      for y in range(0, image.height(), step)])  # fmt: skip
+    drawn = light < 200
+    assert 0.05 < drawn.mean() < 0.9  # the atoms, not a blank or a flood
+    # the structure fills the image as it fills the view (not the screen-sized view in
+    # a corner of a larger image), the triad and the bar at its corners, scaled
+    ys, xs = np.nonzero(drawn)
+    assert xs.max() - xs.min() > 0.6 * drawn.shape[1] and ys.max() - ys.min() > 0.6 * drawn.shape[0]
+    shown = sv.canvas.render()[..., :3].astype(int)
+    shown_drawn = (shown < 200).any(axis=-1).mean()
+    assert drawn.mean() == pytest.approx(shown_drawn, abs=0.05)
+    f = 900 / w0
+    top = image.height() - int((AXES_BOX + MARGIN) * f)
+    corner = [image.pixelColor(x, y) for x in range(0, int(AXES_BOX * f))
+              for y in range(top, image.height())]  # fmt: skip
+    assert sum(c.red() > 150 and c.green() < 90 and c.blue() < 90 for c in corner) > 10 * f
+    assert (sv.canvas.size[0], sv.canvas.size[1]) == (w0, h0)  # the view is back as it was
+    assert sv.axes.factor == sv.scale_bar.factor == 1.0
     assert offered[0].width == 2 * w0  # the first offer: twice the screen size
     action(window, "3-D View").trigger()
     assert (offered[1].width, offered[1].dpi) == (900, 150)  # remembered

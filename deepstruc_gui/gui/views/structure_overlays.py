@@ -30,6 +30,7 @@ class OrientationAxes:
         from vispy import scene
 
         self.canvas = canvas
+        self.factor = 1.0  # sizes × this (an image exported larger than the screen)
         self.box = scene.widgets.ViewBox(parent=canvas.scene)
         self.box.size = (AXES_BOX, AXES_BOX)
         self.box.interactive = False  # the mouse turns the structure, not the triad
@@ -57,8 +58,17 @@ class OrientationAxes:
         self.place()
 
     def place(self) -> None:
-        height = self.canvas.size[1]
-        self.box.pos = (MARGIN // 2, max(height - AXES_BOX - MARGIN // 2, 0))
+        f, height = self.factor, self.canvas.size[1]
+        self.box.size = (AXES_BOX * f, AXES_BOX * f)
+        self.box.pos = (MARGIN * f / 2, max(height - (AXES_BOX + MARGIN / 2) * f, 0))
+
+    def set_factor(self, factor: float) -> None:
+        """Draw ``factor`` times larger (lines, labels, box), e.g. for a large image."""
+        self.factor = float(factor)
+        self.axis.set_data(width=3 * self.factor)
+        for label in self.labels:
+            label.font_size = 9 * self.factor
+        self.place()
 
     def set_visible(self, on: bool) -> None:
         self.box.visible = bool(on)
@@ -99,6 +109,7 @@ class ScaleBar:
         from vispy import scene
 
         self.canvas, self.view = canvas, view
+        self.factor = 1.0  # sizes × this (an image exported larger than the screen)
         self.line = scene.visuals.Line(
             pos=np.zeros((2, 2)), color=(0.1, 0.1, 0.1, 1.0), width=3, parent=canvas.scene
         )
@@ -121,10 +132,16 @@ class ScaleBar:
             return
         self.angstrom = bar_length(px, BAR_FRACTION * width)
         self.pixels = self.angstrom * px
-        x1, y = width - MARGIN, height - MARGIN
-        self.line.set_data(pos=np.array([[x1 - self.pixels, y], [x1, y]]))
+        f = self.factor
+        x1, y = width - MARGIN * f, height - MARGIN * f
+        self.line.set_data(pos=np.array([[x1 - self.pixels, y], [x1, y]]), width=3 * f)
         self.text.text = f"{self.angstrom:g} Å at centre"
-        self.text.pos = (x1, y - 13)  # above the bar
+        self.text.font_size = 9 * f
+        self.text.pos = (x1, y - 13 * f)  # above the bar
+
+    def set_factor(self, factor: float) -> None:
+        self.factor = float(factor)
+        self.update()
 
     def set_visible(self, on: bool) -> None:
         self.line.visible = self.text.visible = bool(on)

@@ -168,19 +168,32 @@ class StructureView(QWidget):
         self.scale_bar.update()
         self.canvas.update()
 
-    def render_image(self, width: int | None = None, height: int | None = None) -> QImage:
-        """The canvas as drawn (atoms, bonds, triad, scale bar) at ``width`` × ``height``
-        pixels (default: its size on screen; a missing height keeps the aspect ratio).
-        Raises ``RuntimeError`` without an OpenGL canvas."""
+    def render_image(self, width: int | None = None) -> QImage:
+        """The canvas as drawn (atoms, bonds, triad, scale bar) ``width`` pixels wide
+        (default: as on screen), the height keeping the view's aspect ratio.
+
+        The canvas is drawn at that size (its widget resized for the moment, the
+        triad and the bar scaled with it): vispy's ``render(size=…)`` draws a view
+        box at the screen size in a corner of a larger image. Raises ``RuntimeError``
+        without an OpenGL canvas."""
         if self.canvas is None:
             raise RuntimeError("the 3-D view has no OpenGL context to render")
+        native = self.canvas.native
+        old = native.size()
         w0, h0 = self.canvas.size
-        if width is None:
-            width, height = w0, h0
-        elif height is None:
-            height = max(1, round(int(width) * h0 / max(w0, 1)))
-        rgba = np.ascontiguousarray(
-            self.canvas.render(size=(int(width), int(height)), alpha=True)[..., :4]
-        )
+        width = int(width or w0)
+        factor = width / max(w0, 1) / self.canvas.pixel_scale
+        overlays = (self.axes, self.scale_bar)
+        scale = self.canvas.pixel_scale  # device pixels per widget pixel (HiDPI)
+        height = max(1, round(width * h0 / max(w0, 1)))
+        try:
+            native.resize(round(width / scale), round(height / scale))
+            for item in overlays:
+                item.set_factor(factor)
+            rgba = np.ascontiguousarray(self.canvas.render(alpha=True)[..., :4])
+        finally:
+            native.resize(old)
+            for item in overlays:
+                item.set_factor(1.0)
         h, w = rgba.shape[:2]
         return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
