@@ -38,12 +38,17 @@ def draw_figure(painter: QPainter, width: int, map_view, structure_view, pdf_pan
         (pdf_panel, QRectF(half, height / 2, half, height / 2)),
     )
     for view, target in panels:
-        item = view.getPlotItem()
-        source = item.sceneBoundingRect()
+        # the whole view as on screen (the map's Rw colour bar sits beside its plot)
+        source = view.sceneRect()
+        if source.isEmpty():
+            source = view.getPlotItem().sceneBoundingRect()
         scale = min(target.width() / source.width(), target.height() / source.height())
         w, h = source.width() * scale, source.height() * scale
         fitted = QRectF(target.x() + (target.width() - w) / 2, target.y(), w, h)
-        item.scene().render(painter, fitted, source)
+        painter.save()
+        painter.setClipRect(fitted)  # items reaching out of the view stay out of the figure
+        view.scene().render(painter, fitted, source)
+        painter.restore()
     box = QRectF(half, 0, half, height / 2)
     # drawn at the size it takes in the figure (sharp at 2400 px, not a screen grab
     # scaled up): as wide as the box, or narrower when the view is taller than it

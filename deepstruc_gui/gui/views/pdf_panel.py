@@ -47,7 +47,7 @@ class PDFPanel(pg.PlotWidget):
         )
         self.region.sigRegionChangeFinished.connect(self._region_changed)
         self.addItem(self.region, ignoreBounds=True)
-        self.info = pg.TextItem("", color="#000", anchor=(1, 0), fill=(255, 255, 255, 210))
+        self.info = pg.TextItem("", color="#000", anchor=(1, 0), fill=(255, 255, 255, 160))
         self.info.setParentItem(self.getPlotItem().vb)
         self._lines: list[str] = []  # the info text's lines before shortening
         self.getPlotItem().vb.sigResized.connect(self._place_info)
