@@ -188,3 +188,21 @@ def test_a_long_title_is_shortened_and_rw_stays_readable_at_1024_px(make_window,
     qtbot.waitUntil(
         lambda: len(panel.info.toPlainText().split("\n")[0]) > len(lines[0]), timeout=5000
     )
+
+
+def test_the_size_dialog_says_the_printed_size_and_cancel_writes_nothing(
+    make_window, qtbot, tmp_path, monkeypatch
+) -> None:
+    dialog = ImageSizeDialog(None, "size", 0.5, 1200, 300)
+    qtbot.addWidget(dialog)
+    assert dialog.choice() == ImageSize(1200, 600, 300)
+    assert dialog.summary.text() == "1200 × 600 px = 10.2 × 5.1 cm at 300 DPI"
+    dialog.dpi_box.setValue(150)
+    assert dialog.summary.text().endswith("20.3 × 10.2 cm at 150 DPI")
+    window = loaded(make_window, qtbot)
+    path = tmp_path / "map.png"
+    _answer(monkeypatch, path)
+    monkeypatch.setattr(ImageSizeDialog, "exec", lambda self: False)  # Cancel
+    action(window, "Latent Map").trigger()
+    assert not path.exists() and window.errors == []
+    assert window.settings.value("image_width/map") is None  # a cancel is not a choice
