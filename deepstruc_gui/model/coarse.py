@@ -203,9 +203,7 @@ class CoarseScorer:
         lam, vec = np.linalg.eigh(gram)
         keep = lam > lam.max() * 1e-12
         self._root = self._tensor(vec[:, keep] * np.sqrt(lam[keep]))
-        self._proj_w = torch.as_tensor(
-            (vec[:, keep].T @ (e @ g)) / np.sqrt(lam[keep]), **dd
-        )
+        self._proj_w = torch.as_tensor((vec[:, keep].T @ (e @ g)) / np.sqrt(lam[keep]), **dd)
         # sin(Q·d)/d per α, shared by the α scan and the Biso scan's moment kernels
         self._base = [self._sine_kernel(a) for a in self.alphas]
         kernels = [
