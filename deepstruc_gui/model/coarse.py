@@ -190,7 +190,9 @@ class CoarseScorer:
         self.bond = float(bond)
         self.q = p.q_grid
         self.n_q = self.q.size
-        self.x = np.arange(n_bins) * UNIT_BIN
+        # bins past rcalchi at the smallest α hold pairs no kernel counts: not kept
+        n_live = min(n_bins, int(p.rcalc_high / (self.alphas.min() * self.bond * UNIT_BIN)) + 1)
+        self.x = np.arange(n_live) * UNIT_BIN
         env = np.exp(-0.5 * (p.qdamp * r) ** 2)
         e = sine_transform_matrix(p, r) * env[None, :]  # (nQ, nr)
         dd = dict(dtype=torch.float64, device=self.device)
@@ -204,59 +206,46 @@ class CoarseScorer:
         keep = lam > lam.max() * 1e-12
         self._root = self._tensor(vec[:, keep] * np.sqrt(lam[keep]))
         self._proj_w = torch.as_tensor((vec[:, keep].T @ (e @ g)) / np.sqrt(lam[keep]), **dd)
-        # sin(Q·d)/d per α, shared by the α scan and the Biso scan's moment kernels
-        self._base = [self._sine_kernel(a) for a in self.alphas]
-        kernels = [
-            self._with_width(k, a, p.uiso) for k, a in zip(self._base, self.alphas, strict=True)
-        ]
-        stacked = np.concatenate(kernels, 1)
-        self.kernel = self._tensor(stacked)
+        # sin(Q·d)/d per α (A, n, nQ) float64, shared by the α scan and the Biso
+        # scan's moment kernels; torch's sine and exp are several times numpy's here
+        d = self._distances()
+        q = torch.as_tensor(self.q)
+        base = torch.sin(d[:, :, None] * q) / d[:, :, None]
+        base[(d > p.rcalc_high) | (torch.arange(n_live) == 0)] = 0.0  # as diffpy: rcalchi
+        self._base = base
+        width = (1.0 - p.delta2 / d**2).clamp(min=0.0)
+        kernels = base * torch.exp(-p.uiso * width[:, :, None] * q**2)
+        #: (n, A·nQ) float32: the Debye kernel of every α side by side; its rows are the
+        #: histogram bins up to rcalchi at the smallest α (later bins count nowhere)
+        self.kernel = kernels.permute(1, 0, 2).reshape(n_live, -1).to(torch.float32)
+        self.kernel = self.kernel.to(self.device)
         #: rows past this are zero in every kernel (pairs beyond rcalchi at every α)
-        live = np.flatnonzero(np.any(stacked != 0, axis=1))
-        self.n_reach = int(live[-1]) + 1 if len(live) else 1
+        self.n_reach = n_live
         lo, hi = config.biso_bounds
         self.biso_scan = np.unique(np.clip([p.biso, *BISO_SCAN], lo, hi))
-        self.n_near = min(n_bins, math.ceil(_NEAR / (self.bond * self.alphas.min() * UNIT_BIN)))
+        self.n_near = min(n_live, math.ceil(_NEAR / (self.bond * self.alphas.min() * UNIT_BIN)))
         self._moments: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._coef: torch.Tensor | None = None
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(a, dtype=torch.float32).to(self.device)
 
-    def _distances(self, alpha: float) -> np.ndarray:
-        d = self.x * alpha * self.bond
-        d[0] = 1.0  # bin 0 holds only overlapping atoms; left out by _cut
+    def _distances(self) -> torch.Tensor:
+        """Pair distances (A, n) in Å of the histogram bins at every α, float64."""
+        d = torch.as_tensor(self.alphas)[:, None] * self.bond * torch.as_tensor(self.x)[None, :]
+        d[:, 0] = 1.0  # bin 0 holds only overlapping atoms; its kernel rows are zero
         return d
-
-    def _cut(self, k: np.ndarray, d: np.ndarray) -> np.ndarray:
-        k[(d > self.params.rcalc_high)] = 0.0  # as diffpy: no pairs past rcalchi
-        k[0] = 0.0
-        return k
-
-    def _sine_kernel(self, alpha: float) -> np.ndarray:
-        """``sin(Q·d)/d`` (n_bins, nQ) at expansion ``alpha``, pairs past rcalchi cut
-        (float64; torch's sine is ~4× numpy's here)."""
-        d = self._distances(alpha)
-        arg = torch.as_tensor(np.outer(d, self.q))
-        return self._cut((torch.sin(arg) / torch.as_tensor(d)[:, None]).numpy(), d)
-
-    def _with_width(self, base: np.ndarray, alpha: float, uiso: float) -> np.ndarray:
-        """The Debye kernel: ``base`` damped by diffpy's correlated-motion width."""
-        d = self._distances(alpha)
-        width = np.clip(1.0 - self.params.delta2 / d**2, 0, None)
-        return base * np.exp(-uiso * width[:, None] * self.q[None, :] ** 2)
 
     def _moment_kernels(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(full-range kernels m = 0, 1; near kernels m = 2 …) at the k-th α."""
         if k not in self._moments:
-            d = self._distances(self.alphas[k])
+            d = self._distances()[k][:, None]
             base = self._base[k]
-            full = [base, base / d[:, None] ** 2]
             n = self.n_near
-            near = [base[:n] / d[:n, None] ** (2 * m) for m in range(2, N_MOMENTS)]
+            near = [base[:n] / d[:n] ** (2 * m) for m in range(2, N_MOMENTS)]
             self._moments[k] = (
-                self._tensor(np.concatenate(full, 1)),
-                self._tensor(np.concatenate(near, 1)),
+                torch.cat([base, base / d**2], 1).to(torch.float32).to(self.device),
+                torch.cat(near, 1).to(torch.float32).to(self.device),
             )
         return self._moments[k]
 
