@@ -115,11 +115,13 @@ class Problem:
         """First-peak position of each candidate as it is (α = 1, start ADP)."""
         f = (cand.probe @ self.probe_kernel).to(torch.float64)
         if cand.close_d.shape[1]:  # pairs summed exactly: their terms at α = 1
-            p, q = self.params, self.q[None, None, :]
-            d = cand.close_d[:, :, None]
+            # only the real pairs (the padded list is as long as the worst candidate's)
+            cb, cp = torch.nonzero(cand.close_on, as_tuple=True)
+            p, q = self.params, self.q[None, :]
+            d = cand.close_d[cb, cp][:, None]
             corr = (1 - p.delta2 / d**2).clamp(min=0)
             term = torch.sin(q * d) / d * torch.exp(-p.uiso * corr * q**2)
-            f = f + (term * cand.close_on[:, :, None]).sum(1)
+            f = f.index_add(0, cb, term)
         g_peak = (f @ self.S_peak).cpu().numpy()
         r_peak = self.r_peak.cpu().numpy()
         out = []
