@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from deepstruc_gui.model.coarse import CoarseScorer, PairHistogramCache
 from deepstruc_gui.model.solve import map_box, whole_map_points
@@ -312,6 +313,8 @@ def compute_landscape(
 
     def clusters_of(zb: np.ndarray) -> tuple:
         """Pair histograms, atom counts and types of the clusters at ``zb`` (background)."""
+        # one core here (the setting is per thread): the scorer's products use the rest
+        torch.set_num_threads(1)
         hist, n_atoms = cache.histograms(zb)
         return hist, n_atoms, _types(predictor, zb)
 
