@@ -37,7 +37,7 @@ class Predictor:
     def __init__(self, bundle: ModelBundle, device: str | torch.device | None = None) -> None:
         self.bundle = bundle
         self.device = choose_device(device)
-        self.network = bundle.load_network(self.device)
+        self.network = bundle.load_network(self.device, graph_encoder=False)
         self.scale = float(bundle.metadata["coordinate_scale"])
         #: decoder output × scale is in nearest-neighbour units (else already in Å)
         self.bond_units = bool(self.network.arch.bond_units)
