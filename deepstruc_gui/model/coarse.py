@@ -18,7 +18,10 @@ data, so its pair histogram (in bond units) is built once per model
 engine uses) — so all candidates and all α values are one float32 matrix product
 ``(B, n_bins) @ (n_bins, n_alpha·nQ)``. Rw then comes from F(Q) through the same Gram
 matrix shortcut as the full fit: ``Rw² = 1 − (F·p)² / ((F·Γ·F)·Σg²)`` with
-``Γ = E·Eᵀ``, ``p = E·g``, ``E`` the sine transform times the Qdamp envelope.
+``Γ = E·Eᵀ``, ``p = E·g``, ``E`` the sine transform times the Qdamp envelope,
+evaluated as ``|F·R|²`` and ``(F·R)·p̃`` with ``Γ = R·Rᵀ`` from its eigenvectors (one
+float32 product, no float64 copy of F). The products skip the histogram bins past each
+cluster's longest pair (rows are grouped by that reach) and past rcalchi.
 
 A coarse Rw is never below what the full fit of the same cluster reaches by more than
 the histogram's discretisation (~1e-3), and is usually a little above it (Biso is not
