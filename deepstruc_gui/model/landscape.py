@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from deepstruc_gui.model.coarse import CoarseScorer, PairHistogramCache
 from deepstruc_gui.model.solve import map_box, whole_map_points
 from deepstruc_gui.science.fitting import fit_candidates
 from deepstruc_gui.science.parameters import FitConfig
+from deepstruc_gui.util.ahead import Ahead
 from deepstruc_gui.util.atomic import atomic_write, atomic_write_bytes
 from deepstruc_gui.util.cancel import CancelToken, check
 
@@ -318,7 +317,7 @@ def compute_landscape(
         hist, n_atoms = cache.histograms(zb)
         return hist, n_atoms, _types(predictor, zb)
 
-    ahead = _Ahead(clusters_of)
+    ahead = Ahead(clusters_of)
     try:
         batches = [
             (z[i : i + settings.batch_size], source, stage)
@@ -382,36 +381,6 @@ def compute_landscape(
     if on_update is not None:
         on_update(result)
     return result
-
-
-class _Ahead:
-    """Runs ``work`` on submitted items in one background thread, in order, so the
-    caller takes each result (:meth:`next`) while the later ones are being made.
-    :meth:`close` drops what has not started and waits for what has (a cancelled
-    landscape leaves no thread behind)."""
-
-    def __init__(self, work: Callable) -> None:
-        self._work = work
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landscape")
-        self._queue: deque[Future] = deque()
-        self._extra: list[Future] = []
-
-    def submit(self, items: list, keep: bool = True) -> None:
-        """Queue ``work(item)`` for each item; ``keep=False``: for its side effects only
-        (never returned by :meth:`next`)."""
-        for item in items:
-            future = self._pool.submit(self._work, item)
-            (self._queue if keep else self._extra).append(future)
-
-    def next(self):
-        """The result of the oldest kept item (waits for it; re-raises its error)."""
-        return self._queue.popleft().result()
-
-    def close(self) -> None:
-        """Cancel what has not started, wait for what has."""
-        for future in (*self._queue, *self._extra):
-            future.cancel()
-        self._pool.shutdown(wait=True)
 
 
 def prepare_landscape(
