@@ -342,6 +342,7 @@ def run_solve(
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
     on_landscape: Callable[[Landscape], None] | None = None,
+    on_answer: Callable[[list[Candidate], str, float], None] | None = None,
 ) -> SolveResult:
     """Search ``data`` with ``predictor`` as ``settings`` say; see the module docstring.
 
@@ -350,6 +351,9 @@ def run_solve(
     total grows when the whole-map fallback starts). ``log(sentence)``: what the search
     decides (the fallback), as it decides it. ``on_landscape(landscape)``: snapshots
     of the default search's Rw landscape as it is computed (the window draws them).
+    ``on_answer(ranked, search, seconds)``: the model's own answer (its candidates,
+    best first, the search that found them and the seconds it took), as soon as it
+    exists and before any size extension starts.
 
     Raises ``ValueError`` (the data do not overlap the model grid or the fit range,
     impossible parameters) and ``Cancelled`` when ``cancel`` is set.
@@ -450,6 +454,8 @@ def run_solve(
                 search = "region, then whole map"
                 more = run_points(whole_map_points(predictor), ranked)
                 ranked = sorted(ranked + more, key=lambda c: c.rw)
+    if on_answer is not None:
+        on_answer(ranked, search, time.perf_counter() - t0)
     if settings.size_extension and ranked:
         from deepstruc_gui.model.size_extension import search_beyond
 
