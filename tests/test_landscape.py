@@ -5,6 +5,7 @@ one-shot one, a cancel leaves a consistent partial picture, files round-trip."""
 from __future__ import annotations
 
 import csv
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,8 @@ def test_cancel_midway_leaves_a_consistent_partial_picture(setup, one_shot) -> N
     with pytest.raises(Cancelled):
         compute_landscape(data, predictor, config, SMALL, on_update=cancel_after_two, cancel=token)
     assert len(seen) == 2  # no picture after the cancel
+    # nothing keeps decoding in the background once the cancel has returned
+    assert not [t for t in threading.enumerate() if t.name.startswith("ahead")]
     part = seen[-1]
     assert not part.complete and 0 < len(part) < len(one_shot)
     n = len(part)

@@ -177,6 +177,12 @@ def test_predictor_prior_decode_and_determinism(trained) -> None:
         a = net.decoder(torch.tensor([[0.1, 0.2]]))
         b = predictor.network.decoder(torch.tensor([[0.1, 0.2]]))
     assert torch.allclose(a, b)
+    # inference loads no graph encoder (torch_geometric is not imported for it); the
+    # prior and the decoder are the full network's
+    assert predictor.network.graph_encoder is None and net.graph_encoder is not None
+    x = torch.as_tensor(g[None])
+    with torch.inference_mode():
+        assert torch.equal(net.prior_distribution(x)[0], predictor.network.prior_distribution(x)[0])
 
 
 def test_bundle_errors_are_clear(trained, tmp_path) -> None:

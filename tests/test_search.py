@@ -34,8 +34,17 @@ def test_default_search_finds_the_structure_without_a_rescue(predictor, name, ex
     data = read_pdf(EXAMPLES / name)
     # the model's own search (the size extension for particles beyond the training
     # sizes, which may follow it, is tested in test_size_extension)
-    result = run_solve(data, predictor, SolveSettings(seed=0, size_extension=False))
+    answers = []
+    result = run_solve(
+        data,
+        predictor,
+        SolveSettings(seed=0, size_extension=False),
+        on_answer=lambda ranked, search, seconds: answers.append((list(ranked), search)),
+    )
     assert result.search == "landscape and region"
+    # the model's answer is reported once, as soon as it exists (predict prints it)
+    assert len(answers) == 1 and answers[0][1] == "landscape and region"
+    assert all(a is b for a, b in zip(answers[0][0], result.candidates, strict=True))
     best = result.best
     assert best.nearest_type == expected
     rws = [c.rw for c in result.candidates]

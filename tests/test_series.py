@@ -156,8 +156,10 @@ def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_
         ("full", [cand(0.10, "fcc", (1, 1))]),
         ("warm", [cand(0.105, "fcc", (1, 1))]),  # within 0.10·1.1 + 0.01: kept
         ("warm", [cand(0.30, "fcc", (1, 1))]),  # worse: the full search runs
-        ("full", [cand(0.12, "ico", (5, 5))]),
-        ("warm", [cand(0.40, "ico", (5, 5))]),  # worse again
+        # a built cluster of the size extension leads (it has no latent point): the
+        # warm start goes round the model's best
+        ("full", [cand(0.08, "ico", (np.nan, np.nan)), cand(0.12, "ico", (5, 5))]),
+        ("warm", [cand(0.40, "ico", (5, 5))]),  # worse than the 0.08 again
         ("full", [cand(0.50, "bcc", (0, 0))]),  # and the full search is worse still
     ])  # fmt: skip
     calls = []
@@ -165,6 +167,12 @@ def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_
     def fake_run_solve(data, predictor, settings, cancel=None):
         kind, candidates = next(script)
         assert (settings.center is None) == (kind == "full")
+        # the full search is predict's (landscape, size extension); the warm start a
+        # plain region search around the last answer
+        if kind == "full":
+            assert settings.search == "default" and settings.size_extension
+        else:
+            assert settings.search == "region" and not settings.size_extension
         calls.append((kind, settings.center, settings.samples))
         return FakeResult(candidates, "region", np.array([0.2, 0.4]), 2.77, [])
 
@@ -181,7 +189,7 @@ def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_
     solver = series.SeriesSolver(
         predictor=None,
         settings=series.SeriesSettings(
-            search=SolveSettings(samples=100, search="region", size_extension=False),
+            search=SolveSettings(samples=100),
             warm_samples=10,
         ),
     )
@@ -193,6 +201,7 @@ def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_
     ]  # fmt: skip
     assert calls[1] == ("warm", (1.0, 1.0), 10) and calls[4][1] == (5.0, 5.0)
     assert solver.full_searches == 3 and got[3].rw == pytest.approx(0.40)
+    assert got[2].rw == pytest.approx(0.08) and np.isnan(got[2].z1)
 
 
 # --- the command --------------------------------------------------------------------

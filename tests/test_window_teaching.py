@@ -17,6 +17,9 @@ def _answer(monkeypatch, path) -> None:
 
 
 def test_plots_and_the_figure_open_as_png_and_svg(make_window, qtbot, tmp_path, monkeypatch):
+    from deepstruc_gui.gui.views.image_size import ImageSizeDialog
+
+    monkeypatch.setattr(ImageSizeDialog, "exec", lambda self: True)  # the offered size
     window = loaded(make_window, qtbot)
     item = window.map_view.getPlotItem()
     for text, stem in (("Latent Map", "map"), ("PDF Plot", "pdf")):

@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the subcommand; returns the exit code (0 on success). Bad input raises
     :class:`UserError`, which :func:`main` prints as one line with exit code 2."""
     import json
+    import sys
     from pathlib import Path
 
     from ase.data import atomic_numbers
@@ -150,8 +151,20 @@ def run(args: argparse.Namespace) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
+        def answer(ranked: list, search: str, seconds: float) -> None:
+            """Print the model's answer the moment it exists (a size extension may follow)."""
+            if ranked:
+                best = ranked[0]
+                bar.write(
+                    f"model's answer ({search}) after {seconds:.1f} s: {best.nearest_type}, "
+                    f"{best.n_atoms} atoms, Rw {best.rw:.4f}"
+                )
+                sys.stdout.flush()  # seen now, also through a pipe
+
         try:
-            result = run_solve(data, predictor, settings, progress=progress, log=bar.write)
+            result = run_solve(
+                data, predictor, settings, progress=progress, log=bar.write, on_answer=answer
+            )
         except PDFReadError as exc:
             raise UserError(str(exc)) from exc
         except ValueError as exc:

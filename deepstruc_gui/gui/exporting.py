@@ -57,10 +57,13 @@ def export_table(
     export.write_table(path, candidates, provenance)
 
 
-def export_plot(path: str | Path, plot_item, width: int | None = None) -> None:
+def export_plot(
+    path: str | Path, plot_item, width: int | None = None, dpi: int | None = None
+) -> None:
     """A pyqtgraph plot (its ``PlotItem``) as PNG or SVG, written atomically.
 
-    PNG: pyqtgraph's image exporter, ``width`` pixels wide (default: as on screen).
+    PNG: pyqtgraph's image exporter, ``width`` pixels wide (default: as on screen; the
+    height keeps the plot's aspect ratio), with ``dpi`` written into the file.
     SVG: the plot's scene drawn by Qt's own SVG generator (pyqtgraph's SVG exporter
     fails on Qt 6 paths: "not enough values to unpack"), at the size on screen.
     """
@@ -81,7 +84,43 @@ def export_plot(path: str | Path, plot_item, width: int | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp) / "plot.png"
         exporter.export(str(scratch))
-        atomic_write_bytes(path, scratch.read_bytes())
+        data = scratch.read_bytes()
+    if dpi:
+        from PySide6.QtGui import QImage
+
+        data = png_bytes(QImage.fromData(data, "PNG"), dpi)
+    atomic_write_bytes(path, data)
+
+
+def png_bytes(image, dpi: int | None = None) -> bytes:
+    """A QImage as PNG bytes, with ``dpi`` (dots per inch) in its pHYs chunk."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    if dpi:
+        dots_per_metre = round(float(dpi) / 0.0254)
+        image.setDotsPerMeterX(dots_per_metre)
+        image.setDotsPerMeterY(dots_per_metre)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError("the image could not be encoded as PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def export_view3d(
+    path: str | Path, structure_view, width: int | None = None, dpi: int | None = None
+) -> tuple[int, int]:
+    """The 3-D view as drawn (atoms, bonds, axes, scale bar) as a PNG ``width`` pixels
+    wide (height: the view's aspect ratio), written atomically; returns (width, height).
+    Raises ``ValueError`` for another suffix, ``RuntimeError`` without OpenGL."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"{path.name}: the 3-D view is written as .png")
+    image = structure_view.render_image(width)
+    atomic_write_bytes(path, png_bytes(image, dpi))
+    return image.width(), image.height()
 
 
 def render_svg(scene, source, title: str = "DeepStruc GUI") -> bytes:

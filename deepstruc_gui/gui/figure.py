@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
@@ -21,14 +20,13 @@ from deepstruc_gui.util.atomic import atomic_write_bytes
 FIGURE_WIDTH = 2400
 
 
-def snapshot(structure_view) -> QImage | None:
-    """The 3-D view as an image (None without a canvas or a structure)."""
+def snapshot(structure_view, width: int | None = None) -> QImage | None:
+    """The 3-D view as an image, drawn ``width`` pixels wide (default: as on screen);
+    None without a canvas or a structure."""
     canvas = getattr(structure_view, "canvas", None)
     if canvas is None or structure_view.atom_count == 0:
         return None
-    rgba = np.ascontiguousarray(canvas.render()[..., :4])
-    h, w = rgba.shape[:2]
-    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+    return structure_view.render_image(width)
 
 
 def draw_figure(painter: QPainter, width: int, map_view, structure_view, pdf_panel, caption: str):
@@ -40,14 +38,23 @@ def draw_figure(painter: QPainter, width: int, map_view, structure_view, pdf_pan
         (pdf_panel, QRectF(half, height / 2, half, height / 2)),
     )
     for view, target in panels:
-        item = view.getPlotItem()
-        source = item.sceneBoundingRect()
+        # the whole view as on screen (the map's Rw colour bar sits beside its plot)
+        source = view.sceneRect()
+        if source.isEmpty():
+            source = view.getPlotItem().sceneBoundingRect()
         scale = min(target.width() / source.width(), target.height() / source.height())
         w, h = source.width() * scale, source.height() * scale
         fitted = QRectF(target.x() + (target.width() - w) / 2, target.y(), w, h)
-        item.scene().render(painter, fitted, source)
-    image = snapshot(structure_view)
+        painter.save()
+        painter.setClipRect(fitted)  # items reaching out of the view stay out of the figure
+        view.scene().render(painter, fitted, source)
+        painter.restore()
     box = QRectF(half, 0, half, height / 2)
+    # drawn at the size it takes in the figure (sharp at 2400 px, not a screen grab
+    # scaled up): as wide as the box, or narrower when the view is taller than it
+    w, h = structure_view.canvas.size if structure_view.canvas is not None else (1, 1)
+    fit = min(box.width(), box.height() * w / max(h, 1))
+    image = snapshot(structure_view, max(int(fit), 50))
     if image is not None:
         scaled = image.scaled(
             int(box.width()),
@@ -70,8 +77,10 @@ def write_figure(
     pdf_panel,
     caption: str = "",
     width: int = FIGURE_WIDTH,
+    dpi: int | None = None,
 ) -> tuple[int, int]:
-    """Write the figure as ``.png`` or ``.svg`` (atomically); returns (width, height)."""
+    """Write the figure as ``.png`` (``dpi`` written in it) or ``.svg``, atomically;
+    returns (width, height) in pixels (SVG: user units)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
@@ -87,6 +96,9 @@ def write_figure(
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         draw_figure(painter, width, map_view, structure_view, pdf_panel, caption)
         painter.end()
+        if dpi:
+            image.setDotsPerMeterX(round(float(dpi) / 0.0254))
+            image.setDotsPerMeterY(round(float(dpi) / 0.0254))
         image.save(buffer, "PNG")
     else:
         generator = QSvgGenerator()

@@ -1,4 +1,5 @@
-"""Files: open a PDF or a session, save a session, the export dialogs, recent files and
+"""Files: open a PDF or a session, save a session, the export dialogs of structures,
+fits and tables (images: :mod:`deepstruc_gui.gui.image_exports`), recent files and
 the autosave. The window builds the menus and calls these; the writing itself is in
 :mod:`deepstruc_gui.gui.exporting` (atomic, never touching input files)."""
 
@@ -17,12 +18,10 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from deepstruc_gui.gui.exporting import (
     export_fit,
-    export_plot,
     export_structure,
     export_structures,
     export_table,
 )
-from deepstruc_gui.gui.figure import write_figure
 from deepstruc_gui.model.export import provenance
 from deepstruc_gui.science.parameters import FitConfig
 from deepstruc_gui.science.pdf_io import PDFReadError, read_pdf
@@ -250,36 +249,6 @@ class FileActions:
         if path:
             self.guarded(
                 "export the table", lambda: export_table(path, cands, self.provenance()), path
-            )
-
-    def export_plot_dialog(self, plot_widget, name: str) -> None:
-        """A pyqtgraph ``PlotWidget`` as PNG or SVG; ``name`` is the default file stem."""
-        path = self._save_name(
-            "Export plot", "PNG (*.png);;SVG (*.svg)", f"{self.stem()}_{name}.png"
-        )
-        if path:
-            self.guarded(
-                "export the plot", lambda: export_plot(path, plot_widget.getPlotItem()), path
-            )
-
-    def export_figure_dialog(self, map_view, structure_view, pdf_panel) -> None:
-        """Map, 3-D snapshot and fit of the shown structure in one PNG or SVG."""
-        c = self._shown()
-        if c is None:
-            return
-        path = self._save_name(
-            "Export figure", "PNG (*.png);;SVG (*.svg)", f"{self._shown_name(c)}_figure.png"
-        )
-        if path:
-            s = self.session
-            caption = (
-                f"Rw {c.rw:.4f} · {c.nearest_type} · {c.n_atoms} {s.element} atoms · "
-                f"data {self.stem()} · model {s.model_name}"
-            )
-            self.guarded(
-                "export the figure",
-                lambda: write_figure(path, map_view, structure_view, pdf_panel, caption),
-                path,
             )
 
     # --- recent files --------------------------------------------------------------------

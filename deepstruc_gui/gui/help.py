@@ -23,6 +23,12 @@ again. Changing the fit range refits the table; changing the region marks it
 <i>outdated</i> with <b>Update</b> (F5).</li>
 <li>Hover a column header or a control for its meaning, unit and typical values.</li>
 </ol>
+<p><b>3-D view</b>: drag to turn, wheel to zoom; the triad (x red, y green, z blue) shows
+the axes of the written files, the bar a length in Å at the centre. <b>Export</b> the
+map, plots, the 3-D view or a one-click figure at a width and DPI you choose.</p>
+<p><b>Teaching</b>: decode under the cursor (Ctrl+H); morph between two points; <i>Side by
+Side</i> (Ctrl+4) shows a training structure you click next to what the decoder gives at
+its point, their PDFs and the matched error (Å, atoms paired one to one).</p>
 <p>Units: r and positions in Å, G(r) in Å⁻², Biso in Å², Qdamp in Å⁻¹, delta2 in Å²;
 z₁, z₂ are latent (dimensionless) coordinates.</p>"""
 

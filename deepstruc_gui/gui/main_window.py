@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from deepstruc_gui.gui.about import about_text
+from deepstruc_gui.gui.compare import SideBySide
 from deepstruc_gui.gui.file_actions import FileActions, default_autosave_path
+from deepstruc_gui.gui.image_exports import ImageExports
 from deepstruc_gui.gui.menus import build_menus
 from deepstruc_gui.gui.panels import Panels
 from deepstruc_gui.gui.search_presenter import SearchPresenter
@@ -74,7 +76,9 @@ class MainWindow(QMainWindow):
             self.autosave_path,
             self.presenter.fit_config,
         )
+        self.images = ImageExports(self.files)  # plots, figure, 3-D view at a chosen size
         self.teaching = Teaching(self)
+        self.side_by_side = SideBySide(self)  # a training structure and its reconstruction
         self.panels = Panels(self)  # banner, Rw landscape, Refine here, series
         build_menus(self)
         self._connect()

@@ -55,18 +55,26 @@ def build_menus(w) -> None:
     ]
     action(w, export, "Top Candidates (multi-frame extxyz)…", f.export_top_dialog)
     action(w, export, "Candidates Table (CSV)…", f.export_table_dialog, "Ctrl+Shift+T")
-    action(w, export, "Latent Map (PNG, SVG)…", lambda: f.export_plot_dialog(w.map_view, "map"))
-    action(w, export, "PDF Plot (PNG, SVG)…", lambda: f.export_plot_dialog(w.pdf_panel, "pdf"))
-    w.shown_actions.append(
+    im = w.images
+    action(w, export, "Latent Map (PNG, SVG)…", lambda: im.export_plot_dialog(w.map_view, "map"))
+    action(w, export, "PDF Plot (PNG, SVG)…", lambda: im.export_plot_dialog(w.pdf_panel, "pdf"))
+    w.shown_actions += [
+        action(
+            w,
+            export,
+            "3-D View (PNG)…",
+            lambda: im.export_view3d_dialog(w.structure_view),
+            tip="The 3-D view as drawn, with its axes and scale bar, at a chosen size",
+        ),
         action(
             w,
             export,
             "Figure: Map, Structure and Fit (PNG, SVG)…",
-            lambda: f.export_figure_dialog(w.map_view, w.structure_view, w.pdf_panel),
+            lambda: im.export_figure_dialog(w.map_view, w.structure_view, w.pdf_panel),
             "Ctrl+Shift+F",
             "One image for slides and papers: the map, the 3-D structure and its fit",
-        )
-    )
+        ),
+    ]
     w.panels.add_file_menu(file_menu, export)  # watch folder, landscape and series exports
     file_menu.addSeparator()
     action(w, file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
@@ -110,6 +118,16 @@ def build_menus(w) -> None:
     action(w, teach, "&Morph to Shown Point", t.morph_to_shown, "Ctrl+2")
     action(w, teach, "&Play Morph Again", t.play, "Ctrl+3")
     action(w, teach, "&Export Morph (GIF, PNG frames)…", t.export_dialog)
+    teach.addSeparator()
+    action(
+        w,
+        teach,
+        "Side by Side: &Training vs Reconstruction",
+        w.side_by_side.show,
+        "Ctrl+4",
+        "A training structure (click it on the map) next to what the decoder gives at its "
+        "point, with both PDFs and the matched error",
+    )
 
     help_menu = w.menuBar().addMenu("&Help")
     action(w, help_menu, "&Guide", lambda: QMessageBox.information(w, "Guide", GUIDE), "F1")

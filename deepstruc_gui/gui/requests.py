@@ -46,7 +46,9 @@ class LoadModel(Request):
 
     lane: ClassVar[str] = "model"
     priority: ClassVar[int] = 0
-    supersedes: ClassVar[tuple[str, ...]] = ("prior", "decode", "solve", "landscape", "refine")
+    supersedes: ClassVar[tuple[str, ...]] = (
+        "prior", "decode", "solve", "landscape", "refine", "compare",
+    )  # fmt: skip
     path: Path
 
 
@@ -148,6 +150,16 @@ class Morph(Request):
     n_frames: int = 24
 
 
+@dataclass(frozen=True, eq=False)
+class Reconstruct(Request):
+    """Rebuild training structure ``index`` of the map and decode its map point
+    (:func:`deepstruc_gui.model.reconstruction.reconstruct`): the side-by-side view."""
+
+    lane: ClassVar[str] = "compare"
+    priority: ClassVar[int] = 2
+    index: int
+
+
 # --- results -------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class ModelLoaded:
@@ -239,3 +251,10 @@ class Morphed:
     """One candidate a frame, in path order."""
 
     frames: list[Candidate]
+
+
+@dataclass(frozen=True, eq=False)
+class Reconstructed:
+    """A training structure and its reconstruction, with their matched error."""
+
+    reconstruction: Any  # deepstruc_gui.model.reconstruction.Reconstruction

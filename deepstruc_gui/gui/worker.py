@@ -34,6 +34,8 @@ from deepstruc_gui.gui.requests import (
     Morphed,
     Prior,
     PriorReady,
+    Reconstruct,
+    Reconstructed,
     Refit,
     Request,
     Solve,
@@ -332,6 +334,15 @@ def _morph(runner: Runner, request: Morph, token: CancelToken, emit) -> None:
     )
     token.raise_if_cancelled()
     emit(Morphed(frames))
+
+
+@handles(Reconstruct)
+def _reconstruct(runner: Runner, request: Reconstruct, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.reconstruction import reconstruct
+
+    result = reconstruct(_predictor(runner), request.index)
+    token.raise_if_cancelled()
+    emit(Reconstructed(result))
 
 
 # the landscape and "Refine here" jobs register their handlers on import

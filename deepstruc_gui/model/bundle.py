@@ -141,8 +141,10 @@ class ModelBundle:
             path=path, name=str(meta.get("name", path.name)), metadata=meta, latent_map=latent_map
         )
 
-    def load_network(self, device="cpu"):
-        """The network with its weights, in eval mode; BundleError if they don't fit."""
+    def load_network(self, device="cpu", graph_encoder: bool = True):
+        """The network with its weights, in eval mode; BundleError if they don't fit.
+        ``graph_encoder=False``: without the posterior's graph encoder (inference needs
+        only the prior and the decoder; it saves importing torch_geometric, seconds)."""
         import torch
 
         from deepstruc_gui.model.network import Architecture, DeepStrucVAE
@@ -151,9 +153,11 @@ class ModelBundle:
             arch = Architecture.from_dict(self.metadata["architecture"])
         except TypeError as exc:
             raise BundleError(f"{self.path}: unknown architecture fields ({exc})") from exc
-        net = DeepStrucVAE(arch)
+        net = DeepStrucVAE(arch, graph_encoder=graph_encoder)
         try:
             state = torch.load(self.weights_path, map_location=device, weights_only=True)
+            if not graph_encoder:
+                state = {k: v for k, v in state.items() if not k.startswith("graph_encoder.")}
             net.load_state_dict(state)
         except Exception as exc:  # pickle errors, size mismatches, missing keys
             raise BundleError(

@@ -18,7 +18,10 @@ data, so its pair histogram (in bond units) is built once per model
 engine uses) — so all candidates and all α values are one float32 matrix product
 ``(B, n_bins) @ (n_bins, n_alpha·nQ)``. Rw then comes from F(Q) through the same Gram
 matrix shortcut as the full fit: ``Rw² = 1 − (F·p)² / ((F·Γ·F)·Σg²)`` with
-``Γ = E·Eᵀ``, ``p = E·g``, ``E`` the sine transform times the Qdamp envelope.
+``Γ = E·Eᵀ``, ``p = E·g``, ``E`` the sine transform times the Qdamp envelope,
+evaluated as ``|F·R|²`` and ``(F·R)·p̃`` with ``Γ = R·Rᵀ`` from its eigenvectors (one
+float32 product, no float64 copy of F). The products skip the histogram bins past each
+cluster's longest pair (rows are grouped by that reach) and past rcalchi.
 
 A coarse Rw is never below what the full fit of the same cluster reaches by more than
 the histogram's discretisation (~1e-3), and is usually a little above it (Biso is not
@@ -28,6 +31,7 @@ refined); the landscape refines its lowest points with the full fit.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import weakref
 from typing import ClassVar
@@ -71,10 +75,13 @@ def grouped_pair_histograms(
     sizes = np.array([len(c) for c in clusters])
     centres = (torch.arange(fine, dtype=torch.float32) + 0.5) / fine
     weights = lagrange_weights(centres)  # (fine, 4): weight o goes to node j + o − 1
+    extent = np.array([float(np.abs(c).max()) if len(c) else 0.0 for c in clusters])
     for n in np.unique(sizes):
         if n < 2:
             continue
         members = np.flatnonzero(sizes == n)
+        # blocks of similar extent, so a compact cluster's block stops early (below)
+        members = members[np.argsort(extent[members], kind="stable")]
         upper = torch.ones(int(n), int(n), dtype=torch.bool).triu(1).view(-1)
         pairs = torch.nonzero(upper)[:, 0]  # flat indices of the pairs i<j
         per_block = max(1, _PAIR_BLOCK // int(n * n))
@@ -85,17 +92,21 @@ def grouped_pair_histograms(
             # exact differences (not the |x|²+|y|²−2x·y shortcut), then the pairs i<j
             d = torch.cdist(pos, pos, compute_mode="donot_use_mm_for_euclid_dist")
             d = d.view(g, -1)[:, pairs]  # (G, P)
-            width = n_bins * fine + 1  # last column: pairs left out
-            k = (d * (fine / bin_width)).long().clamp_(max=width - 1)
-            k[d > r_high] = width - 1
-            k += torch.arange(g).view(-1, 1) * width
+            # sub-bins up to the block's longest kept pair (compact clusters stop early)
+            top = min(float(d.max()), r_high) * (fine / bin_width)
+            nb = min(n_bins, int(top) // fine + 1)
+            width = nb * fine + 1  # last column: pairs left out
+            k = (d * (fine / bin_width)).to(torch.int32)
+            k.masked_fill_(d > r_high, width - 1).clamp_(max=width - 1)
+            k += torch.arange(0, g * width, width, dtype=torch.int32).view(-1, 1)
             c = torch.bincount(k.view(-1), minlength=g * width).view(g, width)[:, :-1]
-            spread = c.to(torch.float32).view(g, n_bins, fine) @ weights  # (G, n, 4)
-            h = torch.zeros(g, n_bins + 3)
+            spread = c.to(torch.float32).view(g, nb, fine) @ weights  # (G, nb, 4)
+            h = torch.zeros(g, nb + 3)
             for o in range(4):
-                h[:, o : o + n_bins] += spread[:, :, o]
+                h[:, o : o + nb] += spread[:, :, o]
             h[:, 1] += h[:, 0]  # node −1 (only overlapping atoms reach it) into bin 0
-            out[torch.as_tensor(idx)] = h[:, 1 : n_bins + 1]
+            m = min(nb + 2, n_bins)  # nodes 0 … nb + 1
+            out[torch.as_tensor(idx), :m] = h[:, 1 : m + 1]
     return out
 
 
@@ -182,61 +193,62 @@ class CoarseScorer:
         self.bond = float(bond)
         self.q = p.q_grid
         self.n_q = self.q.size
-        self.x = np.arange(n_bins) * UNIT_BIN
+        # bins past rcalchi at the smallest α hold pairs no kernel counts: not kept
+        n_live = min(n_bins, int(p.rcalc_high / (self.alphas.min() * self.bond * UNIT_BIN)) + 1)
+        self.x = np.arange(n_live) * UNIT_BIN
         env = np.exp(-0.5 * (p.qdamp * r) ** 2)
         e = sine_transform_matrix(p, r) * env[None, :]  # (nQ, nr)
         dd = dict(dtype=torch.float64, device=self.device)
-        self.gram = torch.as_tensor(e @ e.T, **dd)
+        gram = e @ e.T
+        self.gram = torch.as_tensor(gram, **dd)
         self.proj = torch.as_tensor(e @ g, **dd)
         self.gg = float(g @ g)
-        # sin(Q·d)/d per α, shared by the α scan and the Biso scan's moment kernels
-        self._base = [self._sine_kernel(a) for a in self.alphas]
-        kernels = [
-            self._with_width(k, a, p.uiso) for k, a in zip(self._base, self.alphas, strict=True)
-        ]
-        self.kernel = self._tensor(np.concatenate(kernels, 1))
+        # Γ = V·Λ·Vᵀ: F·Γ·F = |F·R|² and F·p = (F·R)·p̃ with R = V·√Λ, p̃ = Λ^-½·Vᵀ·p
+        # (p = E·g lies in Γ's range), so Rw needs one (nQ × k) product in float32
+        lam, vec = np.linalg.eigh(gram)
+        keep = lam > lam.max() * 1e-12
+        self._root = self._tensor(vec[:, keep] * np.sqrt(lam[keep]))
+        self._proj_w = torch.as_tensor((vec[:, keep].T @ (e @ g)) / np.sqrt(lam[keep]), **dd)
+        # sin(Q·d)/d per α (A, n, nQ) float64, shared by the α scan and the Biso
+        # scan's moment kernels; torch's sine and exp are several times numpy's here
+        d = self._distances()
+        q = torch.as_tensor(self.q)
+        base = torch.sin(d[:, :, None] * q) / d[:, :, None]
+        base[(d > p.rcalc_high) | (torch.arange(n_live) == 0)] = 0.0  # as diffpy: rcalchi
+        self._base = base
+        width = (1.0 - p.delta2 / d**2).clamp(min=0.0)
+        kernels = base * torch.exp(-p.uiso * width[:, :, None] * q**2)
+        #: (n, A·nQ) float32: the Debye kernel of every α side by side; its rows are the
+        #: histogram bins up to rcalchi at the smallest α (later bins count nowhere)
+        self.kernel = kernels.permute(1, 0, 2).reshape(n_live, -1).to(torch.float32)
+        self.kernel = self.kernel.to(self.device)
+        #: rows past this are zero in every kernel (pairs beyond rcalchi at every α)
+        self.n_reach = n_live
         lo, hi = config.biso_bounds
         self.biso_scan = np.unique(np.clip([p.biso, *BISO_SCAN], lo, hi))
-        self.n_near = min(n_bins, math.ceil(_NEAR / (self.bond * self.alphas.min() * UNIT_BIN)))
+        self.n_near = min(n_live, math.ceil(_NEAR / (self.bond * self.alphas.min() * UNIT_BIN)))
         self._moments: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._coef: torch.Tensor | None = None
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(a, dtype=torch.float32).to(self.device)
 
-    def _distances(self, alpha: float) -> np.ndarray:
-        d = self.x * alpha * self.bond
-        d[0] = 1.0  # bin 0 holds only overlapping atoms; left out by _cut
+    def _distances(self) -> torch.Tensor:
+        """Pair distances (A, n) in Å of the histogram bins at every α, float64."""
+        d = torch.as_tensor(self.alphas)[:, None] * self.bond * torch.as_tensor(self.x)[None, :]
+        d[:, 0] = 1.0  # bin 0 holds only overlapping atoms; its kernel rows are zero
         return d
-
-    def _cut(self, k: np.ndarray, d: np.ndarray) -> np.ndarray:
-        k[(d > self.params.rcalc_high)] = 0.0  # as diffpy: no pairs past rcalchi
-        k[0] = 0.0
-        return k
-
-    def _sine_kernel(self, alpha: float) -> np.ndarray:
-        """``sin(Q·d)/d`` (n_bins, nQ) at expansion ``alpha``, pairs past rcalchi cut
-        (float64; torch's sine is ~4× numpy's here)."""
-        d = self._distances(alpha)
-        arg = torch.as_tensor(np.outer(d, self.q))
-        return self._cut((torch.sin(arg) / torch.as_tensor(d)[:, None]).numpy(), d)
-
-    def _with_width(self, base: np.ndarray, alpha: float, uiso: float) -> np.ndarray:
-        """The Debye kernel: ``base`` damped by diffpy's correlated-motion width."""
-        d = self._distances(alpha)
-        width = np.clip(1.0 - self.params.delta2 / d**2, 0, None)
-        return base * np.exp(-uiso * width[:, None] * self.q[None, :] ** 2)
 
     def _moment_kernels(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(full-range kernels m = 0, 1; near kernels m = 2 …) at the k-th α."""
         if k not in self._moments:
-            d = self._distances(self.alphas[k])
+            d = self._distances()[k][:, None]
             base = self._base[k]
-            full = [base, base / d[:, None] ** 2]
             n = self.n_near
-            near = [base[:n] / d[:n, None] ** (2 * m) for m in range(2, N_MOMENTS)]
+            near = [base[:n] / d[:n] ** (2 * m) for m in range(2, N_MOMENTS)]
             self._moments[k] = (
-                self._tensor(np.concatenate(full, 1)),
-                self._tensor(np.concatenate(near, 1)),
+                torch.cat([base, base / d**2], 1).to(torch.float32).to(self.device),
+                torch.cat(near, 1).to(torch.float32).to(self.device),
             )
         return self._moments[k]
 
@@ -259,9 +271,11 @@ class CoarseScorer:
         return scorer
 
     def _rw2(self, f: torch.Tensor) -> torch.Tensor:
-        """Rw² with the best scale ≥ 0 for F(Q) (..., nQ), float64."""
-        c = f @ self.proj
-        a = ((f @ self.gram) * f).sum(-1).clamp(min=1e-300)
+        """Rw² with the best scale ≥ 0 for F(Q) (..., nQ) (any float dtype; the product
+        with Γ's square root runs in float32, the sums in float64)."""
+        fw = (f.to(torch.float32) @ self._root).to(torch.float64)
+        c = fw @ self._proj_w
+        a = (fw * fw).sum(-1).clamp(min=1e-300)
         return torch.where(c > 0, 1.0 - c**2 / (a * self.gg), torch.ones_like(c)).clamp(0, 1)
 
     @torch.inference_mode()
@@ -269,40 +283,79 @@ class CoarseScorer:
         self, hist: torch.Tensor, n_atoms: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Coarse Rw of B clusters from their pair histograms (B, n_bins) and atom counts
-        (B,): ``(rw, alpha, biso)`` each (B,), α relative to ``bond``, Biso in Å² (see class)."""
+        (B,): ``(rw, alpha, biso)`` each (B,), α relative to ``bond``, Biso in Å² (see class).
+
+        Rw does not depend on F's overall factor (the scale is exact), so the atom
+        counts only size the output. Rows are multiplied in groups of similar reach
+        (the last non-zero bin: a compact cluster's histogram ends long before the
+        kernel's rows do), which skips products with bins that are zero.
+        """
         b = hist.shape[0]
         if b == 0:
             return np.zeros(0), np.zeros(0), np.zeros(0)
+        n_a = len(self.alphas)
+        # rows sorted by reach: every group below is a slice of columns [0, m)
         hist = hist.to(self.device)
-        norm = (2.0 / torch.as_tensor(np.maximum(n_atoms, 1), dtype=torch.float64)).to(self.device)
-        f = (hist @ self.kernel).view(b, len(self.alphas), self.n_q)
-        rw2 = self._rw2(f.to(torch.float64) * norm[:, None, None])  # (B, A)
-        best_k = rw2.argmin(1).cpu().numpy()
-        best = rw2.min(1).values
-        biso = np.full(b, self.params.biso)
-        q2 = torch.as_tensor(self.q**2, dtype=torch.float64, device=self.device)
-        u_scan = torch.as_tensor(self.biso_scan / (8 * math.pi**2), dtype=torch.float64)
-        fact = torch.exp(-torch.lgamma(torch.arange(N_MOMENTS, dtype=torch.float64) + 1))
-        for k in np.unique(best_k):
-            rows = torch.as_tensor(np.flatnonzero(best_k == k), device=self.device)
+        nz = hist[:, : self.n_reach].ne(0).flip(1).to(torch.uint8)
+        reach = (nz.shape[1] - nz.argmax(1)) * nz.amax(1)  # 0 for an empty row
+        order = torch.argsort(reach, stable=True)
+        hs, reach = hist[order], reach[order]
+        rw2 = torch.empty(b, n_a, dtype=torch.float64, device=self.device)
+        for lo, hi, m in _groups(reach):
+            f = hs[lo:hi, :m] @ self.kernel[:m]
+            rw2[lo:hi] = self._rw2(f.view(hi - lo, n_a, self.n_q))
+        best, best_k = rw2.min(1)
+        biso_k = torch.zeros(b, dtype=torch.long, device=self.device)
+        coef = self._biso_coefficients()  # (U, M, nQ)
+        for k in torch.unique(best_k).tolist():
             full, near = self._moment_kernels(int(k))
-            h = hist[rows]
-            psi = torch.cat([h @ full, h[:, : self.n_near] @ near], 1)
-            psi = (
-                psi.view(len(rows), N_MOMENTS, self.n_q).to(torch.float64) * norm[rows, None, None]
-            )
-            # F(U) = exp(−U·Q²)·Σ_m (U·δ2·Q²)^m / m! · Ψ_m  for every U of the scan
-            x = u_scan.to(self.device)[:, None] * self.params.delta2 * q2[None, :]  # (U, nQ)
-            coef = x[:, None, :] ** torch.arange(N_MOMENTS, device=self.device)[None, :, None]
-            coef = coef * fact.to(self.device)[None, :, None]
-            damp = torch.exp(-u_scan.to(self.device)[:, None] * q2[None, :])  # (U, nQ)
-            f_u = torch.einsum("bmq,umq->buq", psi, coef) * damp[None]  # (G, U, nQ)
-            r2 = self._rw2(f_u)  # (G, U)
-            r2_min, u_best = r2.min(1)
-            better = r2_min < best[rows]
-            best[rows] = torch.where(better, r2_min, best[rows])
-            picked = self.biso_scan[u_best.cpu().numpy()]
-            biso[rows.cpu().numpy()] = np.where(
-                better.cpu().numpy(), picked, biso[rows.cpu().numpy()]
-            )
-        return best.sqrt().cpu().numpy(), self.alphas[best_k], biso
+            rows = torch.nonzero(best_k == k)[:, 0]
+            hk, rk = hs[rows], reach[rows]
+            for lo, hi, m in _groups(rk):
+                h = hk[lo:hi, :m]
+                near_part = h[:, : self.n_near] @ near[: min(m, self.n_near)]
+                psi = torch.cat([h @ full[:m], near_part], 1)
+                psi = psi.view(hi - lo, 1, N_MOMENTS, self.n_q)
+                f_u = psi[:, :, 0] * coef[None, :, 0]  # (G, U, nQ)
+                for m in range(1, N_MOMENTS):
+                    f_u.addcmul_(psi[:, :, m], coef[None, :, m])
+                r2_min, u_best = self._rw2(f_u).min(1)  # (G,)
+                at = rows[lo:hi]
+                better = r2_min < best[at]
+                best[at] = torch.where(better, r2_min, best[at])
+                biso_k[at] = torch.where(better, u_best + 1, 0)
+        # back to the input order
+        rw = torch.empty_like(best)
+        rw[order] = best.sqrt()
+        out_k = torch.empty_like(best_k)
+        out_k[order] = best_k
+        out_u = torch.empty_like(biso_k)
+        out_u[order] = biso_k
+        u = out_u.cpu().numpy()
+        biso = np.where(u > 0, self.biso_scan[np.maximum(u - 1, 0)], self.params.biso)
+        return rw.cpu().numpy(), self.alphas[out_k.cpu().numpy()], biso
+
+    def _biso_coefficients(self) -> torch.Tensor:
+        """(U, M, nQ) float32: ``exp(−U·Q²)·(U·δ2·Q²)^m/m!`` for the Biso scan's U."""
+        if self._coef is None:
+            q2 = self.q**2
+            u = self.biso_scan[:, None] / (8 * math.pi**2)  # (U, 1)
+            x = u * self.params.delta2 * q2[None, :]  # (U, nQ)
+            m = np.arange(N_MOMENTS)
+            fact = np.array([math.factorial(int(k)) for k in m], dtype=float)
+            coef = x[:, None, :] ** m[None, :, None] / fact[None, :, None]
+            self._coef = self._tensor(coef * np.exp(-u * q2[None, :])[:, None, :])
+        return self._coef
+
+
+def _groups(reach: torch.Tensor, min_rows: int = 128, max_groups: int = 6):
+    """Slices ``(lo, hi, m)`` of rows sorted by ``reach`` (ascending), each with every
+    row's histogram zero from column ``m`` on."""
+    n = len(reach)
+    n_groups = max(1, min(max_groups, n // min_rows))
+    bounds = np.linspace(0, n, n_groups + 1).round().astype(int)
+    out = []
+    for lo, hi in itertools.pairwise(bounds):
+        if hi > lo:
+            out.append((int(lo), int(hi), max(1, int(reach[hi - 1]))))
+    return out

@@ -37,7 +37,7 @@ class Predictor:
     def __init__(self, bundle: ModelBundle, device: str | torch.device | None = None) -> None:
         self.bundle = bundle
         self.device = choose_device(device)
-        self.network = bundle.load_network(self.device)
+        self.network = bundle.load_network(self.device, graph_encoder=False)
         self.scale = float(bundle.metadata["coordinate_scale"])
         #: decoder output × scale is in nearest-neighbour units (else already in Å)
         self.bond_units = bool(self.network.arch.bond_units)
@@ -133,18 +133,19 @@ class Predictor:
         return [self._unit_cache[k] for k in keys]
 
     def _decode_fresh(self, z32: np.ndarray) -> list[np.ndarray]:
+        """Decode ``z32`` (B, 2): the present slots of each point, centred, read-only."""
         coords, logits = self.decode_raw(z32, 1.0)
-        clusters = []
-        for xyz, logit in zip(coords, logits, strict=True):
-            keep = logit > PRESENCE_THRESHOLD
-            if keep.sum() < 2:  # a cluster needs two atoms; take the two most likely
-                keep = np.zeros_like(keep)
-                keep[np.argsort(logit)[-2:]] = True
-            p = xyz[keep]
-            p = p - p.mean(axis=0)
-            p.setflags(write=False)  # shared by every caller: scale copies, never edit
-            clusters.append(p)
-        return clusters
+        keep = logits > PRESENCE_THRESHOLD
+        for i in np.flatnonzero(keep.sum(1) < 2):
+            # a cluster needs two atoms; take the two most likely
+            keep[i] = False
+            keep[i, np.argsort(logits[i])[-2:]] = True
+        counts = keep.sum(1)
+        flat = coords[keep]  # (Σn, 3): cluster after cluster, slots in order
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        flat -= np.repeat(np.add.reduceat(flat, starts, axis=0) / counts[:, None], counts, 0)
+        flat.setflags(write=False)  # shared by every caller: scale copies, never edit
+        return np.split(flat, starts[1:])
 
     def nearest_type(self, z: np.ndarray, k: int = 5) -> list[str]:
         """Majority type of the k nearest training structures on the latent map."""

@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from deepstruc_gui.model.coarse import CoarseScorer, PairHistogramCache
 from deepstruc_gui.model.solve import map_box, whole_map_points
 from deepstruc_gui.science.fitting import fit_candidates
 from deepstruc_gui.science.parameters import FitConfig
+from deepstruc_gui.util.ahead import Ahead
 from deepstruc_gui.util.atomic import atomic_write, atomic_write_bytes
 from deepstruc_gui.util.cancel import CancelToken, check
 
@@ -235,6 +237,7 @@ class _Builder:
     def snapshot(self, complete: bool = False) -> Landscape:
         """The points scored so far as a :class:`Landscape` (``complete``: the run ended);
         the batches are concatenated, empty columns have shape (0,) or (0, 2)."""
+
         def cat(key, dtype, shape=(0,)):
             """The batches of column ``key`` concatenated as ``dtype``, or an empty ``shape``."""
             parts = self.parts[key]
@@ -266,13 +269,20 @@ def compute_landscape(
     bond: float | None = None,
     on_update: Callable[[Landscape], None] | None = None,
     cancel: CancelToken | None = None,
+    prepare: np.ndarray | None = None,
 ) -> Landscape:
     """The Rw landscape of ``data`` (a PDFData) on ``predictor``'s latent map.
 
     ``config``: the fit configuration of the data (range, simulation parameters,
     bounds); ``bond``: the data's nearest-neighbour distance in Å (read from the data
-    when None). Returns the complete :class:`Landscape`. Raises ``ValueError`` when
-    the data do not overlap the fit range, ``Cancelled`` when ``cancel`` is set.
+    when None); ``prepare``: more latent points (n, 2) whose clusters to decode and
+    histogram along the way (a search's region, scored next). Returns the complete
+    :class:`Landscape`. Raises ``ValueError`` when the data do not overlap the fit
+    range, ``Cancelled`` when ``cancel`` is set.
+
+    The clusters of the next batches are decoded and histogrammed in a background
+    thread while the current batch is scored (torch releases the GIL: the two share
+    the cores); the order, the values and every snapshot are those of doing it in turn.
     """
     settings = settings or LandscapeSettings()
     t0 = time.perf_counter()
@@ -283,57 +293,87 @@ def compute_landscape(
     cache = PairHistogramCache.for_predictor(
         predictor, config.params.rcalc_high / (alpha_lo * unit)
     )
-    scorer = CoarseScorer.for_data(data.r, data.g, config, unit, cache.n_bins)
     map_z = whole_map_points(predictor)
     lo, hi = map_box(map_z, settings.margin)
-    info = {
-        "data": str(getattr(data, "path", None)),
-        "model": predictor.bundle.name,
-        "fit_range": [config.rmin, config.rmax],
-        "grid": settings.grid,
-        "rw": "coarse: scale exact, expansion and Biso scanned, delta2/Qdamp fixed",
-    }
-    out = _Builder((lo, hi), float(bond), info)
-    stage_times: dict[str, float] = {}
-
-    def run(z: np.ndarray, source: int, stage: int) -> None:
-        """Score latent points ``z`` (n, 2) in batches and add them with their ``source``
-        and ``stage``; raises ``Cancelled`` when the token is set."""
-        for start in range(0, len(z), settings.batch_size):
-            check(cancel)
-            zb = z[start : start + settings.batch_size]
-            hist, n_atoms = cache.histograms(zb)
-            rw, alpha, biso = scorer.score(hist, n_atoms)
-            types = _types(predictor, zb)
-            n = len(zb)
-            out.add(
-                z=zb,
-                rw=rw,
-                alpha=alpha,
-                biso=biso,
-                n_atoms=n_atoms,
-                types=types,
-                source=np.full(n, source),
-                stage=np.full(n, stage),
-            )
-            if on_update is not None:
-                on_update(out.snapshot())
-
     first_map = spread_subset(map_z, settings.first_map)
     grid_z = grid_points(lo, hi, settings.grid)
     step = max(1, (settings.grid - 1) // max(settings.first_grid - 1, 1))
     node = np.arange(len(grid_z))
     first_grid = ((node // settings.grid) % step == 0) & ((node % settings.grid) % step == 0)
-    run(map_z[first_map], 0, 0)
-    run(grid_z[first_grid], 1, 0)
-    stage_times["first"] = time.perf_counter() - t0
     rest = np.ones(len(map_z), bool)
     rest[first_map] = False
-    run(map_z[rest], 0, 1)
-    run(grid_z[~first_grid], 1, 1)
-    stage_times["map"] = time.perf_counter() - t0
-    run(_refine_points(out.snapshot(), lo, hi, settings), 2, 2)
-    stage_times["refine"] = time.perf_counter() - t0
+    # (points, source, stage) of the first two stages, in the order they are shown
+    jobs = [
+        (map_z[first_map], 0, 0),
+        (grid_z[first_grid], 1, 0),
+        (map_z[rest], 0, 1),
+        (grid_z[~first_grid], 1, 1),
+    ]
+
+    def clusters_of(zb: np.ndarray) -> tuple:
+        """Pair histograms, atom counts and types of the clusters at ``zb`` (background)."""
+        # one core here (the setting is per thread): the scorer's products use the rest
+        torch.set_num_threads(1)
+        hist, n_atoms = cache.histograms(zb)
+        return hist, n_atoms, _types(predictor, zb)
+
+    ahead = Ahead(clusters_of)
+    try:
+        batches = [
+            (z[i : i + settings.batch_size], source, stage)
+            for z, source, stage in jobs
+            for i in range(0, len(z), settings.batch_size)
+        ]
+        ahead.submit([zb for zb, _, _ in batches])
+        if prepare is not None and len(prepare):
+            ahead.submit([np.asarray(prepare, float).reshape(-1, 2)], keep=False)
+        scorer = CoarseScorer.for_data(data.r, data.g, config, unit, cache.n_bins)
+        info = {
+            "data": str(getattr(data, "path", None)),
+            "model": predictor.bundle.name,
+            "fit_range": [config.rmin, config.rmax],
+            "grid": settings.grid,
+            "rw": "coarse: scale exact, expansion and Biso scanned, delta2/Qdamp fixed",
+        }
+        out = _Builder((lo, hi), float(bond), info)
+        stage_times: dict[str, float] = {}
+
+        def run(batches: list[tuple[np.ndarray, int, int]]) -> None:
+            """Score the batches ``(z (b, 2), source, stage)`` prepared by ``ahead``, in
+            order, adding each; raises ``Cancelled`` when the token is set."""
+            for zb, source, stage in batches:
+                check(cancel)
+                hist, n_atoms, types = ahead.next()
+                rw, alpha, biso = scorer.score(hist, n_atoms)
+                n = len(zb)
+                out.add(
+                    z=zb,
+                    rw=rw,
+                    alpha=alpha,
+                    biso=biso,
+                    n_atoms=n_atoms,
+                    types=types,
+                    source=np.full(n, source),
+                    stage=np.full(n, stage),
+                )
+                if on_update is not None:
+                    on_update(out.snapshot())
+
+        n_first = sum(1 for _, _, stage in batches if stage == 0)
+        run(batches[:n_first])
+        stage_times["first"] = time.perf_counter() - t0
+        run(batches[n_first:])
+        stage_times["map"] = time.perf_counter() - t0
+        refine = _refine_points(out.snapshot(), lo, hi, settings)
+        refine_batches = [
+            (refine[i : i + settings.batch_size], 2, 2)
+            for i in range(0, len(refine), settings.batch_size)
+        ]
+        ahead.submit([zb for zb, _, _ in refine_batches])
+        run(refine_batches)
+        stage_times["refine"] = time.perf_counter() - t0
+    finally:
+        ahead.close()
     _fit_lowest(out, data, predictor, config, bond, settings.n_fit, cancel)
     stage_times["fit"] = time.perf_counter() - t0
     out.info["seconds"] = {k: round(v, 3) for k, v in stage_times.items()}

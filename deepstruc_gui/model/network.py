@@ -20,8 +20,6 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
-from torch_geometric.nn import GATv2Conv
-from torch_geometric.nn.aggr import AttentionalAggregation
 
 from deepstruc_gui.science.grid import MODEL_NPOINTS, MODEL_RMIN, MODEL_RSTEP
 
@@ -118,6 +116,11 @@ class GraphEncoder(nn.Module):
     """GATv2 layers over atoms with attentional pooling → graph embedding."""
 
     def __init__(self, arch: Architecture) -> None:
+        # imported here: torch_geometric takes seconds to import, and inference (prior
+        # and decoder) never needs the graph encoder
+        from torch_geometric.nn import GATv2Conv
+        from torch_geometric.nn.aggr import AttentionalAggregation
+
         super().__init__()
         width = arch.gat_hidden * arch.gat_heads
         dims = [3] + [width] * arch.gat_layers
@@ -185,12 +188,14 @@ class Decoder(nn.Module):
 class DeepStrucVAE(nn.Module):
     """Conditional VAE: posterior q(z|structure, PDF), prior p(z|PDF), decoder p(xyz|z)."""
 
-    def __init__(self, arch: Architecture | None = None) -> None:
+    def __init__(self, arch: Architecture | None = None, graph_encoder: bool = True) -> None:
+        """``graph_encoder=False``: without the posterior's graph encoder (inference: the
+        prior and the decoder only; :meth:`forward` then raises ``RuntimeError``)."""
         super().__init__()
         self.arch = arch or Architecture()
         self.pdf_encoder = PDFEncoder(self.arch)
         self.prior = GaussianHead(self.arch.cond_dim, self.arch.cond_hidden // 2)
-        self.graph_encoder = GraphEncoder(self.arch)
+        self.graph_encoder = GraphEncoder(self.arch) if graph_encoder else None
         self.posterior = GaussianHead(
             self.arch.graph_dim + self.arch.cond_dim, self.arch.cond_hidden // 2
         )
@@ -277,6 +282,8 @@ class DeepStrucVAE(nn.Module):
             cond if self.prior_pdf_encoder is None else self._prior_features(data.pdf, data.bond)
         )
         prior_mean, prior_log_sigma = self.prior(prior_features)
+        if self.graph_encoder is None:
+            raise RuntimeError("this network was loaded for inference: no graph encoder")
         graph = self.graph_encoder(data.x, data.edge_index, data.edge_attr, data.batch)
         post_mean, post_log_sigma = self.posterior(torch.cat([graph, cond], dim=1))
         if self.training:

@@ -343,6 +343,7 @@ def run_solve(
     log: Callable[[str], None] | None = None,
     on_landscape: Callable[[Landscape], None] | None = None,
     on_stage: Callable[[str, float], None] | None = None,
+    on_answer: Callable[[list[Candidate], str, float], None] | None = None,
 ) -> SolveResult:
     """Search ``data`` with ``predictor`` as ``settings`` say; see the module docstring.
 
@@ -354,6 +355,9 @@ def run_solve(
     ``on_stage(stage, fraction)``: the stage after the model's search (the size
     extension: a sentence) and the share of it done (0–1), as it runs; ``progress``
     counts the model's search only.
+    ``on_answer(ranked, search, seconds)``: the model's own answer (its candidates,
+    best first, the search that found them and the seconds it took), as soon as it
+    exists and before any size extension starts.
 
     Raises ``ValueError`` (the data do not overlap the model grid or the fit range,
     impossible parameters) and ``Cancelled`` when ``cancel`` is set.
@@ -454,6 +458,8 @@ def run_solve(
                 search = "region, then whole map"
                 more = run_points(whole_map_points(predictor), ranked)
                 ranked = sorted(ranked + more, key=lambda c: c.rw)
+    if on_answer is not None:
+        on_answer(ranked, search, time.perf_counter() - t0)
     if settings.size_extension and ranked:
         from deepstruc_gui.model.size_extension import search_beyond
 

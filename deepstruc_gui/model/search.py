@@ -110,6 +110,8 @@ def default_search(
     settings = settings or SearchSettings()
     if bond is None:
         bond = predictor.bond_length(data.model_input())
+    rng = np.random.default_rng(seed)
+    z_region = region_points(predictor.map_mu, np.asarray(center, float), radius, n_region, rng)
     land = compute_landscape(
         data,
         predictor,
@@ -118,11 +120,10 @@ def default_search(
         bond=bond,
         on_update=on_landscape,
         cancel=cancel,
+        prepare=z_region,  # the region's clusters, decoded while the landscape is scored
     )
     check(cancel)
     # the region, scored the coarse way
-    rng = np.random.default_rng(seed)
-    z_region = region_points(predictor.map_mu, np.asarray(center, float), radius, n_region, rng)
     unit = bond if predictor.bond_units else 1.0
     cache = PairHistogramCache.for_predictor(predictor, config.params.rcalc_high / (0.96 * unit))
     scorer = CoarseScorer.for_data(data.r, data.g, config, unit, cache.n_bins)

@@ -240,19 +240,24 @@ class SeriesSolver:
         s = self.settings
         last = self._last
         warm = None
-        if s.warm and last is not None and last.best is not None and self._reference_rw:
+        centre = _warm_centre(last)
+        if s.warm and centre is not None and self._reference_rw:
             radius = s.warm_radius
             if radius is None:  # never wider than the full search's region
                 radius = min(s.warm_sigma, s.search.sigma) * np.asarray(last.prior_sigma)
+            # a plain region search: the landscape and the size extension belong to the
+            # full search (a warm start that ran them would cost as much as one)
             warm = run_solve(
                 data,
                 self.predictor,
                 replace(
                     s.search,
-                    center=tuple(np.asarray(last.best.latent, float)),
+                    search="region",
+                    center=centre,
                     radius=tuple(np.broadcast_to(np.asarray(radius, float), (2,))),
                     samples=s.warm_samples,
                     fallback=False,
+                    size_extension=False,
                 ),
                 cancel=self.cancel,
             )
@@ -275,6 +280,19 @@ class SeriesSolver:
         self._last = full
         self._reference_rw = float(full.best.rw) if full.best is not None else None
         return full
+
+
+def _warm_centre(last: SolveResult | None) -> tuple[float, float] | None:
+    """The latent point of the previous frame's best candidate from the model (one
+    built by the size extension has none; when it leads, the warm start, which only
+    searches the model, cannot reach its Rw and the frame gets the full search)."""
+    if last is None:
+        return None
+    for candidate in last.candidates:
+        z = np.asarray(candidate.latent, float)
+        if z.shape == (2,) and np.isfinite(z).all():
+            return (float(z[0]), float(z[1]))
+    return None
 
 
 class SeriesWriter:

@@ -109,16 +109,20 @@ class CandidateTables:
     """One chunk of candidates as the fitter sees them.
 
     ``tables`` (B, T·M, n_t): Ψ_{T,m}(t) per element pair T and power m;
-    ``close_d`` (B, P) distances (Å) of pairs closer than :data:`CLOSE_DISTANCE`, with
-    ``close_type`` (B, P) their element pair and ``close_w`` (B, P) float64 how many
-    pairs each entry stands for (1 a pair, a node's mass for a histogram cluster, 0
-    padding or cut off);
+    ``close_d`` (K,) distances (Å) of the chunk's pairs closer than
+    :data:`CLOSE_DISTANCE`, one flat list over all candidates (a blend decoded between
+    map points can have hundreds, its neighbours none: padding to the longest list made
+    every candidate pay for it), with ``close_owner`` (K,) the candidate of each pair,
+    ``close_type`` (K,) its element pair and ``close_w`` (K,) float64 how many pairs
+    each entry stands for (1 a pair, a node's mass for a histogram cluster; 0 below the
+    candidate's rcalclo: not summed);
     ``n_atoms`` (B,); ``elements`` the element types (None: one element each);
     ``probe`` (B, n_near) the near histogram summed over element pairs.
     """
 
     tables: torch.Tensor
     close_d: torch.Tensor
+    close_owner: torch.Tensor
     close_type: torch.Tensor
     close_w: torch.Tensor
     n_atoms: torch.Tensor
@@ -131,11 +135,12 @@ class CandidateTables:
 @dataclass
 class PairHistograms:
     """Pair histograms of a chunk (B, T, n_bins) beyond :data:`CLOSE_DISTANCE`, the
-    close pairs as a padded list (``close_w``: pairs per entry, 0 for padding), and the
-    element types (None: one element each)."""
+    close pairs as one flat list (``close_owner``: the candidate of each; ``close_w``:
+    pairs per entry), and the element types (None: one element each)."""
 
     hist: torch.Tensor
     close_d: torch.Tensor
+    close_owner: torch.Tensor
     close_type: torch.Tensor
     close_w: torch.Tensor
     n_atoms: torch.Tensor
@@ -162,12 +167,14 @@ def histograms(
     if is_histogram_batch(positions):
         if elements is not None:
             raise ValueError("histogram clusters are one element: pass elements=None")
-        hist, close_d, close_w = spread_histograms(
+        hist, close_d, close_owner, close_w = spread_histograms(
             positions, BIN_WIDTH, space.n_bins, exact_below, space.r_cut, device
         )
         n_atoms = torch.as_tensor([c.n_atoms for c in positions], dtype=torch.float64)
         close_type = torch.zeros(close_d.shape, dtype=torch.long, device=device)
-        return PairHistograms(hist, close_d, close_type, close_w, n_atoms.to(device), None)
+        return PairHistograms(
+            hist, close_d, close_owner, close_type, close_w, n_atoms.to(device), None
+        )
     pos, mask = pad_structures(positions, torch.float32)
     pos, mask = pos.to(device), mask.to(device)
     n_atoms = mask.sum(1)
@@ -184,7 +191,6 @@ def histograms(
     )  # fmt: skip
     if types is None:
         hist = hist.unsqueeze(1)  # (B, 1, n_bins)
-    b = len(positions)
     close = []
     for i, xyz in enumerate(positions):
         xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
@@ -207,15 +213,18 @@ def histograms(
             ).numpy()
         if len(d):
             close.append((i, d, kind))
-    n_close = max((len(c[1]) for c in close), default=0)
-    close_d = torch.ones(b, n_close, dtype=torch.float64, device=device)
-    close_type = torch.zeros(b, n_close, dtype=torch.long, device=device)
-    close_w = torch.zeros(b, n_close, dtype=torch.float64, device=device)
-    for i, d, kind in close:
-        close_d[i, : len(d)] = torch.as_tensor(d, device=device)
-        close_type[i, : len(d)] = torch.as_tensor(kind, device=device)
-        close_w[i, : len(d)] = 1.0
-    return PairHistograms(hist, close_d, close_type, close_w, n_atoms.double(), el)
+    close_d = torch.as_tensor(
+        np.concatenate([c[1] for c in close]) if close else np.zeros(0), dtype=torch.float64
+    ).to(device)
+    owner = [np.full(len(c[1]), c[0], dtype=np.int64) for c in close]
+    close_owner = torch.as_tensor(
+        np.concatenate(owner) if close else np.zeros(0, dtype=np.int64)
+    ).to(device)
+    close_type = torch.as_tensor(
+        np.concatenate([c[2] for c in close]) if close else np.zeros(0, dtype=np.int64)
+    ).to(device)
+    close_w = torch.ones(close_d.shape, dtype=torch.float64, device=device)
+    return PairHistograms(hist, close_d, close_owner, close_type, close_w, n_atoms.double(), el)
 
 
 def build_tables(
@@ -239,9 +248,10 @@ def build_tables(
         for k in space.kernels[:n_moments]
     ]
     tables = torch.stack(parts, 2).reshape(b, n_kinds * n_moments, space.n_t)
-    close_w = pairs.close_w * (pairs.close_d >= r_low[:, None])
+    close_w = pairs.close_w * (pairs.close_d >= r_low[pairs.close_owner])
     return CandidateTables(
-        tables, pairs.close_d, pairs.close_type, close_w, pairs.n_atoms, pairs.elements,
+        tables, pairs.close_d, pairs.close_owner, pairs.close_type, close_w,
+        pairs.n_atoms, pairs.elements,
         probe, n_kinds, n_moments,
     )  # fmt: skip
 
@@ -322,33 +332,41 @@ def structure_functions(
         "uiso": base * (delta2[:, None] * lower) - q2 * f,
         "delta2": base * (uiso[:, None] * lower),
     }
-    if cand.close_d.shape[1]:
+    if cand.close_d.shape[0]:
         _add_close_pairs(out, cand, weights, q[0], alpha, uiso, delta2)
     return out
 
 
 def _add_close_pairs(out, cand: CandidateTables, weights, q, alpha, uiso, delta2) -> None:
-    """Exact pair terms of the close pairs, with diffpy's zero width where 1 − δ2/d² < 0."""
+    """Exact pair terms of the close pairs, with diffpy's zero width where 1 − δ2/d² < 0.
+
+    The pairs are one flat list (K,): each term is (K, nQ) and is added to its own
+    candidate's row, so the cost follows the number of close pairs, not B times the
+    longest list."""
+    own = cand.close_owner
     w = weights.expand(-1, -1, q.shape[0]) if weights.shape[-1] == 1 else weights
-    w_pair = torch.gather(w, 1, cand.close_type[:, :, None].expand(-1, -1, q.shape[0]))
-    w_pair = w_pair * cand.close_w[:, :, None]  # (B, P, nQ)
-    d = cand.close_d[:, :, None]
-    s = alpha[:, None, None] * d  # (B, P, 1)
-    qs = q[None, None, :] * s
+    w_pair = w[own, cand.close_type] * cand.close_w[:, None]  # (K, nQ)
+    d = cand.close_d[:, None]
+    s = alpha[own, None] * d  # (K, 1)
+    qs = q[None, :] * s
     sine, cosine = torch.sin(qs), torch.cos(qs)
     g = sine / s
-    ratio = 1 - delta2[:, None, None] / s**2
+    dl2 = delta2[own, None]
+    ratio = 1 - dl2 / s**2
     positive = ratio > 0
     corr = torch.where(positive, ratio, torch.zeros_like(ratio))
-    q2 = q[None, None, :] ** 2
-    u = uiso[:, None, None]
+    q2 = q[None, :] ** 2
+    u = uiso[own, None]
     damp = torch.exp(-u * q2 * corr)
     term = w_pair * g * damp
-    dg_ds = (q[None, None, :] * cosine - g) / s
-    dcorr_ds = torch.where(positive, 2 * delta2[:, None, None] / s**3, torch.zeros_like(s))
+    dg_ds = (q[None, :] * cosine - g) / s
+    dcorr_ds = torch.where(positive, 2 * dl2 / s**3, torch.zeros_like(s))
     d_alpha = w_pair * damp * (dg_ds - g * u * q2 * dcorr_ds) * d
-    out["f"] = out["f"] + term.sum(1)
-    out["alpha"] = out["alpha"] + d_alpha.sum(1)
-    out["uiso"] = out["uiso"] - (term * q2 * corr).sum(1)
     dd2 = torch.where(positive, u * q2 / s**2, torch.zeros_like(s))
-    out["delta2"] = out["delta2"] + (term * dd2).sum(1)
+    for key, value in (
+        ("f", term),
+        ("alpha", d_alpha),
+        ("uiso", -(term * q2 * corr)),
+        ("delta2", term * dd2),
+    ):
+        out[key] = out[key].index_add(0, own, value)

@@ -219,7 +219,7 @@ def _polish(
     moved = not _same_grid(shared, params, tol)
     which = top if moved else top[~cols["converged"][top].astype(bool)]
     if len(which):
-        args = (positions, found, r, g, weights, config, device, cancel, tol)
+        args = (positions, found, r, g, weights, config, device, cancel)
         _refit(cols, which, shared if moved else params, *args)
         if moved:
             used = {int(i): shared for i in top}
@@ -231,7 +231,7 @@ def _polish(
             wanted = _refined_grid(used[i], config, cols, [i], np.median)
             if _same_grid(wanted, used[i], tol):
                 break
-            args = (positions, found, r, g, weights, config, device, cancel, tol)
+            args = (positions, found, r, g, weights, config, device, cancel)
             _refit(cols, [i], wanted, *args)
             used[i] = wanted
     return shared
@@ -244,12 +244,12 @@ def _refined_grid(params, config, cols, which, reduce) -> PDFParameters:
     return params.replace(**changes)
 
 
-def _refit(cols, which, params, positions, found, r, g, weights, config, device, cancel, tol):
-    """Re-fit candidates ``which`` on the grid of ``params`` (or a cached one within
-    ``tol`` Å), from their current values."""
+def _refit(cols, which, params, positions, found, r, g, weights, config, device, cancel):
+    """Re-fit candidates ``which`` on exactly the grid of ``params``, from their current
+    values."""
     which = np.asarray(which, dtype=int)
-    # a cached problem only on exactly this grid: one within ``tol`` would make the answer
-    # depend on what was fitted before in this process
+    # a cached problem only on exactly this grid: one merely close to it would make the
+    # answer depend on what was fitted before in this process
     problem = _problem_for(r, g, weights, config, params, device, grid_only=True)
     start = {name: cols[name][which] for name in FIT_PARAMETERS}
     out = problem.fit(
@@ -282,7 +282,7 @@ def _digest(a: np.ndarray) -> str:
 
 
 def _problem_for(
-    r, g, w, config: FitConfig, params: PDFParameters, device, grid_only=False, tol=0.0
+    r, g, w, config: FitConfig, params: PDFParameters, device, grid_only=False
 ) -> Problem:
     """The data-side tables, reused while the same data and settings are fitted again
     (the GUI fits the point under the marker many times a second). ``grid_only``: any
@@ -297,7 +297,7 @@ def _problem_for(
             if (
                 key[:-1] == data
                 and other.replace(biso=0.0, delta2=0.0) == plain
-                and _same_grid(other, params, tol)
+                and _same_grid(other, params)
             ):
                 return cached
     if problem is None:

@@ -78,14 +78,15 @@ def spread_histograms(
     exact_below: float,
     r_high: float,
     device: torch.device | str = "cpu",
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """The fitter's pair grid of a batch of histogram clusters.
 
     Returns ``hist`` (B, 1, n_bins) float32: the mass of every bond-unit node at
     ``exact_below`` ≤ d ≤ ``r_high`` (Å) spread on ``k·bin_width`` (Å) with the
-    engine's Lagrange weights; and the nodes closer than ``exact_below`` (Å) as a
-    padded list ``close_d`` (B, P) float64 in Å with their masses ``close_w`` (B, P)
-    float64 (0 for padding), for the fitter's exact sum of close pairs.
+    engine's Lagrange weights; and the nodes closer than ``exact_below`` (Å) as one
+    flat list over the batch, for the fitter's exact sum of close pairs: ``close_d``
+    (K,) float64 in Å, ``close_owner`` (K,) the cluster of each, ``close_w`` (K,)
+    float64 their masses (pairs).
     """
     b = len(clusters)
     out = torch.zeros(b, n_bins + 4, dtype=torch.float64)
@@ -106,10 +107,12 @@ def spread_histograms(
         idx = (j.long()[:, None] + offsets + 1).clamp(0, n_bins + 3)
         out[i] = torch.bincount(idx.view(-1), weights=lw.view(-1), minlength=n_bins + 4)
     hist = out[:, 1 : n_bins + 1].to(torch.float32).unsqueeze(1).to(device)
-    n_close = max((len(c[1]) for c in close), default=0)
-    close_d = torch.ones(b, n_close, dtype=torch.float64)
-    close_w = torch.zeros(b, n_close, dtype=torch.float64)
-    for i, d, mass in close:
-        close_d[i, : len(d)] = torch.as_tensor(d)
-        close_w[i, : len(d)] = torch.as_tensor(mass)
-    return hist, close_d.to(device), close_w.to(device)
+
+    def flat(k: int, dtype: torch.dtype) -> torch.Tensor:
+        """Column k of the close list, concatenated over the batch (K,)."""
+        parts = [np.broadcast_to(c[k], c[1].shape) for c in close]
+        return torch.as_tensor(np.concatenate(parts) if close else np.zeros(0), dtype=dtype).to(
+            device
+        )
+
+    return hist, flat(1, torch.float64), flat(0, torch.long), flat(2, torch.float64)

@@ -1,10 +1,15 @@
-"""Measured G(r), the selected candidate's fit and the difference, with the fit range."""
+"""Measured G(r), the selected candidate's fit and the difference, with the fit range.
+
+The text at the top right names what is shown, its Rw and refined parameters, one
+line each, each shortened with "…" to the plot's width (a training structure's long
+name never pushes Rw off a narrow plot)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetricsF
 
 from deepstruc_gui.model.candidate import Candidate
 from deepstruc_gui.science.pdf_io import PDFData
@@ -23,8 +28,8 @@ class PDFPanel(pg.PlotWidget):
         self.setLabel("bottom", "r (Å)")
         self.setLabel("left", "G(r)")
         self.showGrid(x=True, y=True, alpha=0.15)
-        # top right, below the Rw / parameters text
-        self.legend = self.addLegend(offset=(-5, 45), labelTextSize="9pt")
+        # top right, below the what / Rw / parameters text
+        self.legend = self.addLegend(offset=(-5, 62), labelTextSize="9pt")
         self.obs = self.plot(
             pen=None,
             symbol="o",
@@ -42,8 +47,10 @@ class PDFPanel(pg.PlotWidget):
         )
         self.region.sigRegionChangeFinished.connect(self._region_changed)
         self.addItem(self.region, ignoreBounds=True)
-        self.info = pg.TextItem("", color="#000", anchor=(1, 0))
+        self.info = pg.TextItem("", color="#000", anchor=(1, 0), fill=(255, 255, 255, 160))
         self.info.setParentItem(self.getPlotItem().vb)
+        self._lines: list[str] = []  # the info text's lines before shortening
+        self.getPlotItem().vb.sigResized.connect(self._place_info)
         self._updating = False
         self._data: PDFData | None = None
 
@@ -71,18 +78,29 @@ class PDFPanel(pg.PlotWidget):
         if c is None or self._data is None or len(c.r) == 0:
             self.calc.setData([], [])
             self.diff.setData([], [])
-            self.info.setText("")
+            self._lines = []
+            self._place_info()
             return
         obs = np.interp(c.r, self._data.r, self._data.g)
         offset = DIFF_OFFSET * self._top()
         self.calc.setData(c.r, c.gcalc)
         self.diff.setData(c.r, obs - c.gcalc + offset)
         self.zero.setPos(offset)
-        self.info.setText(
-            f"{title}Rw = {c.rw:.4f}   {c.n_atoms} atoms ({c.nearest_type})\n"
-            f"scale {c.scale:.4g}   expansion {c.expansion:.4f}   Biso {c.biso:.3f} Å²"
-        )
+        title = title.strip().rstrip(":").strip()
+        self._lines = [title] if title else []
+        self._lines += [
+            f"Rw = {c.rw:.4f}   {c.n_atoms} atoms ({c.nearest_type})",
+            f"scale {c.scale:.4g}   expansion {c.expansion:.4f}   Biso {c.biso:.3f} Å²",
+        ]
+        self._place_info()
+
+    def _place_info(self, *_) -> None:
+        """Each line shortened with "…" to the plot's width, at its top right."""
         rect = self.getPlotItem().vb.boundingRect()
+        metrics = QFontMetricsF(self.info.textItem.font())
+        room = max(rect.width() - 20, 40)
+        lines = [metrics.elidedText(t, Qt.TextElideMode.ElideRight, room) for t in self._lines]
+        self.info.setText("\n".join(lines))
         self.info.setPos(rect.width() - 5, 5)
 
     def _top(self) -> float:

@@ -1,4 +1,5 @@
-"""The selected cluster in 3-D: shaded spheres, optional bonds, turntable camera.
+"""The selected cluster in 3-D: shaded spheres, optional bonds, turntable camera, an
+orientation triad and a scale bar (:mod:`~deepstruc_gui.gui.views.structure_overlays`).
 
 vispy needs an OpenGL context (Xvfb + Mesa in tests). Without one the view shows a
 message instead of failing, and still reports what it holds.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from ase.data import atomic_numbers, covalent_radii
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 from scipy.spatial.distance import pdist
 
 from deepstruc_gui.gui.views.latent_map import TYPE_COLOURS
+from deepstruc_gui.gui.views.structure_overlays import OrientationAxes, ScaleBar
 from deepstruc_gui.science.structures import coordination_numbers, neighbour_edges
 from deepstruc_gui.science.structures import nearest_neighbour_distance as nn_distance
 
@@ -35,6 +38,7 @@ class StructureView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.canvas = None
         self._markers = self._bonds = None
+        self.axes = self.scale_bar = None
         try:
             from vispy import scene
 
@@ -47,6 +51,10 @@ class StructureView(QWidget):
             self._bonds = scene.visuals.Line(
                 parent=self.view.scene, connect="segments", color=(0.3, 0.3, 0.3, 1.0), width=2
             )
+            self.axes = OrientationAxes(self.canvas, self.view.camera)
+            self.scale_bar = ScaleBar(self.canvas, self.view)
+            self.axes.set_visible(False)  # shown with a structure
+            self.scale_bar.set_visible(False)
             layout.addWidget(self.canvas.native, 1)
         except Exception as exc:  # no OpenGL: keep the window usable
             self.canvas = None
@@ -107,6 +115,8 @@ class StructureView(QWidget):
         self.legend.setText(self.legend_html() if n else "")
         if self.canvas is None:
             return
+        self.axes.set_visible(n > 0)
+        self.scale_bar.set_visible(n > 0)
         if n == 0:
             self._markers.set_data(np.zeros((1, 3)), size=0)
             self._bonds.set_data(pos=np.zeros((2, 3)), color=(0, 0, 0, 0))
@@ -155,4 +165,35 @@ class StructureView(QWidget):
         self.view.camera.distance = 2.6 * extent
         self.view.camera.elevation = 20
         self.view.camera.azimuth = 30
+        self.scale_bar.update()
         self.canvas.update()
+
+    def render_image(self, width: int | None = None) -> QImage:
+        """The canvas as drawn (atoms, bonds, triad, scale bar) ``width`` pixels wide
+        (default: as on screen), the height keeping the view's aspect ratio.
+
+        The canvas is drawn at that size (its widget resized for the moment, the
+        triad and the bar scaled with it): vispy's ``render(size=…)`` draws a view
+        box at the screen size in a corner of a larger image. Raises ``RuntimeError``
+        without an OpenGL canvas."""
+        if self.canvas is None:
+            raise RuntimeError("the 3-D view has no OpenGL context to render")
+        native = self.canvas.native
+        old = native.size()
+        w0, h0 = self.canvas.size
+        width = int(width or w0)
+        factor = width / max(w0, 1) / self.canvas.pixel_scale
+        overlays = (self.axes, self.scale_bar)
+        scale = self.canvas.pixel_scale  # device pixels per widget pixel (HiDPI)
+        height = max(1, round(width * h0 / max(w0, 1)))
+        try:
+            native.resize(round(width / scale), round(height / scale))
+            for item in overlays:
+                item.set_factor(factor)
+            rgba = np.ascontiguousarray(self.canvas.render(alpha=True)[..., :4])
+        finally:
+            native.resize(old)
+            for item in overlays:
+                item.set_factor(1.0)
+        h, w = rgba.shape[:2]
+        return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
