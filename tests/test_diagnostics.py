@@ -69,6 +69,7 @@ def test_size_limits_come_from_the_bundle(mmnp) -> None:
     assert 19 < limits.compact < 21  # 200 atoms as loosely packed as simple cubic
     assert limits.any_shape == pytest.approx(9.0 * 2.77)
     assert limits.twinned == pytest.approx(0.93 * volume_equivalent_diameter(200, 2.77))
+    assert limits.twinned_envelope == pytest.approx(1.4 * volume_equivalent_diameter(200, 2.77))
 
 
 # Library-sized clusters of the seven-type library's largest and longest shapes: no
@@ -114,14 +115,14 @@ def test_large_clusters_are_beyond_training_size(atoms, mmnp) -> None:
     [
         (Icosahedron("Pt", 5, latticeconstant=3.92), "icosahedral"),
         (Icosahedron("Pt", 7, latticeconstant=3.92), "icosahedral"),
-        (Decahedron("Pt", 6, 3, 0, latticeconstant=3.92), "decahedral"),
+        (Decahedron("Pt", 3, 5, 2, latticeconstant=3.92), "decahedral"),
         (Decahedron("Pt", 5, 3, 2, latticeconstant=3.92), "decahedral"),
         (Decahedron("Pt", 6, 6, 2, latticeconstant=3.92), "decahedral"),
     ],
     ids=[
         "icosahedron 309",
         "icosahedron 923",
-        "Ino decahedron 333",
+        "Marks decahedron 606",
         "Marks decahedron 906",
         "Marks decahedron 1840",
     ],
@@ -170,6 +171,16 @@ def test_q_range_outside_training_and_refit_ranges(mmnp) -> None:
     found = [w for w in diagnose_data(outside, mmnp) if w.code == "q-range"]
     assert len(found) == 1
     assert "Qmax 12" in found[0].message and "Qdamp 0.15" in found[0].message
+
+
+def test_q_range_from_the_ripples_without_a_header_qmax(mmnp) -> None:
+    """No header Qmax: Qmax read from the termination ripples stands in, and says so."""
+    positions = build_cluster("fcc", {"h": 3, "k": 4, "l": 4}, 2.77)
+    low = simulated(positions, qmax=12.0)
+    (found,) = [w for w in diagnose_data(low, mmnp) if w.code == "q-range"]
+    assert "Qmax ≈ 12" in found.message and "termination ripples" in found.message
+    usual = simulated(positions, qmax=22.0)
+    assert "q-range" not in [w.code for w in diagnose_data(usual, mmnp)]
 
 
 def test_composition_with_several_elements(mmnp) -> None:

@@ -52,6 +52,12 @@ TWIN_EXTENT_FRACTION = 0.93
 #: icosahedron-like below ICOSAHEDRAL_FIT_RATIO
 TWIN_FIT_RATIO = 1.18
 ICOSAHEDRAL_FIT_RATIO = 0.77
+#: decahedron-like particles are flagged when their twinned-envelope diameter exceeds
+#: TWIN_ENVELOPE_FRACTION × the close-packed volume-equivalent diameter of the largest
+#: training cluster: the stacking library's faulted ≤ 200-atom stacks read up to 1.31 ×
+#: (clean and 2 % noise, bond 2.60 Å), decahedra of 606–1,840 atoms 1.47–2.0 ×, those of
+#: 333–389 atoms 1.24–1.32 × (not separable from the stacks: not flagged)
+TWIN_ENVELOPE_FRACTION = 1.4
 #: ... and only when the envelope fit's noise floor is below this fraction of the envelope
 #: (twinned particles with 2 % noise: ≤ 0.15; the field case pt_oct5_noisy_4col, whose
 #: noise grows to 25 % beyond 15 Å, 0.67): where noise reaches the end, so does the extent
@@ -72,6 +78,7 @@ class SizeLimits:
     compact: float  # largest envelope diameter of a compact training shape (Å)
     any_shape: float  # largest envelope diameter of any training shape (Å)
     twinned: float = math.inf  # largest extent of a training shape in TWIN_RATIO (Å)
+    twinned_envelope: float = math.inf  # limit of the twinned-envelope diameter (Å)
 
 
 def size_limits(bundle_metadata: Mapping[str, Any] | None, bond_length: float) -> SizeLimits:
@@ -92,8 +99,14 @@ def size_limits(bundle_metadata: Mapping[str, Any] | None, bond_length: float) -
     packing = max([1.0] + [_LOOSE_PACKING[t] for t in types if t in _LOOSE_PACKING])
     compact = volume_equivalent_diameter(n_max, bond_length) * packing
     limit = ANY_SHAPE_LIMIT.get(str(meta.get("library_kind", "mmnp")), ANY_SHAPE_LIMIT["mmnp"])
-    twinned = TWIN_EXTENT_FRACTION * volume_equivalent_diameter(n_max, bond_length)
-    return SizeLimits(n_max, compact, max(compact, limit * bond_length), twinned)
+    close_packed = volume_equivalent_diameter(n_max, bond_length)
+    return SizeLimits(
+        n_max,
+        compact,
+        max(compact, limit * bond_length),
+        TWIN_EXTENT_FRACTION * close_packed,
+        TWIN_ENVELOPE_FRACTION * close_packed,
+    )
 
 
 @dataclass(frozen=True)
@@ -123,8 +136,8 @@ def assess_size(data: PDFData, meta: Mapping[str, Any] | None = None) -> SizeAss
     any-shape limit; or, for a twinned-looking envelope (ratio in ``TWIN_RATIO``, twinned
     fit ratio below ``TWIN_FIT_RATIO``), the extent beyond ``SizeLimits.twinned``
     (icosahedron-like: fit ratio below ``ICOSAHEDRAL_FIT_RATIO``; diameter
-    ``twin_diameter``) or the twinned-envelope diameter beyond the compact limit
-    (decahedron-like; ``twin_envelope_diameter``).
+    ``twin_diameter``) or the twinned-envelope diameter beyond
+    ``SizeLimits.twinned_envelope`` (decahedron-like; ``twin_envelope_diameter``).
     """
     from deepstruc_gui.science.particle_size import estimate_diameter
     from deepstruc_gui.science.peaks import first_peak_position
@@ -159,7 +172,7 @@ def assess_size(data: PDFData, meta: Mapping[str, Any] | None = None) -> SizeAss
                 kind = "icosahedral"
                 d = max(d, estimate.twin_diameter)
                 err = max(err, estimate.twin_uncertainty)
-        elif estimate.twin_envelope_diameter > limits.compact:
+        elif estimate.twin_envelope_diameter > limits.twinned_envelope:
             kind = "decahedral"
             d = max(d, estimate.twin_envelope_diameter)
             err = max(err, estimate.twin_envelope_uncertainty)

@@ -44,9 +44,15 @@ Q_SEARCH = (8.0, 60.0)
 GAP = 0.3
 BAND = 2.2
 #: a step is reported when the power below it is at least MIN_CONTRAST × the power
-#: above, and that drop is at least MIN_SHARPNESS × the drop over the band before it
-MIN_CONTRAST = 30.0
-MIN_SHARPNESS = 10.0
+#: above, and that drop is at least MIN_SHARPNESS × the drop over the band before it.
+#: Measured (scripts/measure_qmax_estimate.py --thresholds, 672 simulated PDFs): true
+#: steps 10⁴–10¹⁰ (measured files 7.9·10⁵ and more); wrong ones (the Debye–Waller knee at
+#: Biso 2.5, white noise) contrast ≤ 3·10³ and sharpness ≤ 250
+MIN_CONTRAST = 1e4
+MIN_SHARPNESS = 1e3
+#: ... and the power below the edge is at least MIN_LEVEL × the largest power (below
+#: it, what drops is round-off, not data: steps of 1e14 were found there at Biso 2.5)
+MIN_LEVEL = 1e-7
 
 
 @dataclass(frozen=True)
@@ -134,8 +140,11 @@ def estimate_qmax(r: ArrayLike, g: ArrayLike) -> QmaxEstimate | None:
     contrast = below / np.maximum(above, tiny)
     trend = np.maximum(before / np.maximum(below, tiny), 1.0)
     score = contrast / trend
+    score[below < MIN_LEVEL * float(power.max())] = 0.0  # round-off, not data
     k = int(np.argmax(score))
     if contrast[k] < MIN_CONTRAST or score[k] < MIN_SHARPNESS:
+        return None
+    if below[k] < MIN_LEVEL * float(power.max()):
         return None
     # the edge: where the power, lightly smoothed, last stands above a quarter of the
     # level below (half the amplitude: the middle of the window-blurred step), within a
