@@ -126,7 +126,7 @@ def measure_large(params, rng) -> None:
             print(
                 f"{name + (' +2%' if noise else ''):28s} {len(atoms):5d} {truth:7.1f} {d:6.1f} "
                 f"{err:5.1f} {d / truth:5.2f} {'yes' if hit else 'NO'}"
-                f"{' (extent)' if size.twinned else ''}"
+                f"{f' ({size.twin_kind})' if size.twinned else ''}"
             )
     for family, rows in stats.items():
         ratios = [q for _, q, _ in rows]

@@ -69,6 +69,7 @@ def test_size_limits_come_from_the_bundle(mmnp) -> None:
     assert 19 < limits.compact < 21  # 200 atoms as loosely packed as simple cubic
     assert limits.any_shape == pytest.approx(9.0 * 2.77)
     assert limits.twinned == pytest.approx(0.93 * volume_equivalent_diameter(200, 2.77))
+    assert limits.twinned_envelope == pytest.approx(1.4 * volume_equivalent_diameter(200, 2.77))
 
 
 # Library-sized clusters of the seven-type library's largest and longest shapes: no
@@ -110,35 +111,49 @@ def test_large_clusters_are_beyond_training_size(atoms, mmnp) -> None:
 
 
 @pytest.mark.parametrize(
-    "atoms",
+    ("atoms", "kind"),
     [
-        Icosahedron("Pt", 7, latticeconstant=3.92),
-        Decahedron("Pt", 5, 3, 2, latticeconstant=3.92),
+        (Icosahedron("Pt", 5, latticeconstant=3.92), "icosahedral"),
+        (Icosahedron("Pt", 7, latticeconstant=3.92), "icosahedral"),
+        (Decahedron("Pt", 3, 5, 2, latticeconstant=3.92), "decahedral"),
+        (Decahedron("Pt", 5, 3, 2, latticeconstant=3.92), "decahedral"),
+        (Decahedron("Pt", 6, 6, 2, latticeconstant=3.92), "decahedral"),
     ],
-    ids=["icosahedron 923", "Marks decahedron 906"],
+    ids=[
+        "icosahedron 309",
+        "icosahedron 923",
+        "Marks decahedron 606",
+        "Marks decahedron 906",
+        "Marks decahedron 1840",
+    ],
 )
-def test_twinned_particles_are_beyond_training_size(atoms, mmnp) -> None:
-    """Twinned particles' peaks lose coherence across the twin boundaries (the envelope
-    measures ~0.6 × their size), but G(r) still oscillates out to near their diameter:
-    flagged, with the diameter read from that extent within ±20 % (docs/WARNINGS.md)."""
+def test_twinned_particles_are_beyond_training_size(atoms, kind, mmnp) -> None:
+    """Twinned particles' peaks lose coherence across the twin boundaries (the sphere
+    envelope measures ~0.6 × their size): flagged as twinned, the kind told apart by
+    which envelope fits (docs/WARNINGS.md), the diameter within ±20 %."""
     data = simulated(atoms, {"qdamp": 0.04})
     found = [w for w in diagnose_data(data, mmnp) if w.code == "beyond-training-size"]
     assert len(found) == 1 and "multiply twinned" in found[0].message
     size = assess_size(data, mmnp)
-    assert size is not None and size.beyond and size.twinned
+    assert size is not None and size.beyond and size.twinned and size.twin_kind == kind
     truth = volume_equivalent_diameter(len(atoms), 3.92 / np.sqrt(2))
     assert abs(size.diameter / truth - 1) < 0.2, (size.diameter, truth)
-    assert size.estimate.diameter < 0.75 * truth  # the envelope alone would miss it
+    if len(atoms) > 900:
+        assert size.estimate.diameter < 0.75 * truth  # the sphere envelope alone would miss
 
 
-def test_largest_decahedra_are_flagged_with_an_underestimate(mmnp) -> None:
-    """A known limit, measured: decahedra above ~1,200 atoms read 0.74–0.81 × their
-    volume-equivalent diameter (their tail sinks below 1.5 % of |G|max before 30 Å)."""
-    atoms = Decahedron("Pt", 6, 6, 2, latticeconstant=3.92)  # 1,840 atoms, 37.5 Å
-    size = assess_size(simulated(atoms, {"qdamp": 0.04}), mmnp)
-    truth = volume_equivalent_diameter(len(atoms), 3.92 / np.sqrt(2))
-    assert size is not None and size.beyond and size.twinned
-    assert 0.7 < size.diameter / truth < 1.0
+def test_twinned_envelope_fits_single_crystals_worse_than_the_sphere() -> None:
+    """The classification the twinned rule rests on: single crystals fit the twinned
+    envelope worse than the sphere's (ratio > TWIN_FIT_RATIO), decahedra about as well."""
+    from deepstruc_gui.model.size_diagnosis import ICOSAHEDRAL_FIT_RATIO, TWIN_FIT_RATIO
+    from deepstruc_gui.science.particle_size import estimate_diameter
+
+    octahedron = simulated(Octahedron("Pt", 9, latticeconstant=3.92))
+    decahedron = simulated(Decahedron("Pt", 4, 4, 1, latticeconstant=3.92))
+    single = estimate_diameter(octahedron.r, octahedron.g, qdamp=0.04)
+    twinned = estimate_diameter(decahedron.r, decahedron.g, qdamp=0.04)
+    assert single.twin_fit_ratio > TWIN_FIT_RATIO
+    assert ICOSAHEDRAL_FIT_RATIO < twinned.twin_fit_ratio < TWIN_FIT_RATIO
 
 
 def test_single_crystals_keep_the_envelope_diameter(mmnp) -> None:
@@ -156,6 +171,16 @@ def test_q_range_outside_training_and_refit_ranges(mmnp) -> None:
     found = [w for w in diagnose_data(outside, mmnp) if w.code == "q-range"]
     assert len(found) == 1
     assert "Qmax 12" in found[0].message and "Qdamp 0.15" in found[0].message
+
+
+def test_q_range_from_the_ripples_without_a_header_qmax(mmnp) -> None:
+    """No header Qmax: Qmax read from the termination ripples stands in, and says so."""
+    positions = build_cluster("fcc", {"h": 3, "k": 4, "l": 4}, 2.77)
+    low = simulated(positions, qmax=12.0)
+    (found,) = [w for w in diagnose_data(low, mmnp) if w.code == "q-range"]
+    assert "Qmax ≈ 12" in found.message and "termination ripples" in found.message
+    usual = simulated(positions, qmax=22.0)
+    assert "q-range" not in [w.code for w in diagnose_data(usual, mmnp)]
 
 
 def test_composition_with_several_elements(mmnp) -> None:

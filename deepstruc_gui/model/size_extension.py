@@ -468,14 +468,15 @@ def extension_reason(
     above ``EXTEND_RW`` for a particle whose diameter estimate is at least
     ``NEAR_LIMIT`` of the largest compact training structure's.
     """
-    from deepstruc_gui.model.diagnostics import diagnose_data, size_limits
+    from deepstruc_gui.model.diagnostics import diagnose_data
+    from deepstruc_gui.model.size_diagnosis import size_limits
 
     if any(d.code == "beyond-training-size" for d in diagnose_data(data, bundle_metadata)):
         return "beyond-training-size"
     estimate = estimate if estimate is not None else size_estimate(data)
     if estimate is None or not math.isfinite(model_best_rw) or model_best_rw <= EXTEND_RW:
         return None
-    from deepstruc_gui.model.diagnostics import COMPACT_EXPONENT
+    from deepstruc_gui.model.size_diagnosis import COMPACT_EXPONENT
 
     limit = size_limits(bundle_metadata, bond_length).compact
     twinned = getattr(estimate, "tail_exponent", 0.0) > COMPACT_EXPONENT

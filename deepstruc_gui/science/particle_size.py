@@ -26,13 +26,20 @@ cuboctahedra, Wulff-like ``FaceCenteredCubic``) of 200–2,300 atoms, simulated 
 the training parameters, D is 0.96–1.02 × the diameter of the sphere of equal volume
 (``volume_equivalent_diameter``) after the 1/1.07 bias correction below. In multiply
 twinned particles (icosahedra, decahedra) the peaks lose their coherence across the
-twin boundaries, so the PDF sees a smaller *coherent* size: D is then a lower bound
-(0.55–0.8 × the volume-equivalent diameter above 500 atoms). Their G(r) still
-oscillates, weakly, out to near the particle's size: the *extent* (where the envelope,
-smoothed over 0.02 Å to take out noise finer than the data can hold, falls below 1.5 %
-of the largest |G|) divided by 0.74 is 1.06–1.24 × the volume-equivalent diameter for
-icosahedra of 300–1,400 atoms and 0.74–0.91 × for decahedra of 600–1,850 atoms
-(``twin_diameter``, ±30 %).
+twin boundaries and strained sectors, so the PDF sees a smaller *coherent* size: D
+is then a lower bound (0.55–0.8 × the volume-equivalent diameter above 500 atoms).
+Two other readings serve them (measured below; ``model.size_diagnosis`` picks one):
+
+* the *twinned envelope*: their envelope decays nearly exponentially, with a decay
+  length proportional to the particle's size (decahedra: 0.15–0.17 × D), so the model
+  ``A0·exp(−(Qdamp·r)²/2)·exp(−r/(0.25·D))·γ0(r; D)`` reads D for decahedra to
+  0.95–1.07 × (``twin_envelope_diameter``), and which of the two models fits better
+  (``twin_fit_ratio``) tells single crystals (> 1.25) from decahedra (0.85–1.10) and
+  icosahedra (< 0.7);
+* the *extent*: icosahedra's G(r) still oscillates, weakly, out to near their size;
+  where the envelope, smoothed over 0.02 Å to take out noise finer than the data can
+  hold, falls below 1.5 % of the largest |G|, divided by 0.84, is 0.93–1.09 × the
+  volume-equivalent diameter for icosahedra of 309–1,415 atoms (``twin_diameter``).
 
 No Qt, no torch: plain numpy/scipy.
 """
@@ -73,12 +80,26 @@ _QDAMP_TYPICAL = (0.025, 0.055)
 #: EXTENT_LEVEL × the largest |G|. Measured (scripts/measure_size_warning.py, Pt, training
 #: parameters, clean and 2 % noise): extent / volume-equivalent diameter is 0.78–0.92 for
 #: icosahedra and 0.55–0.68 for decahedra of 300–2,000 atoms, 0.75–0.86 for single
-#: crystals; TWIN_EXTENT_BIAS is near the middle of the twinned range (chosen for the
-#: most particles within ±20 %), TWIN_SYSTEMATIC about its half-width.
+#: crystals. It serves icosahedron-like envelopes only (``model.size_diagnosis``):
+#: TWIN_EXTENT_BIAS is the icosahedra's mean ratio, TWIN_SYSTEMATIC its half-range.
 EXTENT_LEVEL = 0.015
 EXTENT_SMOOTHING = 0.02
-TWIN_EXTENT_BIAS = 0.74
-TWIN_SYSTEMATIC = 0.30
+TWIN_EXTENT_BIAS = 0.84
+TWIN_SYSTEMATIC = 0.15
+#: The *twinned envelope*: multiply twinned particles lose the coherence of their peaks
+#: across twin boundaries and strained sectors, and their envelope falls off nearly
+#: exponentially (decahedra of 300–1,900 atoms: decay length 0.15–0.17 × their
+#: volume-equivalent diameter, measured) instead of following the sphere's γ0. The
+#: model ``A0·exp(−(Qdamp·r)²/2)·exp(−r/(TWIN_COHERENCE·D))·γ0(r; D)`` ties the decay
+#: length to D, so one parameter fits both where the envelope falls and where it ends.
+#: Measured (scripts/measure_size_warning.py, Pt, clean and 2 % noise): D_twin /
+#: TWIN_ENVELOPE_BIAS is 0.95–1.07 × the volume-equivalent diameter for Marks and Ino
+#: decahedra of 333–1,840 atoms; single crystals fit it worse than the sphere
+#: (``twin_fit_ratio``, the ratio of the two fits' residual sums, 1.25–2.6), decahedra
+#: about as well (0.85–1.10), icosahedra better (0.50–0.69).
+TWIN_COHERENCE = 0.25
+TWIN_ENVELOPE_BIAS = 1.26
+TWIN_ENVELOPE_SYSTEMATIC = 0.12
 _D_BOUNDS = (4.0, 1000.0)
 
 
@@ -102,7 +123,10 @@ class SizeEstimate(tuple):
     the smoothed envelope stays above ``EXTENT_LEVEL`` of the largest |G|
     (``extent_at_end``: it reaches the end of the data, a lower bound);
     ``twin_diameter`` ± ``twin_uncertainty`` (Å): the diameter read from the extent
-    for a multiply twinned particle, whose envelope measures only its coherent domains.
+    for an icosahedral particle, whose envelope measures only its coherent domains;
+    ``twin_envelope_diameter`` ± ``twin_envelope_uncertainty`` (Å): the diameter of
+    the twinned-envelope fit (decahedral particles), and ``twin_fit_ratio`` its
+    residual sum over the sphere fit's (single crystals > 1.25, twinned ≲ 1.1).
     """
 
     def __new__(cls, diameter: float, uncertainty: float, **extra: float | bool):
@@ -191,6 +215,40 @@ def _fit_envelope(
     return float(best.x[1]), float(math.sqrt(max(cov[1, 1], 0.0))), float(best.x[2]), 0.0
 
 
+def _sphere_cost(x: np.ndarray, a: np.ndarray, qdamp: float, raw: float, floor: float) -> float:
+    """Residual sum of squares of the sphere envelope at D = ``raw`` (amplitude by linear
+    least squares), for comparison with :func:`_fit_twinned_envelope`."""
+    shape = np.exp(-0.5 * (qdamp * x) ** 2) * spherical_shape_function(x, raw)
+    amplitude = float(shape @ a) / max(float(shape @ shape), 1e-300)
+    return float(np.sum((np.sqrt((amplitude * shape) ** 2 + floor**2) - a) ** 2))
+
+
+def _fit_twinned_envelope(x: np.ndarray, a: np.ndarray, qdamp: float) -> tuple[float, float]:
+    """Fit the twinned envelope (TWIN_COHERENCE) to ``a(x)``: raw D (Å) and the residual
+    sum of squares."""
+    damping = np.exp(-0.5 * (qdamp * x) ** 2)
+
+    def shape(diameter: float | np.ndarray) -> np.ndarray:
+        d = np.asarray(diameter, dtype=np.float64)[..., None]
+        return damping * np.exp(-x / (TWIN_COHERENCE * d)) * spherical_shape_function(x, d)
+
+    def residual(p: np.ndarray) -> np.ndarray:
+        """Residual (n,) at ``p`` = (A0, D in Å, floor)."""
+        return np.sqrt((p[0] * shape(np.array([p[1]]))[0]) ** 2 + p[2] ** 2) - a
+
+    grid = np.geomspace(_D_BOUNDS[0] * 1.5, 400.0, 60)
+    shapes = shape(grid)
+    norms = np.maximum(np.einsum("ij,ij->i", shapes, shapes), 1e-300)
+    amplitudes = shapes @ a / norms
+    costs = np.sum((amplitudes[:, None] * shapes - a[None, :]) ** 2, axis=1)
+    k = int(np.argmin(costs))
+    p0 = [max(float(amplitudes[k]), 1e-3), float(grid[k]), 0.01]
+    fit = least_squares(
+        residual, p0, bounds=([0.0, _D_BOUNDS[0], 0.0], [np.inf, _D_BOUNDS[1], 1.0])
+    )
+    return float(fit.x[1]), float(2 * fit.cost)
+
+
 def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) -> SizeEstimate:
     """``(diameter_Å, uncertainty_Å)`` of the particle whose G(r) this is (1 σ).
 
@@ -236,6 +294,8 @@ def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) ->
     given = qdamp is not None
     q = float(qdamp) if given else DEFAULT_QDAMP
     raw, fit_err, floor, _ = _fit_envelope(x, a, q)
+    twin_raw, twin_cost = _fit_twinned_envelope(x, a, q)
+    sphere_cost = _sphere_cost(x, a, q, raw, floor)
     _, k_err, _, tail_exponent = _fit_envelope(x, a, q, free_exponent=True)
     k_err *= math.sqrt(ENVELOPE_WINDOW / (sample * step))  # correlated samples, as for D
     # samples are correlated over a window: inflate the fit's error accordingly
@@ -265,6 +325,9 @@ def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) ->
         extent_at_end=bool(extent >= grid[keep][-1] - 0.5),
         twin_diameter=extent / TWIN_EXTENT_BIAS,
         twin_uncertainty=TWIN_SYSTEMATIC * extent / TWIN_EXTENT_BIAS,
+        twin_envelope_diameter=twin_raw / TWIN_ENVELOPE_BIAS,
+        twin_envelope_uncertainty=TWIN_ENVELOPE_SYSTEMATIC * twin_raw / TWIN_ENVELOPE_BIAS,
+        twin_fit_ratio=twin_cost / max(sphere_cost, 1e-300),
     )
 
 

@@ -1,19 +1,9 @@
 """Reading and writing G(r) files as beamline software writes them.
 
-Accepted layouts (one reader, no format option, because users do not know which
-program wrote a file):
-
-* PDFgetX3 / xPDFsuite / PDFgetXgui ``.gr``: an INI-like header (``[DEFAULT]``,
-  ``[PDF]``, ``key = value``, ``#`` comments), a ``#### start data`` line, ``#S``/``#L``
-  lines, then columns. After that marker every non-comment line must be numeric.
-* Plain whitespace columns, with or without ``#`` comments or a header.
-* CSV with ``,`` or ``;`` separators and an optional header row of column names;
-  with ``;`` a decimal comma (``1,25;0,5``) is accepted too, as it is in tab-separated
-  and space-separated spreadsheet exports (``0,01<TAB>0,0014``).
-* RMCProfile files (a first line with the number of points, then a title line).
-* 2, 3 or 4 columns. Following PDFgui: 3 columns are r, G, dG and 4 columns are
-  r, G, dr, dG (a 3rd column named ``dr…`` in a header row is taken as dr instead).
-  More columns: r and G are the first two, the rest is ignored.
+``read_pdf`` opens a file read-only and bounded, lets
+:mod:`deepstruc_gui.science.pdf_table` split it into header and numeric rows (the
+accepted layouts, separators and encodings are listed there), decides what the file
+holds, and returns only a G(r); ``write_pdf`` writes PDFgetX3's layout.
 
 What the file holds: PDF programs write F(Q), S(Q), I(Q), g(r), R(r) and fit curves
 with the same layouts. ``science.quantity.recognise`` decides from the header keys,
@@ -25,18 +15,6 @@ Everything else, and a G(r) that is all zero, constant or without a positive val
 2–30 Å, is refused with a ``PDFReadError`` that says what the file appears to hold, the
 signal that said so and what to do (docs/WARNINGS.md).
 
-Header metadata: every ``key = value`` line before the data (``#`` prefixes allowed)
-goes into ``PDFData.metadata``; keys are lower-cased, values that parse as numbers
-become floats, the rest stay strings. When a key repeats, the first occurrence wins
-(the ``[PDF]`` section precedes ``[Misc]`` in xPDFsuite files).
-
-Encoding: files are UTF-8 (a UTF-8 BOM is ignored; UTF-16 with a BOM, as Windows
-"Unicode text" exports write it, is decoded too). Old programs write "Å" in Latin-1,
-so a *header or comment* line that is not valid UTF-8 is decoded as Latin-1 (it only
-feeds metadata, and a mis-decoded "Å" costs nothing). A *data* line that is not valid
-UTF-8, NUL bytes, many control bytes or a mostly non-ASCII file mean the file is not a
-text table and are refused with an error naming the file (and line).
-
 Safety: the input is opened read-only; files over ``MAX_FILE_BYTES`` are refused from
 their size before anything is read, and at most that many bytes are ever read (a pipe
 or device reporting size 0 cannot make the reader load an unbounded stream).
@@ -44,19 +22,18 @@ or device reporting size 0 cannot make the reader load an unbounded stream).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import stat
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from ase.data import atomic_numbers
 from numpy.typing import ArrayLike
 
-from deepstruc_gui.science.grid import MODEL_RMAX, MODEL_RMIN, overlaps_model_range, to_model_grid
+from deepstruc_gui.science.grid import MODEL_RMAX, MODEL_RMIN, overlaps_model_range
+from deepstruc_gui.science.pdf_data import PDFData, PDFReadError, heaviest_element
+from deepstruc_gui.science.pdf_table import TableHeader, decode_lines, parse_lines
 from deepstruc_gui.science.quantity import (
     QUANTITY_NAMES,
     Recognition,
@@ -66,98 +43,16 @@ from deepstruc_gui.science.quantity import (
 )
 from deepstruc_gui.util.atomic import atomic_write
 
-__all__ = ["MAX_FILE_BYTES", "PDFData", "PDFReadError", "read_pdf", "write_pdf"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "PDFData",
+    "PDFReadError",
+    "heaviest_element",
+    "read_pdf",
+    "write_pdf",
+]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a 0–100 Å G(r) at 0.001 Å step is ~2 MB
-
-_START_DATA = re.compile(r"^#+\s*start\s+data\b", re.IGNORECASE)
-_KEY_VALUE = re.compile(r"^[#;!%\s]*([A-Za-z_][A-Za-z0-9_.\-]*)\s*=(.*)$")
-_ELEMENT = re.compile(r"[A-Z][a-z]?")
-_COMMENT_PREFIXES = ("#", "%", "!", "//")
-_CONTROL_BYTES = bytes(range(1, 9)) + bytes(range(14, 32)) + b"\x7f"
-_NON_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-class PDFReadError(ValueError):
-    """A G(r) file that cannot be used; ``str(e)`` is ``"FILE:LINE: problem"``.
-
-    ``path``, ``line`` (1-based, or None when no single line is to blame) and ``problem``
-    are kept as attributes so the GUI can show or highlight them separately.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], problem: str, line: int | None = None):
-        self.path = os.fspath(path)
-        self.problem = problem
-        self.line = line
-        where = self.path if line is None else f"{self.path}:{line}"
-        super().__init__(f"{where}: {problem}")
-
-    def __reduce__(self):  # keep it picklable (worker processes) despite the custom __init__
-        return (type(self), (self.path, self.problem, self.line))
-
-
-@dataclass(eq=False)
-class PDFData:
-    """A measured (or simulated) G(r) with whatever the file header told about it."""
-
-    path: Path | None
-    r: np.ndarray
-    g: np.ndarray
-    dg: np.ndarray | None = None
-    metadata: dict[str, float | str] = field(default_factory=dict)
-    #: how the reader knew this is G(r) ("column labels 'r(Å) G(Å^-2)'", …); "" when made in code
-    recognised_from: str = ""
-    #: conversions applied while reading (nm → Å, a PDFgui fit's Gcalc + Gdiff, …)
-    conversions: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.r = np.asarray(self.r, dtype=np.float64)
-        self.g = np.asarray(self.g, dtype=np.float64)
-        if self.r.ndim != 1 or self.r.shape != self.g.shape:
-            raise ValueError(f"r and G must be 1-D of equal length: {self.r.shape}, {self.g.shape}")
-        if self.dg is not None:
-            self.dg = np.asarray(self.dg, dtype=np.float64)
-            if self.dg.shape != self.r.shape:
-                raise ValueError(f"dG has shape {self.dg.shape}, r has {self.r.shape}")
-        if self.path is not None:
-            self.path = Path(self.path)
-
-    @property
-    def name(self) -> str:
-        """File name for titles and messages."""
-        return self.path.name if self.path is not None else "<unsaved data>"
-
-    @property
-    def main_element(self) -> str | None:
-        """The metal of the particle: the heaviest element in ``composition``.
-
-        Ligands and solvents are light (``Au144 S60 C180`` -> ``Au``), so the heaviest
-        element is the one whose cluster the model should look for.
-        """
-        composition = self.metadata.get("composition")
-        if not isinstance(composition, str):
-            return None
-        return heaviest_element(composition)
-
-    def model_input(self) -> np.ndarray:
-        """(2800,) float32 on ``MODEL_R``, max-normalised: what the network takes."""
-        try:
-            return to_model_grid(self.r, self.g)
-        except ValueError as exc:
-            raise PDFReadError(self.path or "<unsaved data>", str(exc)) from None
-
-
-def heaviest_element(composition: str) -> str | None:
-    """Heaviest element symbol in a formula such as ``"Au144 S60 C180"`` or ``"PtNi3"``."""
-    symbols = [s for s in _ELEMENT.findall(composition) if s in atomic_numbers]
-    if not symbols:
-        word = composition.strip().capitalize()  # "pt" or "PT" written by hand
-        symbols = [word] if word in atomic_numbers else []
-    if not symbols:
-        return None
-    return max(symbols, key=lambda s: atomic_numbers[s])
 
 
 # --------------------------------------------------------------------------- reading
@@ -169,8 +64,8 @@ def read_pdf(path: str | os.PathLike[str]) -> PDFData:
     Raises ``PDFReadError`` (a ``ValueError``) naming the file, and the line where one
     line is to blame, for anything that would give a wrong or meaningless curve.
     """
-    lines = _decoded_lines(path, _read_bounded(path))
-    header, rows, row_lines = _parse(path, lines)
+    lines = decode_lines(path, _read_bounded(path))
+    header, rows, row_lines = parse_lines(path, lines)
     return _to_pdfdata(path, header, rows, row_lines)
 
 
@@ -206,207 +101,9 @@ def _too_large(size: int) -> str:
     )
 
 
-@dataclass
-class _Line:
-    number: int  # 1-based
-    text: str
-    utf8: bool  # False: decoded as Latin-1 because it was not valid UTF-8
-
-
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-
-
-def _decoded_lines(path: str | os.PathLike[str], data: bytes) -> list[_Line]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise PDFReadError(path, "not a text file (broken UTF-16)") from None
-        return [_Line(i, t, True) for i, t in enumerate(_NEWLINE.split(text), 1)]
-    if data.startswith(_GZIP_MAGIC):
-        raise PDFReadError(path, "gzip-compressed file; decompress it first")
-    if data.startswith(_ZIP_MAGIC):
-        raise PDFReadError(path, "binary file (zip or Excel workbook); save the data as CSV")
-    if b"\x00" in data:
-        raise PDFReadError(path, "binary file, not text (contains NUL bytes)")
-    n_control = len(data.translate(None, _NON_CONTROL))
-    if n_control > max(8, len(data) // 100):
-        raise PDFReadError(path, f"binary file, not text ({n_control} control bytes)")
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return [_Line(i, t, True) for i, t in enumerate(_NEWLINE.split(text), 1)]
-    n_high = len(data) - len(data.translate(None, bytes(range(128, 256))))
-    if n_high > len(data) // 10:
-        raise PDFReadError(path, "not a text file (binary or unknown encoding, not UTF-8)")
-    out = []
-    for i, raw in enumerate(re.split(rb"\r\n|\r|\n", data), 1):
-        try:
-            out.append(_Line(i, raw.decode("utf-8"), True))
-        except UnicodeDecodeError:
-            out.append(_Line(i, raw.decode("latin-1"), False))
-    return out
-
-
-def _is_comment(stripped: str) -> bool:
-    return stripped.startswith(_COMMENT_PREFIXES)
-
-
-_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+([eE][-+]?\d+)?$")
-
-
-def _split(text: str) -> tuple[list[str], bool]:
-    """Tokens of one row and whether a decimal comma is allowed in them.
-
-    ';' separated (spreadsheets in comma-decimal locales), tab separated, ','
-    separated (CSV), else whitespace. A decimal comma is accepted with ';' and tab
-    separators, and between whitespace-separated tokens that all look like "0,01".
-    """
-    if ";" in text:
-        tokens, decimal_comma = [t.strip() for t in text.split(";")], True
-    elif "\t" in text:
-        tokens, decimal_comma = [t.strip() for t in text.split("\t")], True
-    elif "," in text:
-        words = text.split()
-        if len(words) >= 2 and all(_DECIMAL_COMMA.match(w) or _is_float(w) for w in words):
-            return words, True
-        tokens, decimal_comma = [t.strip() for t in text.split(",")], False
-    else:
-        return text.split(), False
-    while tokens and not tokens[-1]:  # spreadsheets add trailing separators
-        tokens.pop()
-    return [t.strip("\"'") for t in tokens], decimal_comma
-
-
-def _is_float(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
-def _number(token: str, decimal_comma: bool) -> float | None:
-    try:
-        return float(token)
-    except ValueError:
-        pass
-    if decimal_comma and token.count(",") == 1 and "." not in token:
-        try:
-            return float(token.replace(",", "."))
-        except ValueError:
-            return None
-    return None
-
-
-@dataclass
-class _Header:
-    """What the lines before (and between) the data said about them."""
-
-    metadata: dict[str, float | str] = field(default_factory=dict)
-    names: list[str] = field(default_factory=list)  # column labels, x first
-    titles: list[str] = field(default_factory=list)  # other free-text header lines
-
-
-_LABEL_LINE = re.compile(r"^[#\s]*L\s+(.*)$")  # "#L r G", "# #L r G dr dG"
-
-
-def _parse(
-    path: str | os.PathLike[str], lines: list[_Line]
-) -> tuple[_Header, list[list[float]], list[int]]:
-    """Split header from data; return what the header said, numeric rows and their
-    line numbers."""
-    header = _Header()
-    metadata = header.metadata
-    rows: list[list[float]] = []
-    row_lines: list[int] = []
-    strict = False  # after '#### start data' every non-comment line must be data
-    n_columns = 0
-    for line in lines:
-        stripped = line.text.strip()
-        if not stripped:
-            continue
-        in_header = not rows
-        if in_header and not strict and _START_DATA.match(stripped):
-            strict = True
-            continue
-        if _is_comment(stripped):
-            label = _LABEL_LINE.match(stripped) if stripped.startswith("#") else None
-            if in_header and label is not None:
-                header.names = label.group(1).split()
-            elif in_header and (strict or not _add_metadata(metadata, stripped)):
-                header.titles.append(stripped)
-            continue
-        body = stripped.split("#", 1)[0].rstrip()  # "2.80 1.74  # first shell"
-        tokens, decimal_comma = _split(body)
-        first = _number(tokens[0], decimal_comma) if tokens else None
-        if in_header and not strict and not n_columns and len(tokens) == 1 and body.isdigit():
-            header.titles.append(stripped)  # RMCProfile: the number of points first
-            continue
-        if in_header and first is None and not strict:
-            # header text before the first row: INI lines, "[PDF]", titles, or a row of
-            # names. Like configparser (which PDFgetX3 uses), '#' in a value is kept.
-            is_text = "=" not in stripped and not stripped.startswith("[")
-            if not _add_metadata(metadata, stripped) and is_text:
-                header.titles.append(stripped)
-                if not re.match(r"^rmc\s", stripped, re.IGNORECASE):
-                    header.names = tokens
-            continue
-        if not line.utf8:
-            raise PDFReadError(path, "data line is not UTF-8 text (binary or garbled)", line.number)
-        values = []
-        for column, token in enumerate(tokens, 1):
-            value = _number(token, decimal_comma)
-            if value is None:
-                shown = token if len(token) <= 20 else token[:20] + "…"
-                raise PDFReadError(path, f"not a number in column {column}: {shown!r}", line.number)
-            if not math.isfinite(value):
-                raise PDFReadError(
-                    path, f"non-finite value {token!r} in column {column}", line.number
-                )
-            values.append(value)
-        if not rows:
-            n_columns = len(values)
-            if n_columns < 2:
-                raise PDFReadError(path, "only one column of numbers; need r and G(r)", line.number)
-        elif len(values) != n_columns:
-            raise PDFReadError(
-                path,
-                f"{len(values)} columns, but the data started with {n_columns} "
-                f"(line {row_lines[0]})",
-                line.number,
-            )
-        rows.append(values)
-        row_lines.append(line.number)
-    if not rows:
-        raise PDFReadError(path, "no numeric data found (expected columns r and G(r))")
-    if not header.names and header.titles:  # "# r(Angstrom) RDF(r)": a comment of names
-        words = header.titles[-1].lstrip("#%!/ ").split()
-        if len(words) == n_columns and "=" not in header.titles[-1]:
-            header.names = words
-    return header, rows, row_lines
-
-
-def _add_metadata(metadata: dict[str, float | str], text: str) -> bool:
-    """Store a ``key = value`` header line; False when the line is not one."""
-    match = _KEY_VALUE.match(text)
-    if match is None:
-        return False
-    key, value = match.group(1).lower(), match.group(2).strip()
-    if key not in metadata:
-        try:
-            metadata[key] = float(value)
-        except ValueError:
-            metadata[key] = value
-    return True
-
-
 def _to_pdfdata(
     path: str | os.PathLike[str],
-    header: _Header,
+    header: TableHeader,
     rows: list[list[float]],
     row_lines: list[int],
 ) -> PDFData:

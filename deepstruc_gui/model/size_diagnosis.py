@@ -1,0 +1,229 @@
+"""``beyond-training-size``: is the particle larger than the training structures?
+
+The diameter is read from G(r) alone (:mod:`deepstruc_gui.science.particle_size`) and
+compared with limits computed from the bundle's metadata (its latent map's atom counts
+and types, its ``library_kind``); the rules and their measurements are in
+docs/WARNINGS.md and ``scripts/measure_size_warning.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from deepstruc_gui.model.diagnostic import Diagnostic
+
+if TYPE_CHECKING:
+    from deepstruc_gui.science.pdf_data import PDFData
+
+__all__ = [
+    "COMPACT_EXPONENT",
+    "SizeAssessment",
+    "SizeLimits",
+    "assess_size",
+    "size_limits",
+    "size_warning",
+]
+
+#: size-warning margins measured on the training libraries (scripts/measure_size_warning.py):
+#: the largest envelope diameter of any *compact* (tail exponent < COMPACT_EXPONENT,
+#: envelope ratio ≥ COMPACT_RATIO) training shape is the volume-equivalent diameter of
+#: the largest cluster in the loosest training packing; plates and rods reach further,
+#: up to ANY_SHAPE_LIMIT bond lengths (mmnp: hcp s1=1 sheets, 8.75 d)
+COMPACT_EXPONENT = 0.15
+#: ... and whose envelope beyond 5 Å reaches this fraction of the largest |G| (compact
+#: clusters 0.25–0.35, the library's flat sheets 0.10: noise hides their 1/r tail, not this)
+COMPACT_RATIO = 0.2
+ANY_SHAPE_LIMIT = {"mmnp": 9.0, "stacking": 9.0}
+#: multiply twinned particles (envelope ratio in TWIN_RATIO: the library's flat sheets are
+#: below, its simple-cubic and bcc blocks above) are flagged when their extent (where the
+#: smoothed envelope falls below 1.5 % of |G|max) exceeds TWIN_EXTENT_FRACTION × the
+#: close-packed volume-equivalent diameter of the largest training cluster (6.43 bond
+#: lengths for 200 atoms): the training shapes in that ratio window reach 0.85 × (5.5 bond
+#: lengths: 171-atom fcc blocks, the 147-atom icosahedron; 5.7 for 197-atom faulted
+#: stacks), icosahedra and decahedra of 600–2,000 atoms 0.96–1.6 ×
+TWIN_RATIO = (0.165, 0.27)
+TWIN_EXTENT_FRACTION = 0.93
+#: twinned-looking when the twinned envelope's residual is below TWIN_FIT_RATIO × the
+#: sphere's (``SizeEstimate.twin_fit_ratio``; measured, Pt 300–2,300 atoms, clean and 2 %
+#: noise: single crystals 1.25–2.6, decahedra 0.85–1.10, icosahedra 0.50–0.69) and
+#: icosahedron-like below ICOSAHEDRAL_FIT_RATIO
+TWIN_FIT_RATIO = 1.18
+ICOSAHEDRAL_FIT_RATIO = 0.77
+#: decahedron-like particles are flagged when their twinned-envelope diameter exceeds
+#: TWIN_ENVELOPE_FRACTION × the close-packed volume-equivalent diameter of the largest
+#: training cluster: the stacking library's faulted ≤ 200-atom stacks read up to 1.31 ×
+#: (clean and 2 % noise, bond 2.60 Å), decahedra of 606–1,840 atoms 1.47–2.0 ×, those of
+#: 333–389 atoms 1.24–1.32 × (not separable from the stacks: not flagged)
+TWIN_ENVELOPE_FRACTION = 1.4
+#: ... and only when the envelope fit's noise floor is below this fraction of the envelope
+#: (twinned particles with 2 % noise: ≤ 0.15; the field case pt_oct5_noisy_4col, whose
+#: noise grows to 25 % beyond 15 Å, 0.67): where noise reaches the end, so does the extent
+TWIN_MAX_NOISE = 0.3
+#: a size read from data this noisy (noise floor above this fraction of the envelope),
+#: or with a 1σ uncertainty above this fraction of itself, claims nothing: the field
+#: case pt_oct5_noisy_4col.gr (85 atoms, noise to 25 % past 15 Å) read 265 ± 432 Å
+SIZE_MAX_NOISE = 0.3
+SIZE_MAX_RELATIVE_ERROR = 0.5
+_LOOSE_PACKING = {"sc": 2 ** (1 / 6), "bcc": (3 * math.sqrt(6) / 8) ** (-1 / 3)}
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """What the training set covers, at one bond length (Å)."""
+
+    n_atoms: int  # the largest training cluster
+    compact: float  # largest envelope diameter of a compact training shape (Å)
+    any_shape: float  # largest envelope diameter of any training shape (Å)
+    twinned: float = math.inf  # largest extent of a training shape in TWIN_RATIO (Å)
+    twinned_envelope: float = math.inf  # limit of the twinned-envelope diameter (Å)
+
+
+def size_limits(bundle_metadata: Mapping[str, Any] | None, bond_length: float) -> SizeLimits:
+    """The training set's size limits for data whose bond length is ``bond_length``.
+
+    Computed from what every bundle has: the largest atom count and the cluster types
+    of its latent map (a compact cluster of n atoms in the loosest training packing —
+    simple cubic holds √2 × fewer atoms per volume than close packing — has this
+    volume-equivalent diameter), plus the measured plate/rod limit of its library kind.
+    """
+    from deepstruc_gui.science.particle_size import volume_equivalent_diameter
+
+    meta = bundle_metadata or {}
+    latent = meta.get("latent_map") or {}
+    counts = latent.get("n_atoms") or [200]
+    types = set(latent.get("types") or ["sc"])
+    n_max = int(max(counts))
+    packing = max([1.0] + [_LOOSE_PACKING[t] for t in types if t in _LOOSE_PACKING])
+    compact = volume_equivalent_diameter(n_max, bond_length) * packing
+    limit = ANY_SHAPE_LIMIT.get(str(meta.get("library_kind", "mmnp")), ANY_SHAPE_LIMIT["mmnp"])
+    close_packed = volume_equivalent_diameter(n_max, bond_length)
+    return SizeLimits(
+        n_max,
+        compact,
+        max(compact, limit * bond_length),
+        TWIN_EXTENT_FRACTION * close_packed,
+        TWIN_ENVELOPE_FRACTION * close_packed,
+    )
+
+
+@dataclass(frozen=True)
+class SizeAssessment:
+    """The particle diameter the size warning reports (Å, 1σ), whether it is beyond the
+    training set (``beyond``), and whether it was read from the extent of a multiply
+    twinned-looking envelope (``twinned``); ``estimate`` is the envelope fit
+    (``SizeEstimate``), ``limits`` the training limits at the data's ``bond`` length."""
+
+    diameter: float
+    uncertainty: float
+    beyond: bool
+    twinned: bool
+    estimate: Any
+    limits: SizeLimits
+    bond: float
+    #: "icosahedral" (read from the extent) or "decahedral" (from the twinned envelope)
+    #: when ``twinned``, else ""
+    twin_kind: str = ""
+
+
+def assess_size(data: PDFData, meta: Mapping[str, Any] | None = None) -> SizeAssessment | None:
+    """Is the particle whose G(r) this is larger than the training structures?
+
+    None when the data are too short or have no peak. The rules (docs/WARNINGS.md): the
+    envelope diameter beyond the compact limit for a compact envelope, or beyond the
+    any-shape limit; or, for a twinned-looking envelope (ratio in ``TWIN_RATIO``, twinned
+    fit ratio below ``TWIN_FIT_RATIO``), the extent beyond ``SizeLimits.twinned``
+    (icosahedron-like: fit ratio below ``ICOSAHEDRAL_FIT_RATIO``; diameter
+    ``twin_diameter``) or the twinned-envelope diameter beyond
+    ``SizeLimits.twinned_envelope`` (decahedron-like; ``twin_envelope_diameter``).
+    """
+    from deepstruc_gui.science.particle_size import estimate_diameter
+    from deepstruc_gui.science.peaks import first_peak_position
+
+    qdamp = data.metadata.get("qdamp")
+    qdamp = float(qdamp) if isinstance(qdamp, float) and 0 <= qdamp <= 0.2 else None
+    try:
+        bond = first_peak_position(data.r, data.g)
+        estimate = estimate_diameter(data.r, data.g, qdamp=qdamp)
+    except ValueError:
+        return None  # too short or no peak: other checks speak for these data
+    limits = size_limits(meta, bond)
+    d, err = estimate
+    cautious = estimate.lowest  # without a header Qdamp: the smallest D it could be
+    compact = estimate.tail_exponent < COMPACT_EXPONENT and estimate.envelope_ratio >= COMPACT_RATIO
+    informative = estimate.noise < SIZE_MAX_NOISE and err < SIZE_MAX_RELATIVE_ERROR * d
+    by_envelope = informative and (
+        cautious > limits.any_shape or (compact and cautious > limits.compact)
+    )
+    # twinned-looking: an envelope ratio in the twinned window, not swamped by noise, and
+    # the twinned envelope (exponential loss of coherence) fits about as well as the
+    # sphere or better; icosahedra (fit ratio below ICOSAHEDRAL_FIT_RATIO) are read from
+    # the extent, decahedra from the twinned envelope (docs/WARNINGS.md)
+    kind = ""
+    if (
+        TWIN_RATIO[0] <= estimate.envelope_ratio < TWIN_RATIO[1]
+        and estimate.noise < TWIN_MAX_NOISE
+        and estimate.twin_fit_ratio < TWIN_FIT_RATIO
+    ):
+        if estimate.twin_fit_ratio < ICOSAHEDRAL_FIT_RATIO:
+            if estimate.extent > limits.twinned:
+                kind = "icosahedral"
+                d = max(d, estimate.twin_diameter)
+                err = max(err, estimate.twin_uncertainty)
+        elif estimate.twin_envelope_diameter > limits.twinned_envelope:
+            kind = "decahedral"
+            d = max(d, estimate.twin_envelope_diameter)
+            err = max(err, estimate.twin_envelope_uncertainty)
+    twinned = bool(kind)
+    return SizeAssessment(d, err, by_envelope or twinned, twinned, estimate, limits, bond, kind)
+
+
+def size_warning(data: PDFData, meta: Mapping[str, Any] | None) -> Diagnostic | None:
+    from deepstruc_gui.science.particle_size import atoms_in_sphere
+
+    size = assess_size(data, meta)
+    if size is None or not size.beyond:
+        return None
+    d, err, bond, limits, estimate = (
+        size.diameter,
+        size.uncertainty,
+        size.bond,
+        size.limits,
+        size.estimate,
+    )
+    note = " (beyond the end of the data: read from the envelope's shape)"
+    note = note if estimate.extrapolated else ""
+    if size.twin_kind == "icosahedral":
+        note = (
+            ", read from how far G(r) still oscillates: its envelope decays early, as in a "
+            "multiply twinned (icosahedral-like) particle"
+            + (", and past the end of the data: a lower bound" if estimate.extent_at_end else "")
+        )
+    elif size.twinned:
+        note = (
+            ", read from an envelope that loses coherence with r as in a multiply twinned "
+            "(decahedral-like) particle, whose peaks fade before the particle ends"
+        )
+    n_est = atoms_in_sphere(d, bond)
+    n_lo = atoms_in_sphere(max(d - err, 0.0), bond)
+    n_hi = atoms_in_sphere(d + err, bond)
+    return Diagnostic(
+        "beyond-training-size",
+        f"the particle looks larger than any training structure: its PDF stays above "
+        f"the noise out to a diameter of about {d / 10:.1f} ± {err / 10:.1f} nm "
+        f"({d:.0f} ± {err:.0f} Å{note}; roughly "
+        f"{_round_count(n_est)} atoms, {_round_count(n_lo)}–{_round_count(n_hi)}), while the "
+        f"model's largest clusters have {limits.n_atoms} atoms (about {limits.compact:.0f} Å "
+        f"at this {bond:.2f} Å bond length). Candidates are at most {limits.n_atoms} atoms, "
+        "so their atom counts are lower bounds and their shapes fragments of the particle; "
+        "judge the type from the first peaks and do not read the size off the candidates.",
+    )
+
+
+def _round_count(n: float) -> str:
+    if n < 100:
+        return f"{n:.0f}"
+    digits = 10 ** max(0, int(math.log10(n)) - 1)
+    return f"{round(n / digits) * digits:,.0f}"
