@@ -281,3 +281,29 @@ def test_cancel_mid_search_stops_the_worker(make_window, qtbot) -> None:
     assert len(batches) == n, "a batch arrived after Cancel"
     assert window.session.candidates == shown
     assert not window.progress.isVisible() and not window.solve_complete
+
+
+def test_the_landscape_is_prepared_while_the_user_picks_a_file(make_window, qtbot) -> None:
+    """With a model and no data, the worker decodes and histograms every map and grid
+    point of the landscape in the background; it never shows as busy, and loading data
+    takes the worker at once."""
+    from deepstruc_gui.model.coarse import PairHistogramCache
+    from deepstruc_gui.model.landscape import LandscapeSettings, grid_points
+    from deepstruc_gui.model.solve import map_box, whole_map_points
+
+    window = make_window()
+    predictor = window.worker.runner.predictor
+    s = LandscapeSettings()
+    map_z = whole_map_points(predictor)
+    points = np.vstack([map_z, grid_points(*map_box(map_z, s.margin), s.grid)])
+    keys = {row.tobytes() for row in np.asarray(points, np.float32)}
+
+    def prepared() -> int:
+        cache = PairHistogramCache._by_predictor.get(predictor)
+        return 0 if cache is None else len(keys & set(cache._rows))
+
+    qtbot.waitUntil(lambda: prepared() == len(keys), timeout=120000)
+    assert not window.worker.busy
+    assert window.open_file(EXAMPLES / "JQ_S1.gr")
+    wait_for_solve(qtbot, window)
+    assert window.session.candidates

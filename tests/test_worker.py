@@ -103,3 +103,30 @@ def test_a_result_already_on_its_way_when_cancelled_is_dropped(worker, qtbot) ->
     qtbot.wait(50)
     assert all(r.k != -1 for _, r in worker.seen if isinstance(r, Tick))
     assert not worker.is_current(request)
+
+
+@dataclass(frozen=True, eq=False)
+class Background(Count):
+    """Background work of its own lane (as PrepareLandscape)."""
+
+    lane: ClassVar[str] = "background"
+    background: ClassVar[bool] = True
+
+
+handles(Background)(_count)
+
+
+def test_background_work_yields_to_any_request_and_is_not_busy(worker, qtbot) -> None:
+    """Work nobody waits for (the landscape's preparation) is not 'busy', and a request
+    of any other lane, even one that supersedes nothing, cancels it at once."""
+    bg = worker.submit(Background(n=100000, pause=0.005))
+    qtbot.waitUntil(lambda: len(worker.seen) >= 2, timeout=5000)
+    assert not worker.busy
+    fg = worker.submit(Count(n=2))
+    assert worker.busy
+    qtbot.waitUntil(
+        lambda: any(isinstance(r, Done) and q is fg for q, r in worker.seen), timeout=5000
+    )
+    ticks_of_bg = [r for q, r in worker.seen if q is bg and isinstance(r, Tick)]
+    assert len(ticks_of_bg) < 1000  # cancelled long before its end
+    assert not any(isinstance(r, Done) and q is bg for q, r in worker.seen)

@@ -31,12 +31,15 @@ class Request:
 
     Class attributes: ``lane`` (newest of a lane wins), ``priority`` (lower runs first
     when several lanes wait), ``supersedes`` (other lanes whose *running* job a new
-    request of this lane cancels: their results would belong to the old state).
+    request of this lane cancels: their results would belong to the old state),
+    ``background`` (work nobody waits for: a request of any other lane cancels it
+    when it is running, and it does not count as busy).
     """
 
     lane: ClassVar[str] = ""
     priority: ClassVar[int] = 99
     supersedes: ClassVar[tuple[str, ...]] = ()
+    background: ClassVar[bool] = False
     id: int = field(default=0, kw_only=True)
 
 
@@ -110,6 +113,19 @@ class ComputeLandscape(Request):
     priority: ClassVar[int] = 4
     data: PDFData
     fit_config: FitConfig
+
+
+@dataclass(frozen=True, eq=False)
+class PrepareLandscape(Request):
+    """Decode and histogram every map and grid point of a landscape before any data
+    are loaded (:func:`deepstruc_gui.model.landscape.prepare_landscape`): they do not
+    depend on the data, so the first landscape and default search then take what
+    later ones take. Background work: anything the user asks for cancels it, and what
+    it prepared so far is kept."""
+
+    lane: ClassVar[str] = "prepare"
+    priority: ClassVar[int] = 90
+    background: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,6 +28,7 @@ from deepstruc_gui.gui.requests import (
     Failed,
     LoadModel,
     ModelLoaded,
+    PrepareLandscape,
     Prior,
     PriorReady,
     Refit,
@@ -386,6 +387,9 @@ class SearchPresenter:
         self.device_name = result.device
         self.view.show_device(f"{self.bundle.name} · {self.device_name}")
         self.view.show_latent_map(self.bundle.latent_map)
+        # the map's clusters do not depend on the data: decode them while the user
+        # picks a file (anything the user asks for first cancels this)
+        self._send(PrepareLandscape())
         self.request_prior()
 
     def _search_done(self, request: Solve | Refit) -> None:

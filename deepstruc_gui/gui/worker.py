@@ -32,6 +32,7 @@ from deepstruc_gui.gui.requests import (
     ModelLoaded,
     Morph,
     Morphed,
+    PrepareLandscape,
     Prior,
     PriorReady,
     Reconstruct,
@@ -151,7 +152,7 @@ class Worker(QObject):
             if (
                 running is not None
                 and lanes.token is not None
-                and running.lane in (request.lane, *request.supersedes)
+                and (running.lane in (request.lane, *request.supersedes) or running.background)
             ):
                 lanes.token.cancel()
                 if lanes.newest.get(running.lane) == running.id:  # its results: old state
@@ -181,8 +182,13 @@ class Worker(QObject):
 
     @property
     def busy(self) -> bool:
+        """True while work the user asked for runs or waits (background work does not
+        count)."""
         with self._lanes.lock:
-            return self._lanes.running is not None or bool(self._lanes.pending)
+            running = self._lanes.running
+            return (running is not None and not running.background) or any(
+                not r.background for r in self._lanes.pending.values()
+            )
 
     @Slot(object, object)
     def _deliver(self, request: Request, result: object) -> None:
@@ -222,6 +228,13 @@ def _load_model(runner: Runner, request: LoadModel, token: CancelToken, emit) ->
     bundle = ModelBundle.load(request.path)
     runner.predictor = Predictor(bundle)
     emit(ModelLoaded(bundle, runner.predictor.device_name))
+
+
+@handles(PrepareLandscape)
+def _prepare_landscape(runner: Runner, request: PrepareLandscape, token: CancelToken, emit) -> None:
+    from deepstruc_gui.model.landscape import prepare_landscape
+
+    prepare_landscape(_predictor(runner), cancel=token)
 
 
 @handles(Prior)
