@@ -53,6 +53,8 @@ from numpy.typing import ArrayLike
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 from scipy.optimize import least_squares
 
+from deepstruc_gui.science.pdf_data import checked_curve
+
 __all__ = [
     "SizeEstimate",
     "atoms_in_sphere",
@@ -264,14 +266,7 @@ def estimate_diameter(r: ArrayLike, g: ArrayLike, qdamp: float | None = None) ->
     with ``SYSTEMATIC`` × D for the shape dependence. Raises ValueError when the data
     are too short (< 12 Å beyond ``FIT_RMIN``) or carry no oscillation at all.
     """
-    r_arr = np.asarray(r, dtype=np.float64)
-    g_arr = np.asarray(g, dtype=np.float64)
-    if r_arr.ndim != 1 or r_arr.shape != g_arr.shape or r_arr.size < 10:
-        raise ValueError("r and G must be 1-D arrays of equal length (≥ 10 points)")
-    if not (np.all(np.isfinite(r_arr)) and np.all(np.isfinite(g_arr))):
-        raise ValueError("r and G must be finite")
-    if np.any(np.diff(r_arr) <= 0):
-        raise ValueError("r must be strictly increasing")
+    r_arr, g_arr = checked_curve(r, g, 10)
     step = min(0.02, float(np.median(np.diff(r_arr))))
     grid = np.arange(max(r_arr[0], 0.0), r_arr[-1], step)
     if grid.size < 10 or grid[-1] - FIT_RMIN < 12.0:

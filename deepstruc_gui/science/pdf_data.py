@@ -100,3 +100,18 @@ def heaviest_element(composition: str) -> str | None:
     if not symbols:
         return None
     return max(symbols, key=lambda s: atomic_numbers[s])
+
+
+def checked_curve(r, g, min_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """``r`` (Å) and ``g`` as float64 arrays after the checks every analysis of a G(r)
+    curve needs: 1-D, equal length, at least ``min_points``, finite, r strictly
+    increasing. Raises ``ValueError`` naming what is wrong."""
+    r_arr = np.asarray(r, dtype=np.float64)
+    g_arr = np.asarray(g, dtype=np.float64)
+    if r_arr.ndim != 1 or r_arr.shape != g_arr.shape or r_arr.size < min_points:
+        raise ValueError(f"r and G must be 1-D arrays of equal length (≥ {min_points} points)")
+    if not (np.all(np.isfinite(r_arr)) and np.all(np.isfinite(g_arr))):
+        raise ValueError("r and G must be finite")
+    if np.any(np.diff(r_arr) <= 0):
+        raise ValueError("r must be strictly increasing")
+    return r_arr, g_arr

@@ -32,6 +32,8 @@ from numpy.typing import ArrayLike
 from scipy.ndimage import uniform_filter1d
 from scipy.signal.windows import blackman
 
+from deepstruc_gui.science.pdf_data import checked_curve
+
 __all__ = ["QmaxEstimate", "estimate_qmax", "transform_power"]
 
 #: the Q step of the back transform (Å⁻¹); the r range gives a resolution of π/L ≈ 0.1
@@ -111,14 +113,7 @@ def estimate_qmax(r: ArrayLike, g: ArrayLike) -> QmaxEstimate | None:
     The method and its limits are in the module docstring; raises ValueError for
     arrays that are not 1-D, of unequal length, non-finite or too short.
     """
-    r_arr = np.asarray(r, dtype=np.float64)
-    g_arr = np.asarray(g, dtype=np.float64)
-    if r_arr.ndim != 1 or r_arr.shape != g_arr.shape or r_arr.size < 100:
-        raise ValueError("r and G must be 1-D arrays of equal length (≥ 100 points)")
-    if not (np.all(np.isfinite(r_arr)) and np.all(np.isfinite(g_arr))):
-        raise ValueError("r and G must be finite")
-    if np.any(np.diff(r_arr) <= 0):
-        raise ValueError("r must be strictly increasing")
+    r_arr, g_arr = checked_curve(r, g, 100)
     q, power, nyquist = transform_power(r_arr, g_arr)
     if not np.any(power > 0):
         return None
