@@ -149,8 +149,9 @@ def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_
     from deepstruc_gui.model.pipeline import SolveSettings
 
     def cand(rw, kind, z):
+        source = "size-extension" if np.isnan(z).any() else "model"
         return Candidate(np.array(z, float), np.zeros((2, 3)), 2, rw, 1.0, 1.0, 0.3, 0.0, 0.0,
-                         kind, np.zeros(3), np.zeros(3))  # fmt: skip
+                         kind, np.zeros(3), np.zeros(3), source=source)  # fmt: skip
 
     script = iter([
         ("full", [cand(0.10, "fcc", (1, 1))]),
@@ -179,15 +180,23 @@ def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_
     class FakeResult(SimpleNamespace):
         def __init__(self, candidates, search, prior_sigma, bond_length, warnings):
             super().__init__(candidates=candidates, search=search, prior_sigma=prior_sigma,
-                             bond_length=bond_length, warnings=warnings)  # fmt: skip
+                             bond_length=bond_length, warnings=warnings, fit_config=None,
+                             parameter_sources={"qdamp": "header"})  # fmt: skip
 
         @property
         def best(self):  # as SolveResult.best
             return self.candidates[0]
 
+    refits = []
+
+    def fake_refit_built(data, built, config, device, cancel, qdamp_known):
+        refits.append([c.rw for c in built])
+        return []  # the built cluster no longer fits: the full search runs
+
     monkeypatch.setattr(series, "run_solve", fake_run_solve)
+    monkeypatch.setattr(series, "refit_built", fake_refit_built)
     solver = series.SeriesSolver(
-        predictor=None,
+        predictor=SimpleNamespace(device="cpu"),
         settings=series.SeriesSettings(
             search=SolveSettings(samples=100),
             warm_samples=10,
@@ -202,6 +211,59 @@ def test_warm_start_is_kept_while_it_fits_and_the_full_search_runs_when_it_does_
     assert calls[1] == ("warm", (1.0, 1.0), 10) and calls[4][1] == (5.0, 5.0)
     assert solver.full_searches == 3 and got[3].rw == pytest.approx(0.40)
     assert got[2].rw == pytest.approx(0.08) and np.isnan(got[2].z1)
+    assert refits == [[0.08]]  # the warm start after it fitted the built cluster again
+
+
+def test_a_large_particle_series_stays_warm_on_its_built_clusters(tmp_path, monkeypatch):
+    """When the size extension's cluster led the last frame, the warm start fits it
+    again; while it fits, the frame stays warm (no full search with the extension)."""
+    from types import SimpleNamespace
+
+    from deepstruc_gui.model import series
+    from deepstruc_gui.model.candidate import Candidate
+    from deepstruc_gui.model.pipeline import SolveSettings
+
+    def cand(rw, z, source):
+        return Candidate(np.array(z, float), np.zeros((2, 3)), 2, rw, 1.0, 1.0, 0.3, 0.0, 0.0,
+                         "fcc", np.zeros(3), np.zeros(3), source=source)  # fmt: skip
+
+    full = [cand(0.13, (np.nan, np.nan), "size-extension"), cand(0.36, (1, 1), "model")]
+    kinds = []
+
+    def fake_run_solve(data, predictor, settings, cancel=None):
+        kinds.append("full" if settings.center is None else "warm")
+        found = full if settings.center is None else [cand(0.37, (1, 1), "model")]
+        return Result(candidates=list(found), search="region", prior_sigma=np.array([0.2, 0.4]),
+                      bond_length=2.77, warnings=[], fit_config=None, element="Pt",
+                      parameter_sources={"qdamp": "model default"})  # fmt: skip
+
+    class Result(SimpleNamespace):
+        @property
+        def best(self):  # as SolveResult.best: the first of the (re-sorted) candidates
+            return self.candidates[0]
+
+    def fake_refit_built(data, built, config, device, cancel, qdamp_known):
+        assert [c.rw for c in built] == [0.13] and not qdamp_known
+        return [cand(0.135, (np.nan, np.nan), "size-extension")]
+
+    diagnosed = []
+
+    def fake_result_warnings(data, ranked, metadata, config):
+        diagnosed.append([c.rw for c in ranked])
+        return ["diagnosed again"]
+
+    monkeypatch.setattr(series, "run_solve", fake_run_solve)
+    monkeypatch.setattr(series, "refit_built", fake_refit_built)
+    monkeypatch.setattr(series, "result_warnings", fake_result_warnings)
+    monkeypatch.setattr(series, "warning_dict", str)
+    settings = series.SeriesSettings(search=SolveSettings(samples=100))
+    predictor = SimpleNamespace(device="cpu", bundle=SimpleNamespace(metadata={}))
+    solver = series.SeriesSolver(predictor, settings)
+    got = [solver.solve_frame(k, tmp_path / f"f{k}.gr", SimpleNamespace()) for k in (1, 2)]
+    assert kinds == ["full", "warm"] and solver.full_searches == 1
+    assert got[1].search == "warm" and got[1].rw == pytest.approx(0.135)
+    # the warnings are those of the merged ranking (the region's alone fits poorly)
+    assert diagnosed == [[0.135, 0.37]] and got[1].warnings == ["diagnosed again"]
 
 
 # --- the command --------------------------------------------------------------------

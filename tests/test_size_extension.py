@@ -291,3 +291,37 @@ def test_jq_s1_is_solved_as_a_large_fcc_particle():
     table = result.to_dict(top=5)["candidates"]
     assert table[0]["source"] == SOURCE_SIZE_EXTENSION and table[0]["latent"] is None
     assert "octahedron" in table[0]["shape"] or "fcc" in table[0]["shape"]
+
+
+def test_refit_built_fits_the_last_frames_clusters_to_new_data():
+    """A series' warm start fits the clusters the extension built for the last frame to
+    the next one: only the built candidates, same shapes, the new expansion."""
+    from ase.cluster import Octahedron
+
+    from deepstruc_gui.model.size_extension import refit_built
+
+    cluster = Octahedron("Pt", 8, 2, latticeconstant=PT * math.sqrt(2)).positions
+    cluster = cluster - cluster.mean(0)
+    label = "truncated octahedron (length 8, cutoff 2)"
+
+    def cand(positions, expansion, source, shape=""):
+        return Candidate(
+            np.full(2, np.nan) if source != "model" else np.zeros(2),
+            positions * expansion, len(positions), 0.2, 1.0, expansion, 0.5, 0.04, 0.0,
+            "fcc", np.zeros(1), np.zeros(1), source=source, shape=shape,
+        )  # fmt: skip
+
+    earlier = [
+        cand(cluster, 0.99, SOURCE_SIZE_EXTENSION, label),
+        cand(cluster[:100], 1.0, "model"),
+    ]
+    data = _simulated(cluster * 1.02, biso=0.6, qdamp=0.04)  # the particle grew by 2 %
+    got = refit_built(data, earlier, FitConfig(), qdamp_known=True)
+    assert len(got) == 1  # the model's candidate is the region's to fit
+    (best,) = got
+    assert best.source == SOURCE_SIZE_EXTENSION and best.shape == label
+    assert best.n_atoms == len(cluster) and np.isnan(best.latent).all()
+    assert best.expansion == pytest.approx(1.02, abs=2e-3)
+    assert best.rw < 0.05
+    np.testing.assert_allclose(best.positions, cluster * best.expansion, atol=1e-9)
+    assert refit_built(data, earlier[1:], FitConfig()) == []

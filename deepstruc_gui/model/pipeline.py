@@ -484,17 +484,7 @@ def run_solve(
     seconds = time.perf_counter() - t0
     for c in ranked:
         c.element = element
-    from deepstruc_gui.model.diagnostics import diagnose_data, diagnose_result
-
-    meta = predictor.bundle.metadata
-    data_warnings = diagnose_data(data, meta)
-    warnings = (
-        data_warnings
-        + diagnose_result(
-            data, ranked, meta, data_warnings=data_warnings, fit_range=(config.rmin, config.rmax)
-        )
-        + findings
-    )
+    warnings = result_warnings(data, ranked, predictor.bundle.metadata, config) + findings
     return SolveResult(
         data_path=str(data.path) if data.path is not None else None,
         model=predictor.bundle.name,
@@ -514,6 +504,17 @@ def run_solve(
         notes=notes,
         seconds=seconds,
         landscape=landscape,
+    )
+
+
+def result_warnings(data: PDFData, ranked: list[Candidate], metadata: dict, config: FitConfig):
+    """The warnings of a result: about the data, then about its ranked candidates
+    (model/diagnostics.py); called again when candidates join a result afterwards."""
+    from deepstruc_gui.model.diagnostics import diagnose_data, diagnose_result
+
+    data_warnings = diagnose_data(data, metadata)
+    return data_warnings + diagnose_result(
+        data, ranked, metadata, data_warnings=data_warnings, fit_range=(config.rmin, config.rmax)
     )
 
 

@@ -3,7 +3,8 @@
 At a beamline a series of reduced PDFs (in-situ heating, growth, reaction) arrives one
 frame at a time, and consecutive frames are similar. :class:`SeriesSolver` therefore
 searches each frame first around the previous frame's best latent point (a small
-region, a few dozen candidates) and runs the full single-file search — the one
+region, a few dozen candidates, plus the clusters the size extension built for it,
+fitted again) and runs the full single-file search — the one
 ``predict`` runs — only for the first frame and whenever that warm start fits worse
 than the last full search did (the structure changed, or the warm start lost it).
 
@@ -32,7 +33,14 @@ from typing import IO, Any
 import numpy as np
 
 from deepstruc_gui.model.candidate import Candidate
-from deepstruc_gui.model.pipeline import SolveResult, SolveSettings, run_solve, warning_dict
+from deepstruc_gui.model.pipeline import (
+    SolveResult,
+    SolveSettings,
+    result_warnings,
+    run_solve,
+    warning_dict,
+)
+from deepstruc_gui.model.size_extension import SOURCE_SIZE_EXTENSION, refit_built
 from deepstruc_gui.science.pdf_io import PDFData, PDFReadError
 
 #: columns of the series table (CSV and the window's table), in order
@@ -137,10 +145,12 @@ class SeriesSettings:
     samples, region, seed, fallback, element); ``warm``: False runs it on every frame.
     ``warm_samples``: latent points of the warm start, drawn around the previous
     frame's best point in a region of ``warm_sigma`` × the previous prior's σ, or of
-    radius ``warm_radius`` (latent units) when given. The warm start is kept while its
-    best Rw is at most ``ref·(1 + rel_tolerance) + abs_tolerance``, ``ref`` the best Rw
-    of the last full search; otherwise the frame gets the full search. The search's
-    seed makes a restarted series give the same answers.
+    radius ``warm_radius`` (latent units) when given, together with the previous
+    frame's best ``warm_built`` clusters of the size extension, fitted again. The warm
+    start is kept while its best Rw is at most ``ref·(1 + rel_tolerance) +
+    abs_tolerance``, ``ref`` the best Rw of the last full search; otherwise the frame
+    gets the full search. The search's seed makes a restarted series give the same
+    answers.
     """
 
     search: SolveSettings = field(default_factory=SolveSettings)
@@ -148,6 +158,7 @@ class SeriesSettings:
     warm_samples: int = 24
     warm_sigma: float = 0.5
     warm_radius: float | None = None
+    warm_built: int = 6
     rel_tolerance: float = 0.10
     abs_tolerance: float = 0.01
 
@@ -160,6 +171,8 @@ class SeriesSettings:
             )
         if not (self.warm_sigma > 0 and (self.warm_radius is None or self.warm_radius > 0)):
             problems.append("the warm region must have a positive size")
+        if self.warm_built < 0:
+            problems.append(f"warm built clusters must be 0 or more, not {self.warm_built}")
         if not (self.rel_tolerance >= 0 and self.abs_tolerance >= 0):
             problems.append("the warm start's tolerances must not be negative")
         if self.search.whole_map or self.search.center is not None:
@@ -261,6 +274,26 @@ class SeriesSolver:
                 ),
                 cancel=self.cancel,
             )
+            # the clusters the size extension built for the last frame, fitted again:
+            # the region alone cannot reach a particle beyond the training sizes
+            built = [c for c in last.candidates if c.source == SOURCE_SIZE_EXTENSION]
+            refitted = []
+            if built and s.warm_built:
+                refitted = refit_built(
+                    data,
+                    built[: s.warm_built],
+                    warm.fit_config,
+                    self.predictor.device,
+                    self.cancel,
+                    qdamp_known=warm.parameter_sources.get("qdamp") != "model default",
+                )
+            if refitted:
+                for c in refitted:
+                    c.element = warm.element
+                warm.candidates = sorted(warm.candidates + refitted, key=lambda c: c.rw)
+                warm.warnings = result_warnings(
+                    data, warm.candidates, self.predictor.bundle.metadata, warm.fit_config
+                )
             limit = self._reference_rw * (1 + s.rel_tolerance) + s.abs_tolerance
             if warm.best is not None and warm.best.rw <= limit:
                 warm.search = "warm"
@@ -284,8 +317,7 @@ class SeriesSolver:
 
 def _warm_centre(last: SolveResult | None) -> tuple[float, float] | None:
     """The latent point of the previous frame's best candidate from the model (one
-    built by the size extension has none; when it leads, the warm start, which only
-    searches the model, cannot reach its Rw and the frame gets the full search)."""
+    built by the size extension has none: its cluster is fitted again instead)."""
     if last is None:
         return None
     for candidate in last.candidates:

@@ -236,25 +236,57 @@ def fit_sized(
 
 
 def _candidates(shapes: Sequence[FamilyShape], bond_length: float, fitted) -> list[Candidate]:
+    clusters = [shape.scaled(bond_length) for shape in shapes]
+    return _built(clusters, [(s.structure_type, s.label, s.n_atoms) for s in shapes], fitted)
+
+
+def _built(clusters, kinds, fitted) -> list[Candidate]:
+    """Candidates of built clusters (n_i, 3) Å before the fit's expansion; ``kinds``:
+    (structure type, shape label, atoms) of each; ``fitted``: :func:`fit_sized`'s."""
     return [
         Candidate(
             latent=np.full(2, np.nan),
-            positions=shape.scaled(bond_length) * float(fitted["expansion"][i]),
-            n_atoms=shape.n_atoms,
+            positions=clusters[i] * float(fitted["expansion"][i]),
+            n_atoms=n_atoms,
             rw=float(fitted["rw"][i]),
             scale=float(fitted["scale"][i]),
             expansion=float(fitted["expansion"][i]),
             biso=float(fitted["biso"][i]),
             qdamp=float(fitted["qdamp"][i]),
             delta2=float(fitted["delta2"][i]),
-            nearest_type=shape.structure_type,
+            nearest_type=kind,
             r=fitted["r"],
             gcalc=fitted["gcalc"][i],
             source=SOURCE_SIZE_EXTENSION,
-            shape=shape.label,
+            shape=label,
         )
-        for i, shape in enumerate(shapes)
+        for i, (kind, label, n_atoms) in enumerate(kinds)
     ]
+
+
+def refit_built(
+    data: PDFData,
+    candidates: Sequence[Candidate],
+    config: FitConfig,
+    device=None,
+    cancel: CancelToken | None = None,
+    qdamp_known: bool = False,
+) -> list[Candidate]:
+    """Fit the built candidates among ``candidates`` (an earlier result's) to new
+    ``data``: a series' next frame starts from the clusters the size extension found
+    for the last one. Each cluster is its positions ÷ its refined expansion; Qdamp is
+    refined as :func:`search_beyond` does when neither header nor user gave it.
+    Returns new candidates, best Rw first, with the same shape labels (none when
+    ``candidates`` hold no built cluster). Raises ``Cancelled``."""
+    built = [c for c in candidates if c.source == SOURCE_SIZE_EXTENSION]
+    if not built:
+        return []
+    if not qdamp_known and not config.refine_qdamp:
+        config = dataclasses.replace(config, refine_qdamp=True)
+    clusters = [np.asarray(c.positions, float) / c.expansion for c in built]
+    fitted = fit_sized(data, clusters, config, device=device, cancel=cancel)
+    kinds = [(c.nearest_type, c.shape, c.n_atoms) for c in built]
+    return sorted(_built(clusters, kinds, fitted), key=lambda c: c.rw)
 
 
 def _ladder(shapes: list[FamilyShape], k: int) -> list[FamilyShape]:
