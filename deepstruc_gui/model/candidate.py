@@ -11,6 +11,11 @@ import numpy as np
 #: search then helps; on the Pt example it finds fcc where the region gives bcc)
 POOR_FIT_RW = 0.5
 
+#: ``Candidate.source``: decoded by the model, or built by the size extension
+#: (model/size_extension.py)
+SOURCE_MODEL = "model"
+SOURCE_SIZE_EXTENSION = "size-extension"
+
 
 @dataclass
 class Candidate:

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.model.candidate import SOURCE_SIZE_EXTENSION, Candidate
 from deepstruc_gui.model.pipeline import (
     SolveResult,
     SolveSettings,
@@ -40,7 +40,6 @@ from deepstruc_gui.model.pipeline import (
     run_solve,
     warning_dict,
 )
-from deepstruc_gui.model.size_extension import SOURCE_SIZE_EXTENSION, refit_built
 from deepstruc_gui.science.pdf_io import PDFData, PDFReadError
 
 #: columns of the series table (CSV and the window's table), in order
@@ -313,6 +312,14 @@ class SeriesSolver:
         self._last = full
         self._reference_rw = float(full.best.rw) if full.best is not None else None
         return full
+
+
+def refit_built(*args, **kwargs) -> list[Candidate]:
+    """:func:`deepstruc_gui.model.size_extension.refit_built`, imported when a series
+    first needs it: it loads torch, and the window imports this module at start-up."""
+    from deepstruc_gui.model.size_extension import refit_built as refit
+
+    return refit(*args, **kwargs)
 
 
 def _warm_centre(last: SolveResult | None) -> tuple[float, float] | None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.model.candidate import SOURCE_MODEL, SOURCE_SIZE_EXTENSION, Candidate
 from deepstruc_gui.model.shape_histograms import shape_histograms
 from deepstruc_gui.science.cluster_families import (
     FAMILIES_BY_TYPE,
@@ -54,8 +54,6 @@ from deepstruc_gui.util.cancel import CancelToken, check
 
 #: built clusters within this relative Rw of the best count as equally good sizes
 SIZE_RANGE_RW = 0.02
-SOURCE_MODEL = "model"
-SOURCE_SIZE_EXTENSION = "size-extension"
 #: pairs per call of the fitter. The engine's pair histogram holds ~150 bytes per pair
 #: of the 8 structures it spreads at a time (2.4 GB for 2,000-atom clusters, 5.4 GB
 #: at 3,000), whatever the batch; the budget keeps each call short (streaming) and
