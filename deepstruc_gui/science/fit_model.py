@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -105,26 +105,39 @@ class TableSpace:
 
 
 @dataclass
+class ClosePairs:
+    """A chunk's pairs closer than :data:`CLOSE_DISTANCE`, summed exactly: one flat list
+    over all candidates (a blend decoded between map points can have hundreds, its
+    neighbours none: padding to the longest list made every candidate pay for it).
+
+    ``d`` (K,) distances (Å); ``owner`` (K,) the candidate of each pair; ``kind`` (K,)
+    its element pair; ``w`` (K,) float64 how many pairs each entry stands for (1 a
+    pair, a node's mass for a histogram cluster; 0: not summed).
+    """
+
+    d: torch.Tensor
+    owner: torch.Tensor
+    kind: torch.Tensor
+    w: torch.Tensor
+
+    def from_r(self, r_low: torch.Tensor) -> ClosePairs:
+        """The same pairs with those below their candidate's ``r_low`` (B,) (Å) not
+        summed, as diffpy's bond generator leaves them out."""
+        return replace(self, w=self.w * (self.d >= r_low[self.owner]))
+
+
+@dataclass
 class CandidateTables:
     """One chunk of candidates as the fitter sees them.
 
     ``tables`` (B, T·M, n_t): Ψ_{T,m}(t) per element pair T and power m;
-    ``close_d`` (K,) distances (Å) of the chunk's pairs closer than
-    :data:`CLOSE_DISTANCE`, one flat list over all candidates (a blend decoded between
-    map points can have hundreds, its neighbours none: padding to the longest list made
-    every candidate pay for it), with ``close_owner`` (K,) the candidate of each pair,
-    ``close_type`` (K,) its element pair and ``close_w`` (K,) float64 how many pairs
-    each entry stands for (1 a pair, a node's mass for a histogram cluster; 0 below the
-    candidate's rcalclo: not summed);
+    ``close`` the close pairs (those below the candidate's rcalclo not summed);
     ``n_atoms`` (B,); ``elements`` the element types (None: one element each);
     ``probe`` (B, n_near) the near histogram summed over element pairs.
     """
 
     tables: torch.Tensor
-    close_d: torch.Tensor
-    close_owner: torch.Tensor
-    close_type: torch.Tensor
-    close_w: torch.Tensor
+    close: ClosePairs
     n_atoms: torch.Tensor
     elements: ElementTypes | None
     probe: torch.Tensor
@@ -135,14 +148,10 @@ class CandidateTables:
 @dataclass
 class PairHistograms:
     """Pair histograms of a chunk (B, T, n_bins) beyond :data:`CLOSE_DISTANCE`, the
-    close pairs as one flat list (``close_owner``: the candidate of each; ``close_w``:
-    pairs per entry), and the element types (None: one element each)."""
+    close pairs, and the element types (None: one element each)."""
 
     hist: torch.Tensor
-    close_d: torch.Tensor
-    close_owner: torch.Tensor
-    close_type: torch.Tensor
-    close_w: torch.Tensor
+    close: ClosePairs
     n_atoms: torch.Tensor
     elements: ElementTypes | None
 
@@ -172,9 +181,8 @@ def histograms(
         )
         n_atoms = torch.as_tensor([c.n_atoms for c in positions], dtype=torch.float64)
         close_type = torch.zeros(close_d.shape, dtype=torch.long, device=device)
-        return PairHistograms(
-            hist, close_d, close_owner, close_type, close_w, n_atoms.to(device), None
-        )
+        close = ClosePairs(close_d, close_owner, close_type, close_w)
+        return PairHistograms(hist, close, n_atoms.to(device), None)
     pos, mask = pad_structures(positions, torch.float32)
     pos, mask = pos.to(device), mask.to(device)
     n_atoms = mask.sum(1)
@@ -224,7 +232,8 @@ def histograms(
         np.concatenate([c[2] for c in close]) if close else np.zeros(0, dtype=np.int64)
     ).to(device)
     close_w = torch.ones(close_d.shape, dtype=torch.float64, device=device)
-    return PairHistograms(hist, close_d, close_owner, close_type, close_w, n_atoms.double(), el)
+    close = ClosePairs(close_d, close_owner, close_type, close_w)
+    return PairHistograms(hist, close, n_atoms.double(), el)
 
 
 def build_tables(
@@ -248,10 +257,8 @@ def build_tables(
         for k in space.kernels[:n_moments]
     ]
     tables = torch.stack(parts, 2).reshape(b, n_kinds * n_moments, space.n_t)
-    close_w = pairs.close_w * (pairs.close_d >= r_low[pairs.close_owner])
     return CandidateTables(
-        tables, pairs.close_d, pairs.close_owner, pairs.close_type, close_w,
-        pairs.n_atoms, pairs.elements,
+        tables, pairs.close.from_r(r_low), pairs.n_atoms, pairs.elements,
         probe, n_kinds, n_moments,
     )  # fmt: skip
 
@@ -332,7 +339,7 @@ def structure_functions(
         "uiso": base * (delta2[:, None] * lower) - q2 * f,
         "delta2": base * (uiso[:, None] * lower),
     }
-    if cand.close_d.shape[0]:
+    if cand.close.d.shape[0]:
         _add_close_pairs(out, cand, weights, q[0], alpha, uiso, delta2)
     return out
 
@@ -343,10 +350,11 @@ def _add_close_pairs(out, cand: CandidateTables, weights, q, alpha, uiso, delta2
     The pairs are one flat list (K,): each term is (K, nQ) and is added to its own
     candidate's row, so the cost follows the number of close pairs, not B times the
     longest list."""
-    own = cand.close_owner
+    close = cand.close
+    own = close.owner
     w = weights.expand(-1, -1, q.shape[0]) if weights.shape[-1] == 1 else weights
-    w_pair = w[own, cand.close_type] * cand.close_w[:, None]  # (K, nQ)
-    d = cand.close_d[:, None]
+    w_pair = w[own, close.kind] * close.w[:, None]  # (K, nQ)
+    d = close.d[:, None]
     s = alpha[own, None] * d  # (K, 1)
     qs = q[None, :] * s
     sine, cosine = torch.sin(qs), torch.cos(qs)

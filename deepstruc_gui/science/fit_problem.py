@@ -115,12 +115,13 @@ class Problem:
     def probe_peaks(self, cand: fm.CandidateTables) -> np.ndarray:
         """First-peak position of each candidate as it is (α = 1, start ADP)."""
         f = (cand.probe @ self.probe_kernel).to(torch.float64)
-        if cand.close_d.shape[0]:  # pairs summed exactly: their terms at α = 1
+        close = cand.close
+        if close.d.shape[0]:  # pairs summed exactly: their terms at α = 1
             p, q = self.params, self.q[None, :]
-            d = cand.close_d[:, None]
+            d = close.d[:, None]
             corr = (1 - p.delta2 / d**2).clamp(min=0)
             term = torch.sin(q * d) / d * torch.exp(-p.uiso * corr * q**2)
-            f = f.index_add(0, cand.close_owner, term * cand.close_w[:, None])
+            f = f.index_add(0, close.owner, term * close.w[:, None])
         g_peak = (f @ self.S_peak).cpu().numpy()
         r_peak = self.r_peak.cpu().numpy()
         out = []
