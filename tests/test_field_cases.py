@@ -127,6 +127,19 @@ def test_overlapping_atoms_are_flagged() -> None:
     assert diagnose_structure(clean.get_positions()) == []
 
 
+def test_fit_of_overlapping_atoms_says_so(capsys) -> None:
+    """`fit` of the file with overlapping atoms fits and prints the close-atoms warning;
+    the clean octahedron gets none."""
+    from deepstruc_gui.cli.main import main
+
+    args = ["fit", str(FIELD / "pt_oct5_5close.xyz"), str(FIELD / "pt_oct5.gr")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "[close-atoms]" in out and "0.15 Å" in out
+    assert main(["fit", str(FIELD / "pt_oct5.xyz"), str(FIELD / "pt_oct5.gr")]) == 0
+    assert "[close-atoms]" not in capsys.readouterr().out
+
+
 def test_high_biso_file_reads(mmnp) -> None:
     data = read_pdf(FIELD / "pt_oct5_biso2.5.gr")
     assert data.metadata["biso"] == 2.5

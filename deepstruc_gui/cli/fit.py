@@ -123,6 +123,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.data}: {exc}") from exc
     for line in report_lines(args, atoms, data, config, sources, result):
         print(line)
+    from deepstruc_gui.model.diagnostics import diagnose_structure
+
+    for warning in diagnose_structure(centred.positions, str(args.structure)):
+        print(f"{warning.severity} [{warning.code}]: {warning.message}")
     if args.output:
         gcalc = result.gcalc[0]
         table = np.column_stack([result.r, result.gobs, gcalc, result.gobs - gcalc])
