@@ -5,7 +5,7 @@ Fits ``--n`` candidates — every built shape of 200–2,000 atoms
 2.70–2.85 Å until there are ``--n`` — against the shipped JQ_S1 data with the
 extension's settings (Qdamp refined: the file does not give it), and prints:
 
-* the fit from cached pair histograms (:func:`size_extension.fit_sized` on
+* the fit from cached pair histograms (:func:`built_fit.fit_sized` on
   ``HistogramCluster`` objects, as the extension runs it): wall and CPU seconds
   (``time.process_time``: the machine is shared, CPU time is the steadier figure),
   candidates per second, peak memory;
@@ -81,7 +81,7 @@ def main() -> None:
     os.environ["DEEPSTRUC_CACHE"] = tempfile.mkdtemp(prefix="bench-large-")
 
     from deepstruc_gui.model import shape_histograms as sh
-    from deepstruc_gui.model.size_extension import fit_sized
+    from deepstruc_gui.model.built_fit import fit_sized
     from deepstruc_gui.science import fit_model, fit_problem, fitting
     from deepstruc_gui.science.cluster_families import FAMILIES, family_shapes
     from deepstruc_gui.science.debye import pad_structures, pair_histogram

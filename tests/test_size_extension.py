@@ -14,16 +14,15 @@ import numpy as np
 import pytest
 
 from deepstruc_gui.model.beyond_evaluation import beyond_cases, judge
-from deepstruc_gui.model.candidate import Candidate
+from deepstruc_gui.model.built_fit import fit_sized
+from deepstruc_gui.model.candidate import SOURCE_SIZE_EXTENSION, Candidate
 from deepstruc_gui.model.shape_histograms import clear_memory, shape_histograms
 from deepstruc_gui.model.size_extension import (
-    SOURCE_SIZE_EXTENSION,
     SizeExtensionSettings,
     atoms_window,
     choose_types,
     extend,
     extension_reason,
-    fit_sized,
     size_estimate,
     type_evidence,
 )
@@ -298,7 +297,7 @@ def test_refit_built_fits_the_last_frames_clusters_to_new_data():
     the next one: only the built candidates, same shapes, the new expansion."""
     from ase.cluster import Octahedron
 
-    from deepstruc_gui.model.size_extension import refit_built
+    from deepstruc_gui.model.built_fit import refit_built
 
     cluster = Octahedron("Pt", 8, 2, latticeconstant=PT * math.sqrt(2)).positions
     cluster = cluster - cluster.mean(0)

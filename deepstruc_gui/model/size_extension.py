@@ -22,7 +22,7 @@ G(r) falls into the noise), the search extends itself:
 
 Fitting 2,000-atom clusters from positions is pair-bound (N² pairs): :func:`fit_sized`
 sorts by size and gives each call of the fitter a batch whose pair count stays under a
-budget, so memory stays bounded (see ``PAIR_BUDGET``). Built shapes never change, so
+budget, so memory stays bounded (``model/built_fit.py``). Built shapes never change, so
 the extension fits them from their pair histograms in bond units, computed once per
 user (:mod:`deepstruc_gui.model.shape_histograms`): no pair work at all per fit.
 """
@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepstruc_gui.model.candidate import SOURCE_MODEL, SOURCE_SIZE_EXTENSION, Candidate
+from deepstruc_gui.model.built_fit import built_candidates, fit_sized
+from deepstruc_gui.model.candidate import SOURCE_MODEL, Candidate
 from deepstruc_gui.model.shape_histograms import shape_histograms
 from deepstruc_gui.science.cluster_families import (
     FAMILIES_BY_TYPE,
@@ -46,22 +47,13 @@ from deepstruc_gui.science.cluster_families import (
     FamilyShape,
     shapes_for,
 )
-from deepstruc_gui.science.fitting import FitConfig, fit_candidates
-from deepstruc_gui.science.histogram_clusters import is_histogram_batch
+from deepstruc_gui.science.fitting import FitConfig
 from deepstruc_gui.science.particle_size import atoms_in_sphere
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.util.cancel import CancelToken, check
 
 #: built clusters within this relative Rw of the best count as equally good sizes
 SIZE_RANGE_RW = 0.02
-#: pairs per call of the fitter. The engine's pair histogram holds ~150 bytes per pair
-#: of the 8 structures it spreads at a time (2.4 GB for 2,000-atom clusters, 5.4 GB
-#: at 3,000), whatever the batch; the budget keeps each call short (streaming) and
-#: the number of calls small (each has a fixed cost: tables, LM iterations)
-PAIR_BUDGET = 16_000_000
-#: histogram clusters per call of the fitter (their cost does not grow with N; each
-#: call has a fixed cost: the leaders' polish)
-HISTOGRAM_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -172,119 +164,10 @@ def families_for(types: Sequence[str]) -> list[str]:
     return out
 
 
-def fit_sized(
-    data: PDFData,
-    structures: Sequence,
-    config: FitConfig,
-    device=None,
-    cancel: CancelToken | None = None,
-    pair_budget: int = PAIR_BUDGET,
-    on_chunk: Callable[[np.ndarray, object], None] | None = None,
-):
-    """Fit clusters of any size with bounded memory: sorted by atoms, batched, streamed.
-
-    ``structures``: (n, 3) arrays in Å, or all
-    :class:`~deepstruc_gui.science.histogram_clusters.HistogramCluster` (pair
-    histograms in bond units at the data's bond length: no pair-distance work). From
-    positions, each call of :func:`fit_candidates` gets structures of similar size, as
-    many as keep ``batch · n(n-1)/2`` under ``pair_budget`` (with the default budget
-    2,000-atom clusters go eight at a time, 200-atom ones 256 at a time); histograms
-    cost the same whatever the size and go :data:`HISTOGRAM_BATCH` at a time.
-    ``on_chunk(indices, FitResult)`` is called after each call (streaming). Returns
-    the columns of :class:`FitResult` in input order as a dict: rw, scale,
-    expansion, biso, qdamp, delta2, gcalc, plus r.
-    """
-    sizes = np.array([len(s) for s in structures])
-    from_histograms = is_histogram_batch(structures)
-    order = np.argsort(sizes, kind="stable")
-    n = len(structures)
-    cols: dict[str, np.ndarray] = {}
-    r = None
-    start = 0
-    while start < n:
-        check(cancel)
-        if from_histograms:
-            batch = HISTOGRAM_BATCH
-        else:
-            largest = int(sizes[order[min(start + 255, n - 1)]])
-            pairs = max(largest * (largest - 1) // 2, 1)
-            batch = int(np.clip(pair_budget // pairs, 1, 256))
-            # the batch's own largest member decides; shrink until it fits the budget
-            while batch > 1:
-                big = int(sizes[order[min(start + batch, n) - 1]])
-                if batch * big * (big - 1) // 2 <= pair_budget:
-                    break
-                batch = max(1, batch // 2)
-        idx = order[start : start + batch]
-        cfg = dataclasses.replace(config, batch_size=len(idx))
-        result = fit_candidates(
-            [structures[i] for i in idx], data.r, data.g, cfg, device=device, cancel=cancel
-        )
-        if not cols:
-            r = result.r
-            cols = {k: np.zeros(n) for k in ("rw", "scale", "expansion", "biso", "qdamp", "delta2")}
-            cols["gcalc"] = np.zeros((n, result.r.size))
-        for key in cols:
-            cols[key][idx] = getattr(result, key)
-        if on_chunk is not None:
-            on_chunk(idx, result)
-        start += batch
-    cols["r"] = r if r is not None else np.zeros(0)
-    return cols
-
-
 def _candidates(shapes: Sequence[FamilyShape], bond_length: float, fitted) -> list[Candidate]:
     clusters = [shape.scaled(bond_length) for shape in shapes]
-    return _built(clusters, [(s.structure_type, s.label, s.n_atoms) for s in shapes], fitted)
-
-
-def _built(clusters, kinds, fitted) -> list[Candidate]:
-    """Candidates of built clusters (n_i, 3) Å before the fit's expansion; ``kinds``:
-    (structure type, shape label, atoms) of each; ``fitted``: :func:`fit_sized`'s."""
-    return [
-        Candidate(
-            latent=np.full(2, np.nan),
-            positions=clusters[i] * float(fitted["expansion"][i]),
-            n_atoms=n_atoms,
-            rw=float(fitted["rw"][i]),
-            scale=float(fitted["scale"][i]),
-            expansion=float(fitted["expansion"][i]),
-            biso=float(fitted["biso"][i]),
-            qdamp=float(fitted["qdamp"][i]),
-            delta2=float(fitted["delta2"][i]),
-            nearest_type=kind,
-            r=fitted["r"],
-            gcalc=fitted["gcalc"][i],
-            source=SOURCE_SIZE_EXTENSION,
-            shape=label,
-        )
-        for i, (kind, label, n_atoms) in enumerate(kinds)
-    ]
-
-
-def refit_built(
-    data: PDFData,
-    candidates: Sequence[Candidate],
-    config: FitConfig,
-    device=None,
-    cancel: CancelToken | None = None,
-    qdamp_known: bool = False,
-) -> list[Candidate]:
-    """Fit the built candidates among ``candidates`` (an earlier result's) to new
-    ``data``: a series' next frame starts from the clusters the size extension found
-    for the last one. Each cluster is its positions ÷ its refined expansion; Qdamp is
-    refined as :func:`search_beyond` does when neither header nor user gave it.
-    Returns new candidates, best Rw first, with the same shape labels (none when
-    ``candidates`` hold no built cluster). Raises ``Cancelled``."""
-    built = [c for c in candidates if c.source == SOURCE_SIZE_EXTENSION]
-    if not built:
-        return []
-    if not qdamp_known and not config.refine_qdamp:
-        config = dataclasses.replace(config, refine_qdamp=True)
-    clusters = [np.asarray(c.positions, float) / c.expansion for c in built]
-    fitted = fit_sized(data, clusters, config, device=device, cancel=cancel)
-    kinds = [(c.nearest_type, c.shape, c.n_atoms) for c in built]
-    return sorted(_built(clusters, kinds, fitted), key=lambda c: c.rw)
+    kinds = [(s.structure_type, s.label, s.n_atoms) for s in shapes]
+    return built_candidates(clusters, kinds, fitted)
 
 
 def _ladder(shapes: list[FamilyShape], k: int) -> list[FamilyShape]:
