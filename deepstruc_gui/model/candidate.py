@@ -11,10 +11,13 @@ import numpy as np
 #: search then helps; on the Pt example it finds fcc where the region gives bcc)
 POOR_FIT_RW = 0.5
 
-#: ``Candidate.source``: decoded by the model, or built by the size extension
-#: (model/size_extension.py)
+#: ``Candidate.source``: decoded by the model, built by the size extension
+#: (model/size_extension.py) or by the stacking sequence search (model/sequence_search.py)
 SOURCE_MODEL = "model"
 SOURCE_SIZE_EXTENSION = "size-extension"
+SOURCE_SEQUENCE_SEARCH = "sequence-search"
+#: the sources of clusters that were built, not decoded: no latent point
+BUILT_SOURCES = (SOURCE_SIZE_EXTENSION, SOURCE_SEQUENCE_SEARCH)
 
 
 @dataclass

@@ -120,6 +120,9 @@ class SolveSettings:
     ``overrides``: simulation parameters the user set (see :func:`fit_config_for`).
     ``size_extension``: extend the search beyond the training sizes when the data call
     for it (:func:`deepstruc_gui.model.size_extension.search_beyond`).
+    ``sequence_search``: with a stacking model, also build and fit every stacking of the
+    layer counts and patches the model reads
+    (:func:`deepstruc_gui.model.sequence_search.search_sequences`).
     """
 
     rmin: float = 2.0
@@ -140,6 +143,9 @@ class SolveSettings:
     #: when the data show a particle larger than the training structures, also build
     #: and fit larger clusters of the types the model reads (model/size_extension.py)
     size_extension: bool = True
+    #: with a stacking model, fit every stacking of the layers and patches it reads
+    #: (model/sequence_search.py)
+    sequence_search: bool = True
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)
@@ -352,12 +358,12 @@ def run_solve(
     total grows when the whole-map fallback starts). ``log(sentence)``: what the search
     decides (the fallback), as it decides it. ``on_landscape(landscape)``: snapshots
     of the default search's Rw landscape as it is computed (the window draws them).
-    ``on_stage(stage, fraction)``: the stage after the model's search (the size
-    extension: a sentence) and the share of it done (0–1), as it runs; ``progress``
-    counts the model's search only.
+    ``on_stage(stage, fraction)``: the stage after the model's search (the sequence
+    search of a stacking model, the size extension: a sentence) and the share of it
+    done (0–1), as it runs; ``progress`` counts the model's search only.
     ``on_answer(ranked, search, seconds)``: the model's own answer (its candidates,
     best first, the search that found them and the seconds it took), as soon as it
-    exists and before any size extension starts.
+    exists and before any sequence search or size extension starts.
 
     Raises ``ValueError`` (the data do not overlap the model grid or the fit range,
     impossible parameters) and ``Cancelled`` when ``cancel`` is set.
@@ -460,6 +466,24 @@ def run_solve(
                 ranked = sorted(ranked + more, key=lambda c: c.rw)
     if on_answer is not None:
         on_answer(ranked, search, time.perf_counter() - t0)
+    if settings.sequence_search and ranked:
+        from deepstruc_gui.model.sequence_search import search_sequences
+
+        stackings = search_sequences(
+            data,
+            predictor,
+            config,
+            ranked,
+            bond,
+            cancel=cancel,
+            on_batch=on_batch,
+            progress=on_stage,
+        )
+        if stackings is not None:
+            search += ", then sequence search"
+            notes.append(stackings.summary())
+            say(stackings.summary())
+            ranked = sorted(ranked + stackings.candidates, key=lambda c: c.rw)
     if settings.size_extension and ranked:
         from deepstruc_gui.model.size_extension import search_beyond
 

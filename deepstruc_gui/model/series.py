@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from deepstruc_gui.model.candidate import SOURCE_SIZE_EXTENSION, Candidate
+from deepstruc_gui.model.candidate import BUILT_SOURCES, Candidate
 from deepstruc_gui.model.pipeline import (
     SolveResult,
     SolveSettings,
@@ -270,12 +270,14 @@ class SeriesSolver:
                     samples=s.warm_samples,
                     fallback=False,
                     size_extension=False,
+                    sequence_search=False,
                 ),
                 cancel=self.cancel,
             )
-            # the clusters the size extension built for the last frame, fitted again:
-            # the region alone cannot reach a particle beyond the training sizes
-            built = [c for c in last.candidates if c.source == SOURCE_SIZE_EXTENSION]
+            # the clusters the size extension or the sequence search built for the last
+            # frame, fitted again: the region alone reaches neither a particle beyond the
+            # training sizes nor a stacking the map does not hold
+            built = [c for c in last.candidates if c.source in BUILT_SOURCES]
             refitted = []
             if built and s.warm_built:
                 refitted = refit_built(
@@ -315,9 +317,9 @@ class SeriesSolver:
 
 
 def refit_built(*args, **kwargs) -> list[Candidate]:
-    """:func:`deepstruc_gui.model.size_extension.refit_built`, imported when a series
+    """:func:`deepstruc_gui.model.built_fit.refit_built`, imported when a series
     first needs it: it loads torch, and the window imports this module at start-up."""
-    from deepstruc_gui.model.size_extension import refit_built as refit
+    from deepstruc_gui.model.built_fit import refit_built as refit
 
     return refit(*args, **kwargs)
 

@@ -70,6 +70,25 @@ def canonical(sequence: str) -> str:
     return min(_relabel(sequence), _relabel(sequence[::-1]))
 
 
+def canonical_stacking(sequence: str, axis: str) -> tuple[str, str]:
+    """The representative of a finite stacked cluster: (sequence, axis site).
+
+    Relabelling the sites or reading the layers upside down gives the same cluster
+    only when the axis site is relabelled with them; of the two readings (sequence and
+    its reverse, each relabelled to start AB) the alphabetically first pair is kept.
+    The sequence is :func:`canonical`'s; the library builds these pairs, so a cluster
+    built from one has the library's orientation.
+    """
+    if not is_valid(sequence) or axis not in LAYER_SITES:
+        raise ValueError(f"invalid stacked cluster {sequence!r} with axis {axis!r}")
+    pairs = []
+    for form in (sequence, sequence[::-1]):
+        third = ({"A", "B", "C"} - {form[0], form[1]}).pop()
+        table = str.maketrans({form[0]: "A", form[1]: "B", third: "C"})
+        pairs.append((form.translate(table), axis.translate(table)))
+    return min(pairs)
+
+
 def sequences(n_layers: int) -> list[str]:
     """All distinct stackings of ``n_layers`` layers (canonical, sorted)."""
     if n_layers < 2:
@@ -122,13 +141,53 @@ class Patch:
         """Short label, e.g. ``c2a``: shape initial, size, axis site in lower case."""
         return f"{self.shape[0]}{self.size:g}{self.axis.lower()}"
 
-    def contains(self, xy: np.ndarray) -> np.ndarray:
-        """Mask of the in-plane points (relative to the axis) inside the patch."""
+    @classmethod
+    def from_label(cls, label: str) -> Patch:
+        """The patch of a :attr:`label` (``c2.2a``, ``h1.7b``); ``ValueError`` when
+        ``label`` is not one."""
+        shapes = {name[0]: name for name in PATCH_SHAPES}
+        try:
+            return cls(shapes[label[0]], float(label[1:-1]), label[-1].upper())
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"not a patch label: {label!r} (e.g. 'c2.2a', 'h1.7b')") from None
+
+    @property
+    def description(self) -> str:
+        """Words for a user: ``circle of radius 2.2 bonds, axis through site C``."""
+        what = "circle of radius" if self.shape == "circle" else "hexagon of apothem"
+        return f"{what} {self.size:g} bonds, axis through site {self.axis}"
+
+    def metric(self, xy: np.ndarray) -> np.ndarray:
+        """How far each in-plane point (m, 2), relative to the axis, lies out in this
+        patch's shape (bonds): its radius for a circle, the largest projection on the
+        hexagon's edge normals for a hexagon. A point is inside when it is ≤ ``size``."""
         if self.shape == "circle":
-            return np.linalg.norm(xy, axis=1) <= self.size + 1e-6
+            return np.linalg.norm(xy, axis=1)
         angles = np.deg2rad(30 + 60 * np.arange(6))
         normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
-        return (xy @ normals.T).max(axis=1) <= self.size + 1e-6
+        return (xy @ normals.T).max(axis=1)
+
+    def contains(self, xy: np.ndarray) -> np.ndarray:
+        """Mask of the in-plane points (relative to the axis) inside the patch."""
+        return self.metric(xy) <= self.size + 1e-6
+
+    def neighbours(self) -> tuple[Patch | None, Patch | None]:
+        """The next smaller and the next larger patch of the same shape and axis that
+        hold other atoms (their size half-way between two shells of lattice points, as
+        the library's sizes are), or None where no smaller patch keeps
+        :data:`MIN_LAYER_ATOMS` atoms in every layer."""
+        far = Patch(self.shape, self.size + 3.0, self.axis)
+        xy = np.vstack([layer_points(label, far) for label in "ABC"])
+        shells = np.unique(np.round(self.metric(xy), 6))
+        inside = shells[shells <= self.size + 1e-6]
+        outside = shells[shells > self.size + 1e-6]
+        larger = Patch(self.shape, round(float(outside[:2].mean()), 3), self.axis)
+        smaller = None
+        if len(inside) >= 2:
+            smaller = Patch(self.shape, round(float(inside[-2:].mean()), 3), self.axis)
+            if min(len(layer_points(label, smaller)) for label in "ABC") < MIN_LAYER_ATOMS:
+                smaller = None
+        return smaller, larger
 
 
 def layer_points(label: str, patch: Patch) -> np.ndarray:

@@ -1,0 +1,349 @@
+"""The stacking-sequence search: every stacking of the layer counts and patches the
+model reads, then a walk through neighbouring stackings, built and fitted.
+
+A stacking model (the paper's second experiment: fcc, hcp and faulted close-packed
+clusters) recalls the shapes it was trained on; a sequence one letter off moves a
+whole layer, and the map holds hundreds of sequences as close together as one
+sequence's metals (docs/MODEL.md). What it reads reliably is the *kind* of cluster:
+how many layers, which patch of each layer. So after the model's own search:
+
+1. **Reading** — the training structures nearest the model's best candidates on the
+   map give layer counts and patches (:func:`read_stackings`).
+2. **Enumeration** — every distinct stacking
+   (:func:`~deepstruc_gui.science.stacking.sequences`, the axis through each of the
+   three sites) of the read (layer count, patch) pairs.
+3. **Walk** — from the best clusters so far, their neighbours: one interior layer's
+   stacking turned (cubic ↔ hexagonal, a fault added or removed), a layer added or
+   removed at either end, the patch one shell smaller or larger, the axis through
+   another site; the best of all fitted seed the next round (a beam search) until no
+   neighbour is new. This reaches stackings, layer counts and patches no training
+   structure had, each step a change of one layer or one shell.
+
+Clusters are kept as canonical (sequence, axis) pairs
+(:func:`~deepstruc_gui.science.stacking.canonical_stacking`), so one cluster is fitted
+once and built in the library's orientation. All are fitted by the batched fitter with
+the search's own settings at the model's bond length, so their Rw ranks with the
+model's candidates; they carry ``source = "sequence-search"``, the sequence and patch
+in ``shape``, the stacking type (fcc / hcp / faulted) and no map point. The summary
+says which other stackings fit within 2 % of the best: two stackings can give PDFs too
+alike to tell apart.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from deepstruc_gui.model.built_fit import built_candidates, fit_sized
+from deepstruc_gui.model.candidate import SOURCE_MODEL, SOURCE_SEQUENCE_SEARCH, Candidate
+from deepstruc_gui.science.fitting import FitConfig
+from deepstruc_gui.science.pdf_io import PDFData
+from deepstruc_gui.science.stacking import (
+    MIN_LAYER_ATOMS,
+    Patch,
+    canonical_stacking,
+    fcc_fraction,
+    is_valid,
+    layer_points,
+    sequences,
+    stacked_cluster,
+    stacking_type,
+)
+from deepstruc_gui.science.structures import DuplicateFilter
+from deepstruc_gui.util.cancel import CancelToken, check
+
+#: stackings within this relative Rw of the best are named in the summary
+EQUALLY_GOOD_RW = 0.02
+
+
+@dataclass(frozen=True)
+class SequenceSearchSettings:
+    """How wide the sequence search looks.
+
+    ``readings``: model candidates (best Rw first) whose nearest training structure is
+    read; ``read_combinations``: distinct (layer count, patch) pairs enumerated from
+    that reading; ``beam``: clusters whose neighbours each round of the walk fits;
+    ``rounds``: at most this many rounds; ``layers``: the walk's layer counts (the
+    issue's 3–10); ``max_clusters``: at most this many clusters in all (an enumerated
+    pair that would pass it is skipped).
+    """
+
+    readings: int = 10
+    read_combinations: int = 3
+    beam: int = 6
+    rounds: int = 8
+    layers: tuple[int, int] = (3, 10)
+    max_clusters: int = 4000
+
+
+@dataclass(frozen=True)
+class Stacking:
+    """One stacked cluster to build: canonical sequence and patch (unit bond)."""
+
+    sequence: str
+    patch: Patch
+
+    @property
+    def label(self) -> str:
+        """What the table shows: the library's name of the cluster, then its cubic share
+        and patch in words, e.g. ``ABCAC_c2.2a (67 % cubic; circle of radius 2.2
+        bonds, axis through site A)``."""
+        share = fcc_fraction(self.sequence)
+        cubic = "" if math.isnan(share) else f"{100 * share:.0f} % cubic; "
+        return f"{self.sequence}_{self.patch.label} ({cubic}{self.patch.description})"
+
+    def positions(self, bond_length: float = 1.0) -> np.ndarray:
+        """Positions (n, 3) Å of the cluster at ``bond_length`` (centred)."""
+        return stacked_cluster(self.sequence, self.patch, bond_length)
+
+    @classmethod
+    def of(cls, sequence: str, patch: Patch) -> Stacking:
+        """The canonical form of a cluster (:func:`canonical_stacking`)."""
+        seq, axis = canonical_stacking(sequence, patch.axis)
+        return cls(seq, Patch(patch.shape, patch.size, axis))
+
+    def holds_layers(self) -> bool:
+        """Every layer keeps at least :data:`MIN_LAYER_ATOMS` atoms in the patch."""
+        return all(
+            len(layer_points(label, self.patch)) >= MIN_LAYER_ATOMS for label in set(self.sequence)
+        )
+
+    def neighbours(self, layers: tuple[int, int] = (3, 10)) -> list[Stacking]:
+        """Clusters one step away: an interior layer's stacking turned (the layers above
+        it slip), a layer added or removed at either end (``layers``: the counts
+        allowed), the patch one shell smaller or larger, the axis through another site."""
+        seq, patch = self.sequence, self.patch
+        third = {"A": "BC", "B": "AC", "C": "AB"}
+        forms: list[tuple[str, Patch]] = []
+        for i in range(1, len(seq) - 1):  # turn layer i: hexagonal <-> cubic
+            turned = (
+                seq[i - 1]
+                if seq[i - 1] != seq[i + 1]
+                else (set("ABC") - {seq[i - 1], seq[i]}).pop()
+            )
+            rest = seq[: i + 1] + turned
+            for k in range(i + 2, len(seq)):  # the layers above keep their own stacking
+                hexagonal = seq[k - 2] == seq[k]
+                rest += (
+                    rest[k - 2] if hexagonal else (set("ABC") - {rest[k - 2], rest[k - 1]}).pop()
+                )
+            forms.append((rest, patch))
+        if len(seq) < layers[1]:
+            forms += [(seq + x, patch) for x in third[seq[-1]]]
+            forms += [(x + seq, patch) for x in third[seq[0]]]
+        if len(seq) > max(layers[0], 2):
+            forms += [(seq[1:], patch), (seq[:-1], patch)]
+        forms += [(seq, p) for p in patch.neighbours() if p is not None]
+        forms += [(seq, Patch(patch.shape, patch.size, a)) for a in "ABC" if a != patch.axis]
+        out: list[Stacking] = []
+        for form, p in forms:
+            s = Stacking.of(form, p)
+            if s != self and s not in out and s.holds_layers():
+                out.append(s)
+        return out
+
+
+@dataclass
+class SequenceSearchResult:
+    """What the sequence search fitted: ``candidates`` best Rw first; the
+    ``combinations`` (layers, patch label without axis) it enumerated; clusters fitted
+    by the enumeration and by the walk, the walk's rounds, ``seconds`` wall."""
+
+    candidates: list[Candidate]
+    combinations: list[tuple[int, str]] = field(default_factory=list)
+    enumerated: int = 0
+    walked: int = 0
+    rounds: int = 0
+    seconds: float = 0.0
+
+    def equally_good(self) -> list[Candidate]:
+        """Candidates other than the best within :data:`EQUALLY_GOOD_RW` of its Rw."""
+        if not self.candidates:
+            return []
+        limit = self.candidates[0].rw * (1 + EQUALLY_GOOD_RW)
+        return [c for c in self.candidates[1:] if c.rw <= limit]
+
+    def summary(self) -> str:
+        """One paragraph for the log, the notes of a result and ``predict``."""
+        read = ", ".join(f"{n} layers on {p}" for n, p in self.combinations) or "none"
+        text = (
+            f"sequence search: {self.enumerated + self.walked} stacked clusters fitted in "
+            f"{self.seconds:.1f} s (every stacking of what the model reads: {read}; "
+            f"then {self.walked} neighbouring stackings in {self.rounds} rounds)"
+        )
+        if not self.candidates:
+            return text + "; none could be fitted"
+        best = self.candidates[0]
+        text += f"; best {best.shape} ({best.nearest_type}), {best.n_atoms} atoms, Rw {best.rw:.4f}"
+        alike = self.equally_good()
+        if alike:
+            names = ", ".join(c.shape.split(" ")[0] for c in alike[:4])
+            more = f" and {len(alike) - 4} more" if len(alike) > 4 else ""
+            text += (
+                f"; {len(alike)} other stacking(s) fit within {100 * EQUALLY_GOOD_RW:.0f} % of "
+                f"that Rw ({names}{more}): the data do not tell them apart"
+            )
+        return text
+
+
+def is_stacking_model(metadata: dict) -> bool:
+    """True for a bundle trained on the stacking library (its map names hold sequences)."""
+    return metadata.get("library_kind") == "stacking"
+
+
+def read_stackings(names: Sequence[str]) -> list[tuple[int, Patch]]:
+    """(layer count, patch) of each stacking-library name (``SEQ_PATCH_METAL_d``), in
+    order, without repeats; names that are not such names are skipped."""
+    out: list[tuple[int, Patch]] = []
+    for name in names:
+        parts = str(name).split("_")
+        if len(parts) < 2 or not is_valid(parts[0]):
+            continue
+        try:
+            key = (len(parts[0]), Patch.from_label(parts[1]))
+        except ValueError:
+            continue
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def _fit(data, stackings, bond_length, config, device, cancel, report=None) -> list[Candidate]:
+    """Fit ``stackings`` at ``bond_length``; candidates in input order."""
+    if not stackings:
+        return []
+    clusters = [s.positions(bond_length) for s in stackings]
+
+    def chunk(idx, _result) -> None:
+        if report is not None:
+            report(len(idx))
+
+    fitted = fit_sized(data, clusters, config, device=device, cancel=cancel, on_chunk=chunk)
+    kinds = [
+        (stacking_type(s.sequence), s.label, len(c))
+        for s, c in zip(stackings, clusters, strict=True)
+    ]
+    return built_candidates(clusters, kinds, fitted, source=SOURCE_SEQUENCE_SEARCH)
+
+
+def search_stackings(
+    data: PDFData,
+    config: FitConfig,
+    reading: Sequence[tuple[int, Patch]],
+    bond_length: float,
+    settings: SequenceSearchSettings | None = None,
+    device=None,
+    cancel: CancelToken | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> SequenceSearchResult:
+    """Enumerate the stackings of ``reading`` ((layers, patch) pairs, most likely
+    first, e.g. from :func:`read_stackings`), walk from the best to their neighbours,
+    and fit every cluster to ``data`` once.
+
+    ``progress(stage, fraction)``: a sentence and the share of ``max_clusters`` done
+    (0–1; 1 at the end). Raises ``Cancelled``; ``ValueError`` from the fitter.
+    """
+    settings = settings or SequenceSearchSettings()
+    t0 = time.perf_counter()
+    fitted: dict[Stacking, Candidate] = {}
+    seen = DuplicateFilter(tolerance=1e-4)  # clusters equal by symmetry the pairs miss
+    done = [0]
+
+    def fit(stackings: list[Stacking], stage: str) -> int:
+        new = []
+        for s in stackings:
+            room = len(fitted) + len(new) < settings.max_clusters
+            if room and s not in fitted and seen.add(None, s.positions()):
+                new.append(s)
+        check(cancel)
+
+        def report(n: int) -> None:
+            done[0] += n
+            if progress is not None:
+                progress(stage, min(done[0] / settings.max_clusters, 0.99))
+
+        for s, c in zip(
+            new, _fit(data, new, bond_length, config, device, cancel, report), strict=True
+        ):
+            fitted[s] = c
+        return len(new)
+
+    # 1. every stacking of the read (layers, patch) pairs, the axis through each site
+    combinations: list[tuple[int, str]] = []
+    for n, patch in reading:
+        name = (n, patch.label[:-1])
+        if name in combinations or len(combinations) >= settings.read_combinations:
+            continue
+        batch = [
+            Stacking.of(seq, Patch(patch.shape, patch.size, axis))
+            for axis in "ABC"
+            for seq in sequences(n)
+        ]
+        batch = [s for s in dict.fromkeys(batch) if s.holds_layers() and s not in fitted]
+        if len(fitted) + len(batch) > settings.max_clusters:
+            continue
+        combinations.append(name)
+        fit(batch, f"fitting every stacking of {n} layers on a {patch.description.split(',')[0]}")
+    enumerated = len(fitted)
+
+    # 2. walk: the neighbours of the best so far, until none is new
+    expanded: set[Stacking] = set()
+    rounds = 0
+    for rounds in range(1, settings.rounds + 1):
+        best = sorted(fitted, key=lambda s: fitted[s].rw)[: settings.beam]
+        todo = [s for s in best if s not in expanded]
+        if not todo:
+            break
+        expanded.update(todo)
+        steps = [m for s in todo for m in s.neighbours(settings.layers)]
+        fit(steps, f"walking to neighbouring stackings (round {rounds})")
+    if progress is not None:
+        progress("sequence search done", 1.0)
+    return SequenceSearchResult(
+        candidates=sorted(fitted.values(), key=lambda c: c.rw),
+        combinations=combinations,
+        enumerated=enumerated,
+        walked=len(fitted) - enumerated,
+        rounds=rounds,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def search_sequences(
+    data: PDFData,
+    predictor,
+    config: FitConfig,
+    ranked: Sequence[Candidate],
+    bond_length: float,
+    settings: SequenceSearchSettings | None = None,
+    cancel: CancelToken | None = None,
+    on_batch: Callable[[list[Candidate]], None] | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> SequenceSearchResult | None:
+    """The sequence search as :func:`deepstruc_gui.model.pipeline.run_solve` runs it
+    after a stacking model's search: None for other models or when no decoded
+    candidate can be read; else the built candidates (``on_batch`` gets them ranked
+    among ``ranked`` when done)."""
+    settings = settings or SequenceSearchSettings()
+    if not is_stacking_model(predictor.bundle.metadata):
+        return None
+    decoded = [c for c in ranked if c.source == SOURCE_MODEL and np.all(np.isfinite(c.latent))][
+        : settings.readings
+    ]
+    if not decoded:
+        return None
+    names = np.asarray(predictor.bundle.latent_map.names)
+    nearest = predictor.nearest_structures(np.array([c.latent for c in decoded]), k=1)[:, 0]
+    reading = read_stackings([str(names[i]) for i in nearest])
+    if not reading:
+        return None
+    result = search_stackings(
+        data, config, reading, bond_length, settings, predictor.device, cancel, progress
+    )
+    if on_batch is not None:
+        on_batch(sorted([*ranked, *result.candidates], key=lambda c: c.rw))
+    return result
