@@ -92,6 +92,7 @@ def solve(
     refine_qdamp: bool = False,
     refine_delta2: bool = False,
     size_extension: bool = True,
+    sequence_search: bool = True,
     device: str | None = None,
     **parameters: float,
 ) -> SolveResult:
@@ -110,8 +111,11 @@ def solve(
     header's ``composition``). ``parameters``: qmin, qmax (Å⁻¹), qdamp (Å⁻¹), delta2,
     biso (Å²) overriding the header and the model's defaults. ``size_extension``: when
     the data show a particle larger than the training structures, also build and fit
-    larger clusters (150–3,000 atoms) of the types the model reads; each candidate's
-    ``.source`` says "model" or "size-extension" (``.shape`` names a built one).
+    larger clusters (150–3,000 atoms) of the types the model reads.
+    ``sequence_search`` (stacking models): also build and fit every stacking of the
+    layer counts and patches the model reads, then neighbouring stackings. Each
+    candidate's ``.source`` says "model", "size-extension" or "sequence-search"
+    (``.shape`` names a built one).
 
     Returns a :class:`SolveResult`: ``.candidates`` best first, each with ``.rw``,
     ``.n_atoms``, ``.structure_type``, ``.positions`` (n, 3) Å with the refined
@@ -137,6 +141,7 @@ def solve(
         refine_qdamp=refine_qdamp,
         refine_delta2=refine_delta2,
         size_extension=size_extension,
+        sequence_search=sequence_search,
     )
     from deepstruc_gui.model.pipeline import run_solve
 

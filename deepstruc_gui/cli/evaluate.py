@@ -39,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limit", type=POSITIVE_INT, default=None, help="evaluate only this many (default: all)"
     )
+    parser.add_argument(
+        "--sequence-search",
+        action="store_true",
+        help="stacking models: also run the sequence search on each test PDF, as predict "
+        "does, and report the final answer (mae_final, type_accuracy_final, …)",
+    )
     parser.add_argument("--json", default=None, help="write the metrics here")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if present)")
     parser.add_argument(
@@ -78,6 +84,13 @@ def run(args: argparse.Namespace) -> int:
     except (BundleError, LibraryError) as exc:
         raise UserError(str(exc)) from exc
     predictor = Predictor(bundle, args.device)
+    sequence_search = None
+    if args.sequence_search:
+        from deepstruc_gui.model.sequence_search import SequenceSearchSettings, is_stacking_model
+
+        if not is_stacking_model(bundle.metadata):
+            raise UserError(f"--sequence-search needs a stacking model; {bundle.name} is not one")
+        sequence_search = SequenceSearchSettings()
     test = library.indices("test")
     if args.limit:
         test = np.random.default_rng(0).permutation(test)[: args.limit]
@@ -96,12 +109,14 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=lambda k, n: bar.update(1),
         measured_like=measured_like,
+        sequence_search=sequence_search,
     )
     bar.close()
     metrics = summarise(results)
     metrics["map"] = map_quality(bundle.latent_map)
     metrics["samples"] = args.samples
     metrics["inputs"] = "measured-like" if args.measured_like else "library"
+    metrics["sequence_search"] = bool(args.sequence_search)
     print(json.dumps(metrics, indent=1))
     if args.json:
         atomic_write_text(args.json, json.dumps(metrics, indent=1))

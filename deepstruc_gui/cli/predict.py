@@ -88,6 +88,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "training sizes (see docs/MODEL.md, size extension)",
     )
     parser.add_argument(
+        "--no-sequence-search",
+        action="store_true",
+        help="stacking models: do not build and fit every stacking of the layers and "
+        "patches the model reads (see docs/MODEL.md, sequence search)",
+    )
+    parser.add_argument(
         "--no-fallback",
         action="store_true",
         help="the plain region search without its fallback: do not search the whole map "
@@ -136,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             refine_qdamp=args.refine_qdamp,
             refine_delta2=args.refine_delta2,
             size_extension=not args.no_size_extension,
+            sequence_search=not args.no_sequence_search,
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc

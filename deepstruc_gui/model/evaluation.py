@@ -9,6 +9,9 @@ For every test structure, from its PDF alone:
   points inside the region, then uniform samples), fit all, keep the lowest Rw; the
   same three measures for it (its type: that of the map structure nearest to it,
   which is what the app's ranked table shows).
+With the sequence search (stacking models), the final answer as ``predict`` gives it:
+the best Rw of those N candidates and of the stackings the search builds from their
+reading (:mod:`deepstruc_gui.model.sequence_search`), measured the same way.
 The same on measured-like inputs (``measured_like``): the test structures' G(r)
 simulated again under other experimental conditions, with correlated noise — how
 the model fares on data it was not simulated for.
@@ -31,6 +34,7 @@ from deepstruc_gui.model.inference import Predictor
 from deepstruc_gui.model.library import Library, shape_label
 from deepstruc_gui.model.measured_like import MeasuredLikePDFs
 from deepstruc_gui.model.pipeline import fit_config_for
+from deepstruc_gui.model.sequence_search import SequenceSearchSettings
 from deepstruc_gui.model.solve import region_points
 from deepstruc_gui.science.debye import PDFParameters
 from deepstruc_gui.science.fitting import fit_candidates
@@ -48,6 +52,7 @@ class StructureResult:
     """One evaluated test structure: true and predicted atom counts, the matched MAE (Å)
     and Rw of the prior-mean decode and of the best-Rw candidate, their types, and
     whether the training split holds this structure's shape."""
+
     index: int
     type: str
     n_true: int
@@ -62,6 +67,13 @@ class StructureResult:
     n_best: int
     #: the training split holds this structure's shape (at another bond length)
     shape_in_training: bool = True
+    #: with the sequence search: the final answer (best Rw of the N candidates and the
+    #: built stackings), its MAE (Å), type, atoms and source
+    final_rw: float | None = None
+    final_mae: float | None = None
+    final_type: str = ""
+    n_final: int = 0
+    final_source: str = ""
 
 
 def evaluate_structures(
@@ -73,10 +85,15 @@ def evaluate_structures(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     measured_like: MeasuredLikePDFs | None = None,
+    sequence_search: SequenceSearchSettings | None = None,
 ) -> list[StructureResult]:
     """One result per test input: the library's own PDFs of ``indices`` or, with
     ``measured_like``, those variants (``source`` indexes ``indices``), each fitted with
-    the Qmin and Qmax it was simulated with, as a measured file's header gives them."""
+    the Qmin and Qmax it was simulated with, as a measured file's header gives them.
+
+    ``sequence_search`` (stacking models): also run the sequence search
+    (model/sequence_search.py) on the reading of the best N candidates, as ``predict``
+    does, and record the final answer — the best Rw of both — in ``final_*``."""
     base = PDFParameters.from_dict(predictor.bundle.metadata["pdf_parameters"])
     r = base.r_grid
     rng = np.random.default_rng(seed)
@@ -108,6 +125,9 @@ def evaluate_structures(
         pred0 = clusters[0] * fit.expansion[0]
         best = int(np.argmin(fit.rw))
         pred_best = clusters[best] * fit.expansion[best]
+        final = {}
+        if sequence_search is not None:
+            final = _final_answer(predictor, z, fit, clusters, g, r, config, sequence_search, true)
         results.append(
             StructureResult(
                 index=i,
@@ -122,11 +142,44 @@ def evaluate_structures(
                 best_type=predictor.candidate_type(z[best])[0],
                 n_best=len(pred_best),
                 shape_in_training=shape_label(str(library.names[i])) in trained_shapes,
+                **final,
             )
         )
         if progress:
             progress(k + 1, len(inputs))
     return results
+
+
+def _final_answer(predictor, z, fit, clusters, g, r, config, settings, true) -> dict:
+    """The sequence search on the reading of the best-Rw points ``z`` and the final
+    answer against ``true``: the ``final_*`` fields of :class:`StructureResult`."""
+    from deepstruc_gui.model.sequence_search import read_stackings, search_stackings
+    from deepstruc_gui.science.pdf_io import PDFData
+
+    order = np.argsort(fit.rw)[: settings.readings]
+    names = np.asarray(predictor.bundle.latent_map.names)
+    reading = read_stackings([str(names[j]) for j in predictor.nearest_structures(z[order])[:, 0]])
+    found = search_stackings(
+        PDFData(None, r, g), config, reading, predictor.bond_length(g), settings, predictor.device
+    ).candidates
+    best = int(order[0])
+    if found and found[0].rw < fit.rw[best]:
+        c = found[0]
+        return {
+            "final_rw": c.rw,
+            "final_mae": matched_mae(c.positions, true),
+            "final_type": c.nearest_type,
+            "n_final": c.n_atoms,
+            "final_source": c.source,
+        }
+    pred = clusters[best] * fit.expansion[best]
+    return {
+        "final_rw": float(fit.rw[best]),
+        "final_mae": matched_mae(pred, true),
+        "final_type": predictor.candidate_type(z[best])[0],
+        "n_final": len(pred),
+        "final_source": "model",
+    }
 
 
 def map_quality(latent_map: LatentMap, k: int = 5) -> dict:
@@ -227,7 +280,7 @@ def _measures(results: list[StructureResult]) -> dict:
         """True when an atom count is within 10 % of the true one."""
         return abs(n - n_true) <= 0.1 * n_true
 
-    return {
+    out = {
         "n": len(results),
         "mae_prior_mean": [round(float(mae.mean()), 4), round(float(mae.std()), 4)],
         "mae_best_of_n": [round(float(best_mae.mean()), 4), round(float(best_mae.std()), 4)],
@@ -239,6 +292,21 @@ def _measures(results: list[StructureResult]) -> dict:
         "rw_prior_mean_median": round(float(np.median([r.rw for r in results])), 4),
         "rw_best_of_n_median": round(float(np.median([r.best_rw for r in results])), 4),
     }
+    if results and all(r.final_mae is not None for r in results):
+        final = np.array([r.final_mae for r in results])
+        out |= {
+            "mae_final": [round(float(final.mean()), 4), round(float(final.std()), 4)],
+            "mae_final_median": round(float(np.median(final)), 4),
+            "type_accuracy_final": share([r.final_type == r.type for r in results]),
+            "atom_count_within_10pct_final": share(
+                [count_ok(r.n_final, r.n_true) for r in results]
+            ),
+            "rw_final_median": round(float(np.median([r.final_rw for r in results])), 4),
+            "final_from_sequence_search": share(
+                [r.final_source == "sequence-search" for r in results]
+            ),
+        }
+    return out
 
 
 def summarise(results: list[StructureResult]) -> dict:

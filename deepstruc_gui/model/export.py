@@ -105,8 +105,9 @@ def candidate_to_atoms(
     ``element`` is one symbol or one per atom. ``atoms.info`` carries ``rw``,
     ``n_atoms``, ``structure_type``, ``scale``, ``expansion``, ``biso`` (Å²), ``qdamp``
     (Å⁻¹), ``delta2`` (Å²), ``latent`` (2,; NaN for built clusters), ``source``
-    ("model" or "size-extension"), ``shape`` and every ``provenance`` item. Raises
-    ``ValueError`` for a missing or unknown element or a wrong number of symbols.
+    ("model", "size-extension" or "sequence-search"), ``shape`` and every ``provenance``
+    item. Raises ``ValueError`` for a missing or unknown element or a wrong number of
+    symbols.
     """
     atoms = Atoms(
         _symbols(element, candidate.n_atoms), positions=np.asarray(candidate.positions, float)

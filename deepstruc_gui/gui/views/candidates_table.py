@@ -35,7 +35,9 @@ COLUMN_TIPS = (
     "z₁: first latent coordinate of the candidate's map point (latent units)",
     "z₂: second latent coordinate (latent units)",
     "model: decoded by a search; size-extension: a larger cluster built when the data "
-    "show a particle beyond the training sizes (its shape named); kept: added by you (Keep)",
+    "show a particle beyond the training sizes (its shape named); sequence-search: a "
+    "stacked cluster built by a stacking model's sequence search (sequence and patch "
+    "named); kept: added by you (Keep)",
     "Why not to trust this fit blindly: poor Rw, expansion or Biso far from typical",
     f"Near-identical candidates (same atoms and type, Rw within {SIMILAR_RW}) shown as "
     "this one row: ×N counts them",
