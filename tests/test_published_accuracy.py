@@ -450,3 +450,37 @@ def test_map_box_and_region_points_off_the_origin() -> None:
     box = (np.array([0.0, 0.0]), np.array([1.0, 1.0]))
     w = sample_region_on_map(np.array([0.9, 0.5]), 0.5, 50, np.random.default_rng(1), box)
     assert len(w) == 50 and (w >= 0).all() and (w <= 1).all()
+
+
+def test_the_final_answer_with_the_sequence_search_is_the_stacking_it_builds() -> None:
+    """A stacking model whose every decoded point is a decoy (the truth with 0.25 Å
+    noise) but whose map reads the truth's layer count and patch: the sequence search
+    builds the truth, so the final answer's MAE is ~0 while the best of N stays a decoy;
+    the summary reports both."""
+    from types import SimpleNamespace
+
+    from deepstruc_gui.model.sequence_search import SequenceSearchSettings, Stacking
+    from deepstruc_gui.science.stacking import Patch
+
+    want = Stacking.of("ABCACB", Patch("circle", 1.6, "B"))
+    truth = want.positions(PT_BOND)
+    truth = truth - truth.mean(axis=0)
+    predictor = _Predictor(truth, truth_at=-1)
+    predictor.bundle.latent_map = SimpleNamespace(names=np.array(["ABABAB_c1.6a_Pt_2.77"]))
+    predictor.nearest_structures = lambda z, k=1: np.zeros((len(np.reshape(z, (-1, 2))), k), int)
+    library = _Library(truth)
+    library.types = np.array(["faulted"])
+    (res,) = evaluate_structures(
+        predictor,
+        library,
+        np.array([0]),
+        samples=6,
+        sequence_search=SequenceSearchSettings(rounds=1),
+    )
+    assert res.best_mae > 0.1 and res.final_source == "sequence-search"
+    assert res.final_mae < 0.005 and res.final_rw < 0.01 and res.final_type == "faulted"
+    assert res.n_final == len(truth)
+    m = summarise([res])
+    assert m["mae_final"][0] < 0.005 < 0.1 < m["mae_best_of_n"][0]
+    assert m["type_accuracy_final"] == 1.0 and m["final_from_sequence_search"] == 1.0
+    assert m["by_type"]["faulted"]["atom_count_within_10pct_final"] == 1.0
