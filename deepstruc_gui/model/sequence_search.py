@@ -68,8 +68,9 @@ class SequenceSearchSettings:
     read; ``read_combinations``: distinct (layer count, patch) pairs enumerated from
     that reading; ``beam``: clusters whose neighbours each round of the walk fits;
     ``rounds``: at most this many rounds; ``layers``: the walk's layer counts (the
-    issue's 3–10); ``max_clusters``: at most this many clusters in all (an enumerated
-    pair that would pass it is skipped).
+    issue's 3–10); ``max_atoms``: larger clusters are not built (beyond them the size
+    extension's families take over); ``max_clusters``: at most this many clusters in
+    all (an enumerated pair that would pass it is skipped).
     """
 
     readings: int = 10
@@ -77,6 +78,7 @@ class SequenceSearchSettings:
     beam: int = 6
     rounds: int = 8
     layers: tuple[int, int] = (3, 10)
+    max_atoms: int = 500
     max_clusters: int = 4000
 
 
@@ -256,8 +258,10 @@ def search_stackings(
     def fit(stackings: list[Stacking], stage: str) -> int:
         new = []
         for s in stackings:
-            room = len(fitted) + len(new) < settings.max_clusters
-            if room and s not in fitted and seen.add(None, s.positions()):
+            if s in fitted or len(fitted) + len(new) >= settings.max_clusters:
+                continue
+            unit = s.positions()
+            if len(unit) <= settings.max_atoms and seen.add(None, unit):
                 new.append(s)
         check(cancel)
 
