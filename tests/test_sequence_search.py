@@ -180,3 +180,21 @@ def test_predict_with_the_stacking_model_ends_on_the_exact_stacking(stacking_pre
     )
     assert {c.source for c in plain.candidates} == {SOURCE_MODEL}
     assert best.rw < plain.best.rw
+
+
+def test_patches_of_other_shapes_hold_as_many_atoms() -> None:
+    here = Patch("circle", 2.2, "A")
+    atoms = sum(len(layer_points(s, here)) for s in "ABC")
+    for shape in ("hexagon", "triangle", "inverted triangle"):
+        other = here.like(shape)
+        assert other.shape == shape and other.axis == "A"
+        assert Patch.from_label(other.label) == other
+        assert (
+            abs(sum(len(layer_points(s, other)) for s in "ABC") - atoms) <= 0.2 * atoms
+        )  # triangles grow in coarse steps
+    # the two triangles are two clusters: turned by 60° the B and C layers move too
+    up = stacked_cluster("ABCAB", Patch("triangle", 1.5, "A"))
+    down = stacked_cluster("ABCAB", Patch("inverted triangle", 1.5, "A"))
+    assert len(up) != len(down) or not np.allclose(
+        sorted_pair_distances(up), sorted_pair_distances(down)
+    )

@@ -14,10 +14,13 @@ how many layers, which patch of each layer. So after the model's own search:
    three sites) of the read (layer count, patch) pairs.
 3. **Walk** — from the best clusters so far, their neighbours: one interior layer's
    stacking turned (cubic ↔ hexagonal, a fault added or removed), a layer added or
-   removed at either end, the patch one shell smaller or larger, the axis through
-   another site; the best of all fitted seed the next round (a beam search) until no
-   neighbour is new. This reaches stackings, layer counts and patches no training
-   structure had, each step a change of one layer or one shell.
+   removed at either end, the patch one shell smaller or larger or of another shape
+   (circle, hexagon, triangle) with as many atoms, the axis through another site; the
+   best of all fitted seed the next round (a beam search) until no neighbour is new.
+   A walk stops where every single step is worse, so then every stacking of the best's
+   patch with one layer fewer, as many and one more is fitted, and the walk goes on
+   from there while that helps. This reaches stackings, layer counts and patches no
+   training structure had.
 
 Clusters are kept as canonical (sequence, axis) pairs
 (:func:`~deepstruc_gui.science.stacking.canonical_stacking`), so one cluster is fitted
@@ -44,6 +47,7 @@ from deepstruc_gui.science.fitting import FitConfig
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.science.stacking import (
     MIN_LAYER_ATOMS,
+    PATCH_SHAPES,
     Patch,
     canonical_stacking,
     fcc_fraction,
@@ -67,9 +71,11 @@ class SequenceSearchSettings:
     ``readings``: model candidates (best Rw first) whose nearest training structure is
     read; ``read_combinations``: distinct (layer count, patch) pairs enumerated from
     that reading; ``beam``: clusters whose neighbours each round of the walk fits;
-    ``rounds``: at most this many rounds; ``layers``: the walk's layer counts (the
-    issue's 3–10); ``max_atoms``: larger clusters are not built (beyond them the size
-    extension's families take over); ``max_clusters``: at most this many clusters in
+    ``rounds``: at most this many rounds a walk; ``restarts``: at most this many
+    times every stacking around the walk's best is fitted and the walk goes on from
+    there; ``layers``: the layer counts built (the issue's 3–10); ``max_atoms``:
+    larger clusters are not built (beyond them the size extension's families take
+    over); ``max_clusters``: at most this many clusters in
     all (an enumerated pair that would pass it is skipped).
     """
 
@@ -78,6 +84,7 @@ class SequenceSearchSettings:
     beam: int = 6
     rounds: int = 8
     layers: tuple[int, int] = (3, 10)
+    restarts: int = 3
     max_atoms: int = 500
     max_clusters: int = 4000
 
@@ -117,7 +124,8 @@ class Stacking:
     def neighbours(self, layers: tuple[int, int] = (3, 10)) -> list[Stacking]:
         """Clusters one step away: an interior layer's stacking turned (the layers above
         it slip), a layer added or removed at either end (``layers``: the counts
-        allowed), the patch one shell smaller or larger, the axis through another site."""
+        allowed), the patch one shell smaller or larger or of another shape with as
+        many atoms (:meth:`Patch.like`), the axis through another site."""
         seq, patch = self.sequence, self.patch
         third = {"A": "BC", "B": "AC", "C": "AB"}
         forms: list[tuple[str, Patch]] = []
@@ -140,6 +148,7 @@ class Stacking:
         if len(seq) > max(layers[0], 2):
             forms += [(seq[1:], patch), (seq[:-1], patch)]
         forms += [(seq, p) for p in patch.neighbours() if p is not None]
+        forms += [(seq, patch.like(shape)) for shape in PATCH_SHAPES if shape != patch.shape]
         forms += [(seq, Patch(patch.shape, patch.size, a)) for a in "ABC" if a != patch.axis]
         out: list[Stacking] = []
         for form, p in forms:
@@ -157,6 +166,8 @@ class SequenceSearchResult:
 
     candidates: list[Candidate]
     combinations: list[tuple[int, str]] = field(default_factory=list)
+    #: (layers, patch) whose every stacking was fitted around a walk's best
+    around: list[tuple[int, str]] = field(default_factory=list)
     enumerated: int = 0
     walked: int = 0
     rounds: int = 0
@@ -175,7 +186,8 @@ class SequenceSearchResult:
         text = (
             f"sequence search: {self.enumerated + self.walked} stacked clusters fitted in "
             f"{self.seconds:.1f} s (every stacking of what the model reads: {read}; "
-            f"then {self.walked} neighbouring stackings in {self.rounds} rounds)"
+            f"then {self.walked} more: neighbouring stackings in {self.rounds} rounds and "
+            f"every stacking of {len(self.around)} (layers, patch) pairs around the best)"
         )
         if not self.candidates:
             return text + "; none could be fitted"
@@ -276,40 +288,66 @@ def search_stackings(
             fitted[s] = c
         return len(new)
 
+    def every_stacking(n: int, patch: Patch) -> list[Stacking]:
+        """Every stacking of ``n`` layers on ``patch``'s shape and size, each axis site."""
+        batch = [
+            Stacking.of(seq, Patch(patch.shape, patch.size, axis))
+            for axis in "ABC"
+            for seq in sequences(n)
+        ]
+        return [s for s in dict.fromkeys(batch) if s.holds_layers() and s not in fitted]
+
     # 1. every stacking of the read (layers, patch) pairs, the axis through each site
     combinations: list[tuple[int, str]] = []
     for n, patch in reading:
         name = (n, patch.label[:-1])
         if name in combinations or len(combinations) >= settings.read_combinations:
             continue
-        batch = [
-            Stacking.of(seq, Patch(patch.shape, patch.size, axis))
-            for axis in "ABC"
-            for seq in sequences(n)
-        ]
-        batch = [s for s in dict.fromkeys(batch) if s.holds_layers() and s not in fitted]
+        batch = every_stacking(n, patch)
         if len(fitted) + len(batch) > settings.max_clusters:
             continue
         combinations.append(name)
-        fit(batch, f"fitting every stacking of {n} layers on a {patch.description.split(',')[0]}")
+        what = patch.description.split(",")[0]
+        fit(batch, f"fitting every stacking of {n} layers on a {what}")
     enumerated = len(fitted)
 
-    # 2. walk: the neighbours of the best so far, until none is new
+    # 2. walk: the neighbours of the best so far, until none is new; then every
+    # stacking of the best's patch with one layer fewer, as many and one more (a walk
+    # stops where every single step is worse), and walk again while that helps
     expanded: set[Stacking] = set()
     rounds = 0
-    for rounds in range(1, settings.rounds + 1):
-        best = sorted(fitted, key=lambda s: fitted[s].rw)[: settings.beam]
-        todo = [s for s in best if s not in expanded]
-        if not todo:
+    around: list[tuple[int, str]] = []
+    for _ in range(settings.restarts + 1):
+        for _ in range(settings.rounds):
+            best = sorted(fitted, key=lambda s: fitted[s].rw)[: settings.beam]
+            todo = [s for s in best if s not in expanded]
+            if not todo:
+                break
+            rounds += 1
+            expanded.update(todo)
+            steps = [m for s in todo for m in s.neighbours(settings.layers)]
+            fit(steps, f"walking to neighbouring stackings (round {rounds})")
+        if not fitted:
             break
-        expanded.update(todo)
-        steps = [m for s in todo for m in s.neighbours(settings.layers)]
-        fit(steps, f"walking to neighbouring stackings (round {rounds})")
+        top = min(fitted, key=lambda s: fitted[s].rw)
+        before = fitted[top].rw
+        lo, hi = settings.layers
+        pairs = [
+            (n, top.patch)
+            for n in (len(top.sequence), len(top.sequence) - 1, len(top.sequence) + 1)
+            if lo <= n <= hi and (n, top.patch.label[:-1]) not in combinations + around
+        ]
+        for n, patch in pairs:
+            around.append((n, patch.label[:-1]))
+            fit(every_stacking(n, patch), f"fitting every stacking of {n} layers near the best")
+        if min(c.rw for c in fitted.values()) >= before:
+            break
     if progress is not None:
         progress("sequence search done", 1.0)
     return SequenceSearchResult(
         candidates=sorted(fitted.values(), key=lambda c: c.rw),
         combinations=combinations,
+        around=around,
         enumerated=enumerated,
         walked=len(fitted) - enumerated,
         rounds=rounds,

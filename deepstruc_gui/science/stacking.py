@@ -38,7 +38,17 @@ LAYER_SITES: dict[str, tuple[float, float]] = {
     "C": (2 / 3, 1 / 3),
 }
 LAYER_SPACING = math.sqrt(2 / 3)  # in units of the nearest-neighbour distance
-PATCH_SHAPES = ("circle", "hexagon")
+PATCH_SHAPES = ("circle", "hexagon", "triangle", "inverted triangle")
+#: the letter of each shape in a patch label (``c2.2a``)
+PATCH_LETTERS = {"circle": "c", "hexagon": "h", "triangle": "t", "inverted triangle": "v"}
+#: a polygon patch's edge normals: first angle, step (degrees) and count; its edges
+#: run along close-packed rows. The two triangles are not one cluster turned: turning
+#: by 60° about the axis also moves the B and C sites of the other layers.
+_POLYGON_NORMALS = {
+    "hexagon": (30, 60, 6),
+    "triangle": (90, 120, 3),
+    "inverted triangle": (30, 120, 3),
+}
 
 
 def site_xy(label: str) -> np.ndarray:
@@ -121,9 +131,11 @@ def stacking_type(sequence: str) -> str:
 class Patch:
     """The part of each close-packed layer kept in the cluster.
 
-    ``shape`` "circle": atoms within ``size`` bonds of the axis; "hexagon": atoms
-    inside the regular hexagon of apothem ``size`` whose edges run along the
-    close-packed rows. ``axis`` is the site (A, B or C) the axis passes through.
+    ``shape`` "circle": atoms within ``size`` bonds of the axis; "hexagon",
+    "triangle" and "inverted triangle" (turned by 60°): atoms inside the regular
+    polygon of apothem (inradius) ``size`` whose edges run along the close-packed rows.
+    ``axis`` is the site (A, B or C) the axis passes through. The library uses circles
+    and hexagons; triangles are for stacked clusters built outside it.
     """
 
     shape: str = "circle"
@@ -138,14 +150,15 @@ class Patch:
 
     @property
     def label(self) -> str:
-        """Short label, e.g. ``c2a``: shape initial, size, axis site in lower case."""
-        return f"{self.shape[0]}{self.size:g}{self.axis.lower()}"
+        """Short label, e.g. ``c2a``: shape letter (:data:`PATCH_LETTERS`), size, axis
+        site in lower case."""
+        return f"{PATCH_LETTERS[self.shape]}{self.size:g}{self.axis.lower()}"
 
     @classmethod
     def from_label(cls, label: str) -> Patch:
         """The patch of a :attr:`label` (``c2.2a``, ``h1.7b``); ``ValueError`` when
         ``label`` is not one."""
-        shapes = {name[0]: name for name in PATCH_SHAPES}
+        shapes = {letter: name for name, letter in PATCH_LETTERS.items()}
         try:
             return cls(shapes[label[0]], float(label[1:-1]), label[-1].upper())
         except (KeyError, IndexError, ValueError):
@@ -154,16 +167,17 @@ class Patch:
     @property
     def description(self) -> str:
         """Words for a user: ``circle of radius 2.2 bonds, axis through site C``."""
-        what = "circle of radius" if self.shape == "circle" else "hexagon of apothem"
+        what = "circle of radius" if self.shape == "circle" else f"{self.shape} of apothem"
         return f"{what} {self.size:g} bonds, axis through site {self.axis}"
 
     def metric(self, xy: np.ndarray) -> np.ndarray:
         """How far each in-plane point (m, 2), relative to the axis, lies out in this
         patch's shape (bonds): its radius for a circle, the largest projection on the
-        hexagon's edge normals for a hexagon. A point is inside when it is ≤ ``size``."""
+        edge normals for a polygon. A point is inside when it is ≤ ``size``."""
         if self.shape == "circle":
             return np.linalg.norm(xy, axis=1)
-        angles = np.deg2rad(30 + 60 * np.arange(6))
+        first, step, count = _POLYGON_NORMALS[self.shape]
+        angles = np.deg2rad(first + step * np.arange(count))
         normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
         return (xy @ normals.T).max(axis=1)
 
@@ -189,10 +203,26 @@ class Patch:
                 smaller = None
         return smaller, larger
 
+    def like(self, shape: str) -> Patch:
+        """The patch of another ``shape`` about the same axis whose three layers (A, B,
+        C) hold the number of atoms nearest to this one's (its size half-way between
+        two shells)."""
+        atoms = sum(len(layer_points(label, self)) for label in "ABC")
+        far = Patch(shape, 2.5 * self.size + 2.0, self.axis)
+        xy = np.vstack([layer_points(label, far) for label in "ABC"])
+        shells = np.unique(np.round(far.metric(xy), 6))
+        best, best_gap = far, math.inf
+        for size in (shells[:-1] + shells[1:]) / 2:
+            trial = Patch(shape, round(float(size), 3), self.axis)
+            gap = abs(sum(len(layer_points(label, trial)) for label in "ABC") - atoms)
+            if gap < best_gap:
+                best, best_gap = trial, gap
+        return best
+
 
 def layer_points(label: str, patch: Patch) -> np.ndarray:
     """In-plane positions (m, 2) of one layer inside the patch, relative to the axis."""
-    n = math.ceil(patch.size * 1.2) + 2
+    n = math.ceil(patch.size * (2.4 if patch.shape.endswith("triangle") else 1.2)) + 2
     ij = np.array(list(itertools.product(range(-n, n + 1), repeat=2)), dtype=float)
     xy = ij[:, :1] * A1 + ij[:, 1:] * A2 + site_xy(label) - site_xy(patch.axis)
     return xy[patch.contains(xy)]
