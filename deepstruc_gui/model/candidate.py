@@ -16,6 +16,9 @@ POOR_FIT_RW = 0.5
 SOURCE_MODEL = "model"
 SOURCE_SIZE_EXTENSION = "size-extension"
 
+#: built clusters within this relative Rw of the best count as equally good sizes
+SIZE_RANGE_RW = 0.02
+
 
 @dataclass
 class Candidate:
@@ -84,3 +87,23 @@ class Candidate:
         from scipy.spatial.distance import pdist
 
         return float(pdist(self.positions).max()) if self.n_atoms > 1 else 0.0
+
+
+def built_size_range(candidates: list[Candidate], rel: float = SIZE_RANGE_RW) -> tuple[int, int]:
+    """Fewest and most atoms among the built candidates (``source`` "size-extension")
+    of the best built one's type family whose Rw is within ``rel`` (relative) of its
+    Rw: how well the data fix the size (an unknown Qdamp trades with the size through
+    the envelope). ``candidates``: ranked best first; (0, 0) without built ones."""
+    from deepstruc_gui.science.cluster_families import TYPE_FAMILY
+
+    built = [c for c in candidates if c.source == SOURCE_SIZE_EXTENSION]
+    if not built:
+        return 0, 0
+    best = min(built, key=lambda c: c.rw)
+    family = TYPE_FAMILY.get(best.nearest_type, best.nearest_type)
+    near = [
+        c.n_atoms
+        for c in built
+        if TYPE_FAMILY.get(c.nearest_type, c.nearest_type) == family and c.rw <= best.rw * (1 + rel)
+    ]
+    return min(near), max(near)
