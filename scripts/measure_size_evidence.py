@@ -114,7 +114,8 @@ def solve(label, data, n_atoms, predictor, meta) -> dict:
     floor = noise_rw(data) or 0.0
     model_rw = min((c.rw for c in model), default=math.nan)
     built_rw = built[0].rw if built else math.nan
-    ratio = misfit(built_rw, floor) / misfit(model_rw, floor) if built else math.nan
+    base = misfit(model_rw, floor)
+    ratio = misfit(built_rw, floor) / base if built and base > 0 else math.nan
     row = {
         "case": label,
         "atoms": n_atoms,
@@ -131,6 +132,7 @@ def solve(label, data, n_atoms, predictor, meta) -> dict:
         "flagged": bool(warning),
         "message": warning[0].message if warning else "",
         "seconds": round(seconds, 1),
+        "ranking": [(c.rw, c.source, c.n_atoms) for c in result.candidates[:50]],
     }
     print(
         f"{label:44s} {n_atoms:5d} env {row['envelope_fraction']} "
