@@ -164,8 +164,10 @@ def test_the_size_warning_says_what_the_leading_candidate_rests_on(mmnp) -> None
     built.sort(key=lambda c: c.rw)
     message = size_message(data, mmnp, built)
     assert message is not None and "lower bounds" not in message
-    assert "a octahedron (length 9) of 489 atoms, was built by the size extension" in message
-    assert "beyond the model's range (it decodes at most 200 atoms)" in message
+    assert (
+        "was built by the size extension, beyond the model's range (it decodes at most 200 "
+        "atoms): octahedron (length 9), 489 atoms." in message
+    )
     # fcc and octahedral are one family; the icosahedron is not, nor 1,000 atoms (Rw)
     assert "from 455 to 586 atoms" in message
     assert message.startswith("the particle looks larger than any training structure")
@@ -193,7 +195,8 @@ def test_small_twinned_particles_are_flagged_on_the_fits_evidence(mmnp) -> None:
     ]
     message = size_message(data, mmnp, ranked)
     assert message is not None
-    assert f"a built {marks} of 389 atoms fits it with Rw 0.020, against 0.165" in message
+    assert "a built cluster of 389 atoms leads the ranking with Rw 0.020, against 0.165" in message
+    assert f"{marks}, 389 atoms" in message
     assert "multiply twinned" in message and "lower bounds" not in message
     diameter_nm = float(message.split("diameter of about ")[1].split(" ")[0])
     truth = volume_equivalent_diameter(389, 3.92 / np.sqrt(2)) / 10
