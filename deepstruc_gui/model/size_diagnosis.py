@@ -2,8 +2,12 @@
 
 The diameter is read from G(r) alone (:mod:`deepstruc_gui.science.particle_size`) and
 compared with limits computed from the bundle's metadata (its latent map's atom counts
-and types, its ``library_kind``); the rules and their measurements are in
-docs/WARNINGS.md and ``scripts/measure_size_warning.py``.
+and types, its ``library_kind``); where the envelope is ambiguous (small multiply
+twinned particles read like faulted training stacks) a result's ranking decides
+(:func:`fit_evidence`). The message's last sentence says what the leading candidate's
+size rests on. The rules and their measurements are in docs/WARNINGS.md,
+``scripts/measure_size_warning.py`` (the envelope) and
+``scripts/measure_size_evidence.py`` (the fit's evidence, whole searches).
 """
 
 from __future__ import annotations
@@ -60,7 +64,8 @@ ICOSAHEDRAL_FIT_RATIO = 0.77
 #: TWIN_ENVELOPE_FRACTION × the close-packed volume-equivalent diameter of the largest
 #: training cluster: the stacking library's faulted ≤ 200-atom stacks read up to 1.31 ×
 #: (clean and 2 % noise, bond 2.60 Å), decahedra of 606–1,840 atoms 1.47–2.0 ×, those of
-#: 333–389 atoms 1.24–1.32 × (not separable from the stacks: not flagged)
+#: 333–389 atoms 1.24–1.32 × (not separable from the stacks by the envelope: flagged on
+#: the fit's evidence instead, AMBIGUOUS_ENVELOPE_FRACTION)
 TWIN_ENVELOPE_FRACTION = 1.4
 #: below that gate, a twinned-looking envelope whose twinned-envelope diameter exceeds
 #: AMBIGUOUS_ENVELOPE_FRACTION × the same close-packed diameter is *ambiguous*: Pt
