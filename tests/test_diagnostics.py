@@ -171,6 +171,12 @@ def test_the_size_warning_says_what_the_leading_candidate_rests_on(mmnp) -> None
     # fcc and octahedral are one family; the icosahedron is not, nor 1,000 atoms (Rw)
     assert "from 455 to 586 atoms" in message
     assert message.startswith("the particle looks larger than any training structure")
+    # a built cluster the user kept (its source "kept", no map point) is still built
+    kept = stand_in(0.05, 489, "kept", "octahedron (length 9)", "octahedral")
+    kept.latent = np.full(2, np.nan)
+    message = size_message(data, mmnp, [kept, stand_in(0.21, 171)])
+    assert message is not None and "lower bounds" not in message
+    assert "was built (not decoded), beyond the model's range" in message
 
 
 # A Pt Marks decahedron of 389 atoms reads 1.27 × a 200-atom cluster's diameter with

@@ -89,14 +89,22 @@ class Candidate:
         return float(pdist(self.positions).max()) if self.n_atoms > 1 else 0.0
 
 
+def is_built(candidate: Candidate) -> bool:
+    """Was ``candidate`` built rather than decoded? Built clusters come from a search
+    that builds them (``source`` "size-extension") and have no map point (latent NaN),
+    which a kept one keeps."""
+    latent = np.asarray(candidate.latent, dtype=float)
+    return candidate.source == SOURCE_SIZE_EXTENSION or not np.all(np.isfinite(latent))
+
+
 def built_size_range(candidates: list[Candidate], rel: float = SIZE_RANGE_RW) -> tuple[int, int]:
-    """Fewest and most atoms among the built candidates (``source`` "size-extension")
-    of the best built one's type family whose Rw is within ``rel`` (relative) of its
-    Rw: how well the data fix the size (an unknown Qdamp trades with the size through
-    the envelope). ``candidates``: ranked best first; (0, 0) without built ones."""
+    """Fewest and most atoms among the built candidates (:func:`is_built`) of the best
+    built one's source and type family whose Rw is within ``rel`` (relative) of its Rw:
+    how well the data fix the size (an unknown Qdamp trades with the size through the
+    envelope). ``candidates``: ranked best first; (0, 0) without built ones."""
     from deepstruc_gui.science.cluster_families import TYPE_FAMILY
 
-    built = [c for c in candidates if c.source == SOURCE_SIZE_EXTENSION]
+    built = [c for c in candidates if is_built(c)]
     if not built:
         return 0, 0
     best = min(built, key=lambda c: c.rw)
@@ -104,6 +112,8 @@ def built_size_range(candidates: list[Candidate], rel: float = SIZE_RANGE_RW) ->
     near = [
         c.n_atoms
         for c in built
-        if TYPE_FAMILY.get(c.nearest_type, c.nearest_type) == family and c.rw <= best.rw * (1 + rel)
+        if c.source == best.source
+        and TYPE_FAMILY.get(c.nearest_type, c.nearest_type) == family
+        and c.rw <= best.rw * (1 + rel)
     ]
     return min(near), max(near)

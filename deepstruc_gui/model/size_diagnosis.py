@@ -359,6 +359,7 @@ def _what_the_answer_rests_on(candidates: Sequence[Any] | None, limits: SizeLimi
         SIZE_RANGE_RW,
         SOURCE_SIZE_EXTENSION,
         built_size_range,
+        is_built,
     )
 
     n = limits.n_atoms
@@ -370,12 +371,13 @@ def _what_the_answer_rests_on(candidates: Sequence[Any] | None, limits: SizeLimi
             "clusters too (the size extension). Judge the type from the first peaks and do "
             "not read the size off a decoded candidate."
         )
-    if lead.source != SOURCE_SIZE_EXTENSION:
+    if not is_built(lead):
         return (
             f"Candidates are at most {n} atoms, so their atom counts are lower bounds and "
             "their shapes fragments of the particle; judge the type from the first peaks and "
             "do not read the size off the candidates."
         )
+    by = {SOURCE_SIZE_EXTENSION: "by the size extension"}.get(lead.source, "(not decoded)")
     lo, hi = built_size_range(list(candidates))
     beyond = (
         f", beyond the model's range (it decodes at most {n} atoms)" if lead.n_atoms > n else ""
@@ -386,7 +388,7 @@ def _what_the_answer_rests_on(candidates: Sequence[Any] | None, limits: SizeLimi
         else f"clusters of its family from {lo:,} to {hi:,} atoms do"
     )
     return (
-        f"The leading structure was built by the size extension{beyond}: {_family(lead)}, "
+        f"The leading structure was built {by}{beyond}: {_family(lead)}, "
         f"{lead.n_atoms:,} atoms. Its type rests on the model's reading and the fit, its "
         f"size on how well built clusters of whole particles fit G(r): within "
         f"{SIZE_RANGE_RW:.0%} of its Rw {lead.rw:.3f}, {spread}; the data fix the size "
