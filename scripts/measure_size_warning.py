@@ -10,7 +10,9 @@ training parameters, clean and with 2 % Gaussian noise, and with Qdamp 0.03/0.05
 FaceCenteredCubic Wulff-like, icosahedra and decahedra (Marks and Ino) of 300–2,300
 atoms (Pt). The "true" diameter is the volume-equivalent one (close packing); the
 diameter shown is the one the warning reports (``assess_size``). Prints tables; takes a
-few minutes on two cores (building the library shapes is most of it).
+few minutes on two cores (building the library shapes is most of it). Where the
+envelope is ambiguous the warning rests on the search's result instead: measured by
+``scripts/measure_size_evidence.py`` (whole searches).
 """
 
 from __future__ import annotations

@@ -157,9 +157,13 @@ def test_four_columns_carry_dg(mmnp) -> None:
 
 @pytest.mark.parametrize("path", [FIELD / "pt_oct11.gr", JQ_S1], ids=["pt_oct11", "JQ_S1"])
 def test_large_particles_are_beyond_training_size_with_a_size(path: Path, mmnp) -> None:
+    # the data alone (loaded, before a search): the model's own candidates will be
+    # fragments, lower bounds; after a search the sentence follows the leading
+    # candidate (tests/test_diagnostics.py)
     warnings = [w for w in diagnose_data(read_pdf(path), mmnp) if w.code == "beyond-training-size"]
     assert len(warnings) == 1
     message = warnings[0].message
     assert " nm (" in message and "±" in message and "lower bounds" in message
+    assert "size extension" in message
     diameter_nm = float(message.split("diameter of about ")[1].split(" ")[0])
     assert 2.3 < diameter_nm < 3.8  # pt_oct11: 2.95 nm; JQ_S1: ~3.4 nm (Pt, fitted octahedra)

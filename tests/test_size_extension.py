@@ -218,6 +218,22 @@ def test_extension_triggers_on_large_particles_only():
     assert extension_reason(small, meta, 0.45, PT) is None  # poor, but small
 
 
+def test_extension_runs_where_the_envelope_is_ambiguous():
+    """A 389-atom Pt decahedron reads from its envelope as large as a faulted 200-atom
+    stack: the extension runs even when the model fits well, so the result can tell
+    (the size warning's fit evidence, docs/WARNINGS.md)."""
+    from ase.cluster import Decahedron
+
+    from deepstruc_gui.model.bundle import ModelBundle, resolve_model
+    from deepstruc_gui.science.debye import simulate_pdf
+
+    meta = ModelBundle.load(resolve_model(None)).metadata
+    r, g = simulate_pdf(Decahedron("Pt", 4, 4, 1, latticeconstant=3.92), TRAINING_PARAMETERS)
+    data = PDFData(None, r, g, metadata={"qdamp": 0.04})
+    reason = extension_reason(data, meta, 0.10, 2.77)
+    assert reason is not None and "multiply twinned" in reason
+
+
 def test_a_truncated_octahedron_of_about_800_atoms_is_found():
     """A shape the extension does not build (surface vacancies), 4 × the training size."""
     from ase.cluster import Octahedron

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from deepstruc_gui.gui.views.warnings_banner import STYLES, WarningsBanner
 from deepstruc_gui.model.bundle import ModelBundle, resolve_model
+from deepstruc_gui.model.candidate import SOURCE_SIZE_EXTENSION, Candidate
 from deepstruc_gui.model.diagnostics import Diagnostic, diagnose_data
 from deepstruc_gui.science.pdf_io import read_pdf
 
@@ -51,12 +53,25 @@ def test_info_only_is_blue_and_text_is_escaped(banner) -> None:
 
 @pytest.mark.skipif(not FIELD.is_dir(), reason="shared field cases not present")
 def test_shows_the_size_warning_of_a_large_particle(banner) -> None:
+    """Loaded, before a search: the model's candidates will be fragments (lower
+    bounds). Solved, with the size extension's built cluster leading: the banner says
+    what that cluster's size rests on instead."""
     meta = ModelBundle.load(resolve_model("mmnp")).metadata
-    warnings = diagnose_data(read_pdf(FIELD / "pt_oct11.gr"), meta)
-    banner.set_warnings(warnings)
+    data = read_pdf(FIELD / "pt_oct11.gr")
+    banner.set_warnings(diagnose_data(data, meta))
     assert banner.isVisible()
     assert banner.texts()[0].startswith("beyond-training-size: the particle looks larger")
     assert "lower bounds" in banner.texts()[0]
+    built = Candidate(
+        latent=np.full(2, np.nan), positions=np.zeros((891, 3)), n_atoms=891, rw=0.08,
+        scale=1.0, expansion=1.0, biso=0.3, qdamp=0.04, delta2=0.0,
+        nearest_type="octahedral", r=np.zeros(0), gcalc=np.zeros(0),
+        source=SOURCE_SIZE_EXTENSION, shape="octahedron (length 11)",
+    )  # fmt: skip
+    banner.set_warnings(diagnose_data(data, meta, candidates=[built]))
+    text = banner.texts()[0]
+    assert "lower bounds" not in text
+    assert "was built by the size extension" in text and "(length 11), 891 atoms" in text
 
 
 def test_dismiss_hides_and_tells(banner, qtbot) -> None:

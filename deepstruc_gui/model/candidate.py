@@ -19,6 +19,9 @@ SOURCE_SEQUENCE_SEARCH = "sequence-search"
 #: the sources of clusters that were built, not decoded: no latent point
 BUILT_SOURCES = (SOURCE_SIZE_EXTENSION, SOURCE_SEQUENCE_SEARCH)
 
+#: built clusters within this relative Rw of the best count as equally good sizes
+SIZE_RANGE_RW = 0.02
+
 
 @dataclass
 class Candidate:
@@ -87,3 +90,33 @@ class Candidate:
         from scipy.spatial.distance import pdist
 
         return float(pdist(self.positions).max()) if self.n_atoms > 1 else 0.0
+
+
+def is_built(candidate: Candidate) -> bool:
+    """Was ``candidate`` built rather than decoded? Built clusters come from a search
+    that builds them (``source`` in :data:`BUILT_SOURCES`) and have no map point
+    (latent NaN), which a kept one keeps."""
+    latent = np.asarray(candidate.latent, dtype=float)
+    return candidate.source in BUILT_SOURCES or not np.all(np.isfinite(latent))
+
+
+def built_size_range(candidates: list[Candidate], rel: float = SIZE_RANGE_RW) -> tuple[int, int]:
+    """Fewest and most atoms among the built candidates (:func:`is_built`) of the best
+    built one's source and type family whose Rw is within ``rel`` (relative) of its Rw:
+    how well the data fix the size (an unknown Qdamp trades with the size through the
+    envelope). ``candidates``: ranked best first; (0, 0) without built ones."""
+    from deepstruc_gui.science.cluster_families import TYPE_FAMILY
+
+    built = [c for c in candidates if is_built(c)]
+    if not built:
+        return 0, 0
+    best = min(built, key=lambda c: c.rw)
+    family = TYPE_FAMILY.get(best.nearest_type, best.nearest_type)
+    near = [
+        c.n_atoms
+        for c in built
+        if c.source == best.source
+        and TYPE_FAMILY.get(c.nearest_type, c.nearest_type) == family
+        and c.rw <= best.rw * (1 + rel)
+    ]
+    return min(near), max(near)

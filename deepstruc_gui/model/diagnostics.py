@@ -74,15 +74,24 @@ __all__ = [
 
 
 def diagnose_data(
-    data: PDFData, bundle_metadata: Mapping[str, Any] | None = None
+    data: PDFData,
+    bundle_metadata: Mapping[str, Any] | None = None,
+    *,
+    candidates: Sequence[Any] | None = None,
+    fit_range: tuple[float, float] = (2.0, 30.0),
 ) -> list[Diagnostic]:
     """Warnings about the data themselves: is this within what the model knows?
 
     ``data``: a read G(r) (``read_pdf``); ``bundle_metadata``: the model's
-    (``ModelBundle.metadata``) or None for the training defaults.
+    (``ModelBundle.metadata``) or None for the training defaults. ``candidates``: a
+    result's candidates, ranked best first, when there is one: ``beyond-training-size``
+    then says what the leading one's size rests on, and in the envelope's ambiguous
+    zone rests on the fit (:func:`~deepstruc_gui.model.size_diagnosis.size_warning`;
+    ``fit_range``: (rmin, rmax) Å of the fit, over which the noise Rw is measured).
     """
     out: list[Diagnostic] = []
-    size = size_warning(data, bundle_metadata)
+    floor = noise_rw(data, *fit_range) if candidates else None
+    size = size_warning(data, bundle_metadata, candidates, floor)
     if size is not None:
         out.append(size)
     out.extend(q_range_warnings(data, bundle_metadata))

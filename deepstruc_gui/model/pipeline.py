@@ -533,12 +533,15 @@ def run_solve(
 
 def result_warnings(data: PDFData, ranked: list[Candidate], metadata: dict, config: FitConfig):
     """The warnings of a result: about the data, then about its ranked candidates
-    (model/diagnostics.py); called again when candidates join a result afterwards."""
+    (model/diagnostics.py); called again when candidates join a result afterwards.
+    ``beyond-training-size`` reads the ranking too: what its leader rests on, and the
+    fit's evidence where the envelope alone is ambiguous."""
     from deepstruc_gui.model.diagnostics import diagnose_data, diagnose_result
 
-    data_warnings = diagnose_data(data, metadata)
+    fit_range = (config.rmin, config.rmax)
+    data_warnings = diagnose_data(data, metadata, candidates=ranked, fit_range=fit_range)
     return data_warnings + diagnose_result(
-        data, ranked, metadata, data_warnings=data_warnings, fit_range=(config.rmin, config.rmax)
+        data, ranked, metadata, data_warnings=data_warnings, fit_range=fit_range
     )
 
 

@@ -37,7 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from deepstruc_gui.model.built_fit import built_candidates, fit_sized
-from deepstruc_gui.model.candidate import SOURCE_MODEL, Candidate
+from deepstruc_gui.model.candidate import (
+    SIZE_RANGE_RW,
+    SOURCE_MODEL,
+    Candidate,
+    built_size_range,
+)
 from deepstruc_gui.model.shape_histograms import shape_histograms
 from deepstruc_gui.science.cluster_families import (
     FAMILIES_BY_TYPE,
@@ -51,9 +56,6 @@ from deepstruc_gui.science.fitting import FitConfig
 from deepstruc_gui.science.particle_size import atoms_in_sphere
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.util.cancel import CancelToken, check
-
-#: built clusters within this relative Rw of the best count as equally good sizes
-SIZE_RANGE_RW = 0.02
 
 
 @dataclass(frozen=True)
@@ -218,18 +220,9 @@ class SizeExtensionResult:
     def size_range(self) -> tuple[int, int]:
         """Fewest and most atoms among built clusters of the best one's type family
         whose Rw is within ``SIZE_RANGE_RW`` (relative) of the best: how well the data
-        fix the size (an unknown Qdamp trades with the size through the envelope)."""
-        if not self.candidates:
-            return 0, 0
-        best = self.candidates[0]
-        family = TYPE_FAMILY.get(best.nearest_type, best.nearest_type)
-        near = [
-            c.n_atoms
-            for c in self.candidates
-            if TYPE_FAMILY.get(c.nearest_type, c.nearest_type) == family
-            and c.rw <= best.rw * (1 + SIZE_RANGE_RW)
-        ]
-        return min(near), max(near)
+        fix the size (an unknown Qdamp trades with the size through the envelope;
+        :func:`~deepstruc_gui.model.candidate.built_size_range`)."""
+        return built_size_range(self.candidates)
 
     def summary(self) -> str:
         """One sentence for reports: what was tried and why."""
@@ -377,15 +370,24 @@ def extension_reason(
     """Why the search should extend beyond the training sizes, or None when it should not.
 
     Either the ``beyond-training-size`` diagnosis
-    (:func:`deepstruc_gui.model.diagnostics.diagnose_data`), or a model answer with Rw
+    (:func:`deepstruc_gui.model.size_diagnosis.assess_size`), or an envelope in its
+    ambiguous zone (``SizeAssessment.ambiguous``: small multiply twinned particles read
+    like faulted training stacks; the size warning then rests on the built clusters'
+    fit), or a model answer with Rw
     above ``EXTEND_RW`` for a particle whose diameter estimate is at least
     ``NEAR_LIMIT`` of the largest compact training structure's.
     """
-    from deepstruc_gui.model.diagnostics import diagnose_data
-    from deepstruc_gui.model.size_diagnosis import size_limits
+    from deepstruc_gui.model.size_diagnosis import assess_size, size_limits
 
-    if any(d.code == "beyond-training-size" for d in diagnose_data(data, bundle_metadata)):
+    size = assess_size(data, bundle_metadata)
+    if size is not None and size.beyond:
         return "beyond-training-size"
+    if size is not None and size.ambiguous:
+        return (
+            f"the envelope reads a multiply twinned particle of about "
+            f"{size.estimate.twin_envelope_diameter:.0f} Å, as large as the training "
+            "structures' largest or larger: only built clusters can tell"
+        )
     estimate = estimate if estimate is not None else size_estimate(data)
     if estimate is None or not math.isfinite(model_best_rw) or model_best_rw <= EXTEND_RW:
         return None
