@@ -55,6 +55,8 @@ def plot(qtbot):
 
 
 def test_layer_draws_the_landscape_under_the_points(plot) -> None:
+    import dataclasses
+
     widget, scatter = plot
     layer = LandscapeLayer(widget.getPlotItem())
     assert not layer.image.isVisible()  # nothing to draw yet
@@ -70,6 +72,12 @@ def test_layer_draws_the_landscape_under_the_points(plot) -> None:
     assert low == pytest.approx(np.nanmin(land.image(IMAGE_SHAPE)))
     assert low < high <= land.rw.max()
     assert layer.colour_bar.axis.labelText == "Rw landscape"
+    # Rw all below 1: ticks still read as Rw, not in thousandths with "(x0.001)"
+    layer.set_landscape(dataclasses.replace(land, rw=0.7 * land.rw, rw_fit=0.7 * land.rw_fit))
+    assert layer.colour_bar.levels()[1] < 0.9
+    assert "x0.001" not in layer.colour_bar.axis.labelString()
+    assert layer.colour_bar.axis.autoSIPrefixScale == 1.0
+    layer.set_landscape(land)
 
     layer.set_log(True)
     assert layer.colour_bar.axis.labelText == "log₁₀ Rw landscape"

@@ -94,6 +94,8 @@ def test_both_colour_bars_have_cells_of_their_own_side_by_side(
     # each says once what it shows, beside its values
     assert _labels(points_bar) == [RW_POINTS_LABEL]
     assert _labels(landscape_bar) == [LABELS[False]]
+    for bar in (points_bar, landscape_bar):  # values as they are, not in thousandths
+        assert bar.axis.autoSIPrefixScale == 1.0 and "x0." not in bar.axis.labelString()
     log = window.panels.layer_controls.log
     log.setChecked(True)
     assert _labels(landscape_bar) == [LABELS[True]]

@@ -43,6 +43,13 @@ def add_colour_bar(plot: pg.PlotItem, bar: pg.ColorBarItem) -> int:
 def set_bar_label(bar: pg.ColorBarItem, text: str) -> None:
     """Say what the bar's colours show, once: beside its tick values (the right-hand
     axis). ``ColorBarItem(label=…)`` writes its label on the frame's left axis instead,
-    between the plot and the bar; setting the right one as well drew the text twice."""
+    between the plot and the bar; setting the right one as well drew the text twice.
+    The tick values are the values themselves (no SI-prefix scaling)."""
     bar.getAxis("left").showLabel(False)
+    # Rw is a plain number: no "(x0.001)" and ticks in thousandths for Rw below 1.
+    # Switched off once, before the first title: pyqtgraph 0.14 still computes (and
+    # then keeps) a prefix when it is switched off while a title shows
+    if bar.axis.autoSIPrefix:
+        bar.axis.showLabel(False)
+        bar.axis.enableAutoSIPrefix(False)
     bar.axis.setLabel(text, **LABEL_STYLE)
