@@ -127,6 +127,13 @@ def test_the_figure_shows_each_colour_key_once(make_window, qtbot, tmp_path, mon
     # sampled points' bar)
     import xml.etree.ElementTree as ET
 
+    # the points are vectors: the only pictures are the heat map, the colour bars'
+    # gradients and the 3-D snapshot (each point drawn from pyqtgraph's on-screen atlas
+    # embedded the whole atlas: ~0.5 MB a point, 1.6 GB after a whole-map search)
+    pictures = [e for e in ET.parse(svg).iter() if e.tag.endswith("image")]
+    assert len(pictures) <= 6, len(pictures)
+    assert svg.stat().st_size < 5_000_000, svg.stat().st_size
+
     texts = ["".join(e.itertext()).strip() for e in ET.parse(svg).iter() if e.tag.endswith("text")]
     assert texts.count(RW_POINTS_LABEL) == 1, texts
     assert texts.count(LABELS[False]) == 1, texts
