@@ -3,6 +3,8 @@ log₁₀ Rw, toggle and opacity from its controls, hover text, the Refine-here 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -53,6 +55,8 @@ def plot(qtbot):
 
 
 def test_layer_draws_the_landscape_under_the_points(plot) -> None:
+    import dataclasses
+
     widget, scatter = plot
     layer = LandscapeLayer(widget.getPlotItem())
     assert not layer.image.isVisible()  # nothing to draw yet
@@ -67,10 +71,16 @@ def test_layer_draws_the_landscape_under_the_points(plot) -> None:
     low, high = layer.colour_bar.levels()
     assert low == pytest.approx(np.nanmin(land.image(IMAGE_SHAPE)))
     assert low < high <= land.rw.max()
-    assert layer.colour_bar.axis.labelText == "Rw"
+    assert layer.colour_bar.axis.labelText == "Rw landscape"
+    # Rw all below 1: ticks still read as Rw, not in thousandths with "(x0.001)"
+    layer.set_landscape(dataclasses.replace(land, rw=0.7 * land.rw, rw_fit=0.7 * land.rw_fit))
+    assert layer.colour_bar.levels()[1] < 0.9
+    assert "x0.001" not in layer.colour_bar.axis.labelString()
+    assert layer.colour_bar.axis.autoSIPrefixScale == 1.0
+    layer.set_landscape(land)
 
     layer.set_log(True)
-    assert layer.colour_bar.axis.labelText == "log₁₀ Rw"
+    assert layer.colour_bar.axis.labelText == "log₁₀ Rw landscape"
     assert layer.colour_bar.levels()[0] == pytest.approx(np.log10(low))
     assert np.nanmax(layer.image.image) <= 0  # log10 of Rw ≤ 1
     assert np.nanmin(layer.image.image) == pytest.approx(np.log10(low))
@@ -134,14 +144,31 @@ def test_refine_here_path_is_drawn_and_cleared(plot) -> None:
     assert x is None or len(x) == 0
 
 
-def test_heat_map_exports_as_an_image(plot, tmp_path) -> None:
+def test_heat_map_exports_as_an_image_oriented_and_sized_as_the_map(plot, tmp_path) -> None:
+    import dataclasses
+
     from PySide6.QtGui import QImage
 
     widget, _ = plot
     layer = LandscapeLayer(widget.getPlotItem())
     with pytest.raises(OSError, match="no landscape"):
         layer.save_image(str(tmp_path / "none.png"))
-    layer.set_landscape(small_landscape())
+    land = small_landscape()
+    lo = land.box[0]  # the box is 8 × 6 latent units
+    # Rw rises with z₂ only: high Rw (bright) at the top of the map, low at the bottom
+    land = dataclasses.replace(
+        land, rw=0.2 + 0.1 * (land.z[:, 1] - lo[1]), rw_fit=land.rw_fit * np.nan
+    )
+    layer.set_landscape(land)
     layer.save_image(str(tmp_path / "landscape.png"))
     image = QImage(str(tmp_path / "landscape.png"))
-    assert not image.isNull() and {image.width(), image.height()} == set(IMAGE_SHAPE)
+    assert (image.width(), image.height()) == (IMAGE_SHAPE[0], round(IMAGE_SHAPE[0] * 6 / 8))
+    layer.save_image(str(tmp_path / "big.png"), width=800, dpi=150)
+    image = QImage(str(tmp_path / "big.png"))
+    assert (image.width(), image.height()) == (800, 600)
+    assert image.dotsPerMeterX() * 0.0254 == pytest.approx(150, abs=0.5)
+    # viridis: luminance rises with Rw
+    colours = [image.pixelColor(400, y) for y in range(5, 600, 30)]
+    column = [0.2126 * c.red() + 0.7152 * c.green() + 0.0722 * c.blue() for c in colours]
+    assert column[0] > column[-1] + 100  # top bright, bottom dark: z₂ up, as on the map
+    assert all(a >= b - 1 for a, b in itertools.pairwise(column))

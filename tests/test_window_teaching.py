@@ -4,6 +4,7 @@ the one-click figure as PNG and SVG that an image reader opens at the stated siz
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QDockWidget, QFileDialog
@@ -29,6 +30,8 @@ def test_plots_and_the_figure_open_as_png_and_svg(make_window, qtbot, tmp_path, 
         assert window.errors == [], window.errors
         renderer = QSvgRenderer(str(svg))
         assert renderer.isValid()
+        # points drawn as vectors, not each with pyqtgraph's whole symbol atlas in it
+        assert svg.read_text().count("<image") <= 3 and svg.stat().st_size < 10_000_000
         if stem == "map":
             box = renderer.viewBoxF()
             rect = item.sceneBoundingRect()
@@ -60,8 +63,13 @@ def test_plots_and_the_figure_open_as_png_and_svg(make_window, qtbot, tmp_path, 
             assert renderer.isValid() and renderer.viewBoxF().width() == FIGURE_WIDTH
 
 
-def test_morph_between_two_points_plays_and_exports(make_window, qtbot, tmp_path) -> None:
+def test_morph_between_two_points_plays_and_exports(
+    make_window, qtbot, tmp_path, monkeypatch
+) -> None:
     import imageio.v3 as iio
+
+    from deepstruc_gui.gui.teaching import MORPH_WIDTH
+    from deepstruc_gui.gui.views.image_size import ImageSizeDialog
 
     window = loaded(make_window, qtbot)
     start = window.session.selected_candidate.latent.copy()
@@ -77,9 +85,34 @@ def test_morph_between_two_points_plays_and_exports(make_window, qtbot, tmp_path
     qtbot.waitUntil(lambda: not window.teaching.timer.isActive(), timeout=10000)  # it played
     assert window.session.preview is frames[-1]
     assert window.presenter.preview_label.startswith("morph 6/6")
-    pngs = window.teaching.export(tmp_path / "morph.gif")
+    # Teaching › Export Morph: the file, then the frames' size and DPI (the image-size
+    # dialog every image export uses, remembered)
+    offered = []
+
+    def exec_(self) -> bool:
+        offered.append(self.choice())
+        self.width_box.setValue(640)
+        self.dpi_box.setValue(200)
+        return True
+
+    monkeypatch.setattr(ImageSizeDialog, "exec", exec_)
+    _answer(monkeypatch, tmp_path / "morph.gif")
+    action(window, "Export Morph").trigger()
+    assert window.errors == [], window.errors
+    assert offered[0].width == MORPH_WIDTH and offered[0].height == MORPH_WIDTH // 2
     gif = iio.imread(tmp_path / "morph.gif", index=None)
-    assert gif.shape[0] == 6 and len(pngs) == 6 and all(p.exists() for p in pngs)
+    assert gif.shape[:3] == (6, 320, 640)
+    pngs = sorted(tmp_path.glob("morph_*.png"))
+    assert len(pngs) == 6
+    for png in pngs:
+        image = QImage(str(png))
+        assert (image.width(), image.height()) == (640, 320)
+        assert image.dotsPerMeterX() * 0.0254 == pytest.approx(200, abs=0.5)
+    assert window.settings.value("image_width/morph") in (640, "640")
+    monkeypatch.setattr(ImageSizeDialog, "exec", lambda self: False)  # Cancel
+    _answer(monkeypatch, tmp_path / "again.gif")
+    action(window, "Export Morph").trigger()
+    assert not (tmp_path / "again.gif").exists() and not list(tmp_path.glob("again_*"))
 
 
 def test_hover_decodes_under_the_cursor_and_presentation_hides_controls(make_window, qtbot) -> None:

@@ -6,7 +6,8 @@ Structures, fits and tables are written by the Qt-free :mod:`deepstruc_gui.model
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,24 @@ def export_view3d(
     return image.width(), image.height()
 
 
+@contextmanager
+def export_mode(scene, scale: float = 1.0) -> Iterator[None]:
+    """Inside, the scene's pyqtgraph items draw for export, as pyqtgraph's own exporters
+    have them (``setExportMode``): scatter symbols one by one, ``scale`` × their size
+    on screen, instead of from the on-screen symbol atlas. Qt's SVG writer embeds the
+    whole atlas for every point drawn from it (≈ 0.5 MB a point: a figure of a
+    whole-map search was 1.6 GB), and a scaled figure keeps the points' size in step."""
+    items = [item for item in scene.items() if hasattr(item, "setExportMode")]
+    options = {"antialias": True, "resolutionScale": float(scale)}
+    for item in items:
+        item.setExportMode(True, options)
+    try:
+        yield
+    finally:
+        for item in items:
+            item.setExportMode(False)
+
+
 def render_svg(scene, source, title: str = "DeepStruc GUI") -> bytes:
     """SVG bytes of ``source`` (a QRectF in scene coordinates) of a QGraphicsScene."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
@@ -139,7 +158,8 @@ def render_svg(scene, source, title: str = "DeepStruc GUI") -> bytes:
     generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
     generator.setTitle(title)
     painter = QPainter(generator)
-    scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
+    with export_mode(scene):
+        scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
     painter.end()
     buffer.close()
     return bytes(data.data())

@@ -14,6 +14,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
+from deepstruc_gui.gui.exporting import export_mode
 from deepstruc_gui.util.atomic import atomic_write_bytes
 
 #: default width of the figure in pixels (PNG) or SVG user units
@@ -47,7 +48,8 @@ def draw_figure(painter: QPainter, width: int, map_view, structure_view, pdf_pan
         fitted = QRectF(target.x() + (target.width() - w) / 2, target.y(), w, h)
         painter.save()
         painter.setClipRect(fitted)  # items reaching out of the view stay out of the figure
-        view.scene().render(painter, fitted, source)
+        with export_mode(view.scene(), scale):  # points as vectors, scaled with the view
+            view.scene().render(painter, fitted, source)
         painter.restore()
     box = QRectF(half, 0, half, height / 2)
     # drawn at the size it takes in the figure (sharp at 2400 px, not a screen grab

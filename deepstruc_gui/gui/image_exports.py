@@ -2,7 +2,9 @@
 figure (PNG, SVG) and the 3-D view (PNG), each at a size and DPI the user picks.
 
 The last width of each kind of image and the last DPI are kept in the settings
-(``image_width/<kind>``, ``image_dpi``) and offered next time. The writing is in
+(``image_width/<kind>``, ``image_dpi``) and offered next time. :meth:`ImageExports.ask_size`
+is the one place that asks: the Rw landscape's PNG (``panels``, kind ``landscape``) and
+the morph's frames (``teaching``, kind ``morph``) ask through it too. The writing is in
 :mod:`deepstruc_gui.gui.exporting` and :mod:`deepstruc_gui.gui.figure` (atomic).
 """
 

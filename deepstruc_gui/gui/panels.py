@@ -28,6 +28,8 @@ from deepstruc_gui.gui.views.warnings_banner import WarningsBanner
 #: the most the warnings banner takes of the result's column (px)
 BANNER_MAX_HEIGHT = 240
 LANDSCAPE_FILTER = "PNG image (*.png);;CSV table (*.csv);;NumPy grid (*.npz)"
+#: the landscape PNG's first offered width: 4 px per heat-map cell
+LANDSCAPE_WIDTH = 960
 
 
 class Panels:
@@ -124,8 +126,11 @@ class Panels:
             w.settings.setValue("watch_dir", folder)
             self.series.watch(folder)
 
-    def export_landscape(self, path: str | Path) -> Path:
-        """The landscape shown: ``.png`` the heat map as drawn, ``.csv`` one row per
+    def export_landscape(
+        self, path: str | Path, width: int | None = None, dpi: int | None = None
+    ) -> Path:
+        """The landscape shown: ``.png`` the heat map as drawn (``width`` px wide, ``dpi``
+        in the file; see :meth:`LandscapeLayer.save_image`), ``.csv`` one row per
         computed point, ``.npz`` the heat-map grid with its axes."""
         land = self.window.session.landscape
         if land is None:
@@ -133,7 +138,7 @@ class Panels:
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".png":
-            self.layer.save_image(str(path))
+            self.layer.save_image(str(path), width, dpi)
         elif suffix == ".csv":
             land.export_csv(path)
         elif suffix == ".npz":
@@ -143,10 +148,21 @@ class Panels:
         return path
 
     def export_landscape_dialog(self) -> None:
-        f = self.window.files
-        path = f._save_name("Export Rw landscape", LANDSCAPE_FILTER, "landscape.png")
-        if path:
-            f.guarded("export the Rw landscape", lambda: self.export_landscape(path))
+        """The file, and for a PNG its size and DPI (the window's image-size dialog)."""
+        w = self.window
+        f = w.files
+        path = f._save_name("Export Rw landscape", LANDSCAPE_FILTER, f"{f.stem()}_landscape.png")
+        if not path:
+            return
+        width = dpi = None
+        if Path(path).suffix.lower() == ".png":
+            size = w.images.ask_size(
+                "landscape", "Landscape image size", self.layer.aspect(), LANDSCAPE_WIDTH
+            )
+            if size is None:
+                return
+            width, dpi = size.width, size.dpi
+        f.guarded("export the Rw landscape", lambda: self.export_landscape(path, width, dpi), path)
 
     def shutdown(self) -> bool:
         """Stop the series watch and wait for its thread (the window is closing)."""

@@ -26,7 +26,7 @@ from deepstruc_gui.model.morph import write_frames, write_gif
 HOVER_HZ = 10
 MORPH_FRAMES = 24
 FRAME_MS = 150
-#: width of an exported morph frame in pixels (map | structure over fit)
+#: first offered width of an exported morph frame in pixels (map | structure over fit)
 MORPH_WIDTH = 1000
 
 
@@ -108,33 +108,44 @@ class Teaching:
             self.timer.stop()
 
     def export_dialog(self) -> None:
+        """The GIF's name, then the frames' size and DPI (the window's image-size dialog,
+        remembered as for every image export)."""
         if not self.frames:
             self.w.show_status("morph first (Teaching › Morph to Shown Point)", 5000)
             return
         path, _ = QFileDialog.getSaveFileName(
             self.w, "Export morph", f"{self.w.files.stem()}_morph.gif", "GIF (*.gif)"
         )
-        if path:
-            self.w.files.guarded("export the morph", lambda: self.export(path), path)
+        if not path:
+            return
+        size = self.w.images.ask_size("morph", "Morph frame size", 0.5, MORPH_WIDTH)
+        if size is not None:
+            self.w.files.guarded(
+                "export the morph", lambda: self.export(path, size.width, size.dpi), path
+            )
 
-    def export(self, path: str | Path) -> list[Path]:
-        """The frames as the window shows them: a GIF at ``path`` and PNGs beside it."""
+    def export(
+        self, path: str | Path, width: int = MORPH_WIDTH, dpi: int | None = None
+    ) -> list[Path]:
+        """The frames as the window shows them (map | structure over fit, ``width`` ×
+        ``width`` // 2 px): a GIF at ``path`` and PNGs beside it with ``dpi`` in them."""
         self.timer.stop()
+        width = int(width)
         images = []
         for k in range(len(self.frames)):
             self.show_frame(k)
             QApplication.processEvents()
-            image = QImage(MORPH_WIDTH, MORPH_WIDTH // 2, QImage.Format.Format_ARGB32)
+            image = QImage(width, width // 2, QImage.Format.Format_ARGB32)
             painter = QPainter(image)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             w = self.w
             caption = f"frame {k + 1}/{len(self.frames)}"
-            draw_figure(painter, MORPH_WIDTH, w.map_view, w.structure_view, w.pdf_panel, caption)
+            draw_figure(painter, width, w.map_view, w.structure_view, w.pdf_panel, caption)
             painter.end()
             images.append(_to_array(image))
         path = Path(path)
         write_gif(path, images)
-        return write_frames(path.with_suffix(""), images)
+        return write_frames(path.with_suffix(""), images, dpi)
 
     def close(self) -> None:
         self.timer.stop()

@@ -67,14 +67,18 @@ def write_gif(path: str | os.PathLike, frames: Sequence[np.ndarray], fps: float 
             os.remove(scratch)
 
 
-def write_frames(stem: str | os.PathLike, frames: Sequence[np.ndarray]) -> list[Path]:
-    """Frames as ``<stem>_000.png``, ``<stem>_001.png``, …; returns the paths."""
+def write_frames(
+    stem: str | os.PathLike, frames: Sequence[np.ndarray], dpi: int | None = None
+) -> list[Path]:
+    """Frames ((h, w, 3 or 4) uint8) as ``<stem>_000.png``, ``<stem>_001.png``, …, with
+    ``dpi`` (dots per inch) in each PNG's pHYs chunk when given; returns the paths."""
     import imageio.v3 as iio
 
     stem = Path(stem)
     paths = []
     for k, frame in enumerate(frames):
         out = stem.with_name(f"{stem.name}_{k:03d}.png")
-        iio.imwrite(out, np.ascontiguousarray(frame[..., :3], dtype=np.uint8))
+        options = {"dpi": (float(dpi), float(dpi))} if dpi else {}
+        iio.imwrite(out, np.ascontiguousarray(frame[..., :3], dtype=np.uint8), **options)
         paths.append(out)
     return paths

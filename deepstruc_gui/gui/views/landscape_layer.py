@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
+
+from deepstruc_gui.gui.views.colour_bars import add_colour_bar, set_bar_label
 
 if TYPE_CHECKING:  # model.landscape imports torch; the window must start without it
     from deepstruc_gui.model.landscape import Landscape
@@ -25,6 +28,8 @@ if TYPE_CHECKING:  # model.landscape imports torch; the window must start withou
 IMAGE_SHAPE = (240, 240)
 #: the colour map: perceptually uniform, low Rw dark (as the map's candidate colours)
 COLOUR_MAP = "viridis"
+#: the colour bar's label, linear (False) or log₁₀ (True): what the heat map shows
+LABELS = {False: "Rw landscape", True: "log₁₀ Rw landscape"}
 
 
 class LandscapeLayer(QObject):
@@ -32,7 +37,8 @@ class LandscapeLayer(QObject):
 
     Signals: ``hovered(str)`` — the text for the point under the mouse (empty off the
     landscape). Methods: :meth:`set_landscape`, :meth:`set_log`, :meth:`set_shown`,
-    :meth:`set_opacity`, :meth:`set_path` / :meth:`clear_path`, :meth:`save_image`.
+    :meth:`set_opacity`, :meth:`set_path` / :meth:`clear_path`, :meth:`render_image`,
+    :meth:`save_image`.
     """
 
     hovered = Signal(str)
@@ -45,9 +51,11 @@ class LandscapeLayer(QObject):
         self.image.setOpacity(0.8)
         plot.addItem(self.image)
         self.colour_bar = pg.ColorBarItem(
-            colorMap=pg.colormap.get(COLOUR_MAP), label="Rw", interactive=False, width=14
+            colorMap=pg.colormap.get(COLOUR_MAP), interactive=False, width=14
         )
-        self.colour_bar.setImageItem(self.image, insert_in=plot)
+        self.colour_bar.setImageItem(self.image)
+        set_bar_label(self.colour_bar, LABELS[False])
+        add_colour_bar(plot, self.colour_bar)  # its own cell, beside any bar already there
         self.path = pg.PlotDataItem(
             pen=pg.mkPen("#D62728", width=2),
             symbol="o",
@@ -90,14 +98,45 @@ class LandscapeLayer(QObject):
     def clear_path(self) -> None:
         self.path.setData([], [])
 
-    def save_image(self, path: str) -> None:
-        """The heat map as drawn (colour-mapped, one pixel per image cell, NaN
-        transparent) to an image file (PNG, …); ``OSError`` when it cannot be written."""
+    def aspect(self) -> float:
+        """Height / width of the landscape's box in latent units (1 without one)."""
+        if self.landscape is None:
+            return 1.0
+        lo, hi = self.landscape.box
+        return float((hi[1] - lo[1]) / max(hi[0] - lo[0], 1e-12))
+
+    def render_image(self, width: int | None = None) -> QImage:
+        """The heat map as drawn (colour-mapped, NaN transparent), oriented as on the map
+        (z₂ up) and shaped as its box, ``width`` pixels wide (default: one pixel per
+        cell across); cells stay sharp (nearest, no smoothing between Rw values).
+        ``OSError`` without a landscape."""
         if self.image.image is None:
-            raise OSError(f"{path}: no landscape to export")
+            raise OSError("no landscape to export")
         self.image.render()  # the colour-mapped QImage, even while hidden
-        if self.image.qimage is None or not self.image.qimage.save(str(path)):
-            raise OSError(f"{path}: could not write the landscape image")
+        if self.image.qimage is None:
+            raise OSError("the landscape could not be drawn")
+        # the QImage's first row is the lowest z₂; a file's first row is its top
+        image = self.image.qimage.flipped(Qt.Orientation.Vertical)
+        width = int(width or image.width())
+        height = max(1, round(width * self.aspect()))
+        return image.scaled(
+            width,
+            height,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        )
+
+    def save_image(self, path: str, width: int | None = None, dpi: int | None = None) -> None:
+        """:meth:`render_image` (``width`` px wide) to a PNG with ``dpi`` in it, written
+        atomically; ``OSError`` when there is no landscape or it cannot be written."""
+        from deepstruc_gui.gui.exporting import png_bytes
+        from deepstruc_gui.util.atomic import atomic_write_bytes
+
+        try:
+            image = self.render_image(width)
+        except OSError as error:
+            raise OSError(f"{path}: {error}") from None
+        atomic_write_bytes(path, png_bytes(image, dpi))
 
     def hover_text(self, z) -> str:
         """Rw (coarse, and of the full fit where it ran), atoms and type of the computed
@@ -139,7 +178,7 @@ class LandscapeLayer(QObject):
             high = low + 1e-6
         self.image.setImage(values, autoLevels=False)
         self.colour_bar.setLevels((low, high))
-        self.colour_bar.axis.setLabel("log₁₀ Rw" if self.log else "Rw")
+        set_bar_label(self.colour_bar, LABELS[self.log])
         lo, hi = land.box
         self.image.setRect(QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]))
         self._set_visible(self._shown)

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor
 
+from deepstruc_gui.gui.views.colour_bars import add_colour_bar, set_bar_label
 from deepstruc_gui.model.bundle import LatentMap
 from deepstruc_gui.model.names import readable_name
 
@@ -22,6 +23,8 @@ SIGMA_LEVELS = (3, 5, 7)
 
 
 RW_LEVELS = 32
+#: what the candidates' colour bar shows (the landscape's bar says its own)
+RW_POINTS_LABEL = "Rw of the sampled points"
 
 
 @functools.cache
@@ -63,13 +66,10 @@ class LatentMapView(pg.PlotWidget):
             offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 220)
         )
         self.rw_bar = pg.ColorBarItem(
-            values=(0.0, 1.0),
-            colorMap=pg.colormap.get("viridis"),
-            label="Rw of the sampled points",
-            interactive=False,
-            width=12,
+            values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=12
         )
-        self.getPlotItem().layout.addItem(self.rw_bar, 2, 5)
+        set_bar_label(self.rw_bar, RW_POINTS_LABEL)
+        add_colour_bar(self.getPlotItem(), self.rw_bar)  # the landscape's goes beside it
         self.rw_bar.setVisible(False)
         self.map_points = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True)
         self.map_points.sigClicked.connect(self._map_clicked)
