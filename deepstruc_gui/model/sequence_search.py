@@ -148,7 +148,10 @@ class Stacking:
         if len(seq) > max(layers[0], 2):
             forms += [(seq[1:], patch), (seq[:-1], patch)]
         forms += [(seq, p) for p in patch.neighbours() if p is not None]
-        forms += [(seq, patch.like(shape)) for shape in PATCH_SHAPES if shape != patch.shape]
+        for shape in PATCH_SHAPES:
+            if shape != patch.shape:  # as many atoms, and the shells either side
+                like = patch.like(shape)
+                forms += [(seq, p) for p in (like, *like.neighbours()) if p is not None]
         forms += [(seq, Patch(patch.shape, patch.size, a)) for a in "ABC" if a != patch.axis]
         out: list[Stacking] = []
         for form, p in forms:
