@@ -466,45 +466,51 @@ def run_solve(
                 ranked = sorted(ranked + more, key=lambda c: c.rw)
     if on_answer is not None:
         on_answer(ranked, search, time.perf_counter() - t0)
+
+    def merge(stage: str, found) -> None:
+        """A later stage's built candidates joined to the ranking, its summary kept."""
+        nonlocal search, ranked
+        if found is not None:
+            search += f", then {stage}"
+            notes.append(found.summary())
+            say(found.summary())
+            ranked = sorted(ranked + found.candidates, key=lambda c: c.rw)
+
     if settings.sequence_search and ranked:
         from deepstruc_gui.model.sequence_search import search_sequences
 
-        stackings = search_sequences(
-            data,
-            predictor,
-            config,
-            ranked,
-            bond,
-            cancel=cancel,
-            on_batch=on_batch,
-            progress=on_stage,
+        merge(
+            "sequence search",
+            search_sequences(
+                data,
+                predictor,
+                config,
+                ranked,
+                bond,
+                cancel=cancel,
+                on_batch=on_batch,
+                progress=on_stage,
+            ),
         )
-        if stackings is not None:
-            search += ", then sequence search"
-            notes.append(stackings.summary())
-            say(stackings.summary())
-            ranked = sorted(ranked + stackings.candidates, key=lambda c: c.rw)
     if settings.size_extension and ranked:
         from deepstruc_gui.model.size_extension import search_beyond
 
-        extension = search_beyond(
-            data,
-            predictor,
-            config,
-            ranked,
-            mean,
-            bond,
-            cancel=cancel,
-            on_batch=on_batch,
-            log=say,
-            qdamp_known=sources["qdamp"] != "model default",
-            progress=on_stage,
+        merge(
+            "size extension",
+            search_beyond(
+                data,
+                predictor,
+                config,
+                ranked,
+                mean,
+                bond,
+                cancel=cancel,
+                on_batch=on_batch,
+                log=say,
+                qdamp_known=sources["qdamp"] != "model default",
+                progress=on_stage,
+            ),
         )
-        if extension is not None:
-            search += ", then size extension"
-            notes.append(extension.summary())
-            say(extension.summary())
-            ranked = sorted(ranked + extension.candidates, key=lambda c: c.rw)
     seconds = time.perf_counter() - t0
     for c in ranked:
         c.element = element
