@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor
 
 from deepstruc_gui.gui.views.colour_bars import add_colour_bar, set_bar_label
+from deepstruc_gui.gui.views.ellipse_labels import place_on_ellipses, text_rect
 from deepstruc_gui.model.bundle import LatentMap
 from deepstruc_gui.model.names import readable_name
 
@@ -20,6 +21,15 @@ TYPE_COLOURS = {
     "faulted": "#9E7BFF",
 }  # fmt: skip
 SIGMA_LEVELS = (3, 5, 7)
+#: where on its ring each σ label goes first (degrees, 0 = +z₁, 90 = +z₂): apart from
+#: each other and from "your data" (left of the prior's mean) and "centre" (right)
+SIGMA_ANGLES = (100, 65, 30)
+#: the sampled points: viridis by Rw with a thin dark rim, so that they stand out on
+#: the (grey) Rw landscape, on white and on the training points alike
+POINT_SIZE = 7
+POINT_OUTLINE = pg.mkPen("#202020", width=1.0)
+#: the "centre" label's offset from the marker (px, right and down)
+CENTRE_OFFSET = (8, -8)
 
 
 RW_LEVELS = 32
@@ -74,7 +84,7 @@ class LatentMapView(pg.PlotWidget):
         self.map_points = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True)
         self.map_points.sigClicked.connect(self._map_clicked)
         self.addItem(self.map_points)
-        self.sample_points = pg.ScatterPlotItem(pxMode=True, symbol="o", size=6)
+        self.sample_points = pg.ScatterPlotItem(pxMode=True, symbol="o", size=POINT_SIZE)
         self.sample_points.sigClicked.connect(self._sample_clicked)
         self.addItem(self.sample_points)
         self.selected_marker = pg.ScatterPlotItem(
@@ -90,10 +100,14 @@ class LatentMapView(pg.PlotWidget):
             for _ in SIGMA_LEVELS
         ]
         self.prior_labels = [
-            pg.TextItem(f"{k}σ", color="#333", anchor=(0, 1)) for k in SIGMA_LEVELS
+            pg.TextItem(f"{k}σ", color="#333", anchor=(0, 1), fill=pg.mkBrush(255, 255, 255, 170))
+            for k in SIGMA_LEVELS
         ]
         for label in self.prior_labels:
+            label.setZValue(20)  # above the points and the landscape
+            label.setVisible(False)
             self.addItem(label)
+        self._prior_key = pg.PlotDataItem(pen=self.prior_curves[0].opts["pen"])
         self.prior_marker = pg.ScatterPlotItem(symbol="x", size=14, pen=pg.mkPen("#000", width=2))
         self.addItem(self.prior_marker)
         self.data_label = pg.TextItem(
@@ -126,7 +140,7 @@ class LatentMapView(pg.PlotWidget):
             movable=True,
             pen=pg.mkPen("#D62728", width=2),
             label="centre",
-            labelOpts={"color": "#D62728", "offset": (8, -8)},
+            labelOpts={"color": "#D62728", "offset": CENTRE_OFFSET},
         )
         self.target.sigPositionChanged.connect(self._target_moved)
         self.target.sigPositionChangeFinished.connect(self._target_released)
@@ -141,7 +155,11 @@ class LatentMapView(pg.PlotWidget):
         self._semi_axes = np.array([1.0, 1.0])
         self._updating = False
         self._candidate_points = np.zeros((0, 2))
+        self._prior: tuple[np.ndarray, np.ndarray] | None = None
         self._show_region(False)
+        vb = self.getPlotItem().vb
+        vb.sigTransformChanged.connect(self.place_prior_labels)
+        vb.sigResized.connect(self.place_prior_labels)
 
     # --- state → view -------------------
     def set_latent_map(self, latent_map: LatentMap | None) -> None:
@@ -152,6 +170,7 @@ class LatentMapView(pg.PlotWidget):
         self.type_labels = []
         if latent_map is None or len(latent_map) == 0:
             self.map_points.clear()
+            self.place_prior_labels()
             return
         n = np.asarray(latent_map.n_atoms, float)
         sizes = 4 + 10 * np.sqrt(n / max(n.max(), 1))
@@ -199,11 +218,15 @@ class LatentMapView(pg.PlotWidget):
             label.setZValue(5)
             self.addItem(label)
             self.type_labels.append(label)
+        # the dashed rings, named whether or not their own labels find room
+        self.legend.addItem(self._prior_key, "prior 3σ/5σ/7σ")
         self.legend.setColumnCount(2)  # half as tall: covers less of the map
         self.autoRange()
+        self.place_prior_labels()
 
     def set_prior(self, mean: np.ndarray | None, sigma: np.ndarray | None) -> None:
         if mean is None or sigma is None:
+            self._prior = None
             for curve in self.prior_curves:
                 curve.setData([], [])
             for label in self.prior_labels:
@@ -211,14 +234,40 @@ class LatentMapView(pg.PlotWidget):
             self.prior_marker.clear()
             self.data_label.setVisible(False)
             return
-        for k, curve, label in zip(SIGMA_LEVELS, self.prior_curves, self.prior_labels, strict=True):
+        self._prior = (np.asarray(mean, float), np.asarray(sigma, float))
+        for k, curve in zip(SIGMA_LEVELS, self.prior_curves, strict=True):
             x, y = ellipse_points(mean, k * np.asarray(sigma))
             curve.setData(x, y)
-            label.setPos(mean[0] + k * sigma[0] * 0.71, mean[1] + k * sigma[1] * 0.71)
-            label.setVisible(True)
         self.prior_marker.setData(pos=[mean])
         self.data_label.setPos(float(mean[0]), float(mean[1]))
         self.data_label.setVisible(True)
+        self.place_prior_labels()
+
+    def place_prior_labels(self, *_) -> None:
+        """Put the 3σ/5σ/7σ labels on their rings where they overlap neither each
+        other nor "your data" and "centre" (and, where there is room, no type name or
+        the legend); one with no such place at this zoom is hidden (the legend names
+        the rings). Redone on every zoom, pan, resize and move of the centre."""
+        if self._prior is None:
+            return
+        vb = self.getPlotItem().vb
+        hard = [
+            text_rect(self.data_label, vb.mapViewToScene(self.data_label.pos()),
+                      self.data_label.anchor)
+        ]  # fmt: skip
+        if self.target.isVisible():
+            centre = vb.mapViewToScene(self.target.pos())
+            centre += QPointF(CENTRE_OFFSET[0], -CENTRE_OFFSET[1])  # screen y runs down
+            label = self.target.label()
+            hard.append(text_rect(label, centre, label.anchor))
+        soft = [t.sceneBoundingRect() for t in self.type_labels if t.isVisible()]
+        if self.legend.isVisible():
+            soft.append(self.legend.sceneBoundingRect())
+        mean, sigma = self._prior
+        place_on_ellipses(
+            vb, self.prior_labels, mean, [k * sigma for k in SIGMA_LEVELS], SIGMA_ANGLES,
+            hard, soft,
+        )  # fmt: skip
 
     def set_region(self, center, semi_axes: np.ndarray) -> None:
         """Place the marker and the sampling ellipse without emitting user signals."""
@@ -228,6 +277,7 @@ class LatentMapView(pg.PlotWidget):
             self.target.setPos(QPointF(float(center[0]), float(center[1])))
             self._place_region(center)
             self._show_region(True)
+            self.place_prior_labels()
         finally:
             self._updating = False
 
@@ -256,7 +306,7 @@ class LatentMapView(pg.PlotWidget):
         self.sample_points.setData(
             pos=self._candidate_points,
             brush=brushes,
-            pen=pg.mkPen("k", width=0.3),
+            pen=POINT_OUTLINE,
             data=index,
         )
 
@@ -318,6 +368,7 @@ class LatentMapView(pg.PlotWidget):
     def _target_moved(self) -> None:
         pos = self.target.pos()
         self._place_region((pos.x(), pos.y()))
+        self.place_prior_labels()
         if not self._updating:
             self.center_dragged.emit(pos.x(), pos.y())
 
