@@ -2,8 +2,8 @@
 
 :class:`LandscapeLayer` adds a pyqtgraph ``ImageItem`` (below the map's training
 points), a ``ColorBarItem`` in Rw (linear or log₁₀; a perceptually uniform grey of
-its own, :func:`colour_map`, light where Rw is low), the path of a "Refine here" and a hover text (Rw, atoms, type of the
-nearest computed point) to any ``PlotItem``. :class:`LandscapeControls` is the
+its own, :func:`colour_map`, light where Rw is low), the path of a "Refine here" and
+a hover text (Rw, atoms, type of the nearest computed point) to any ``PlotItem``. :class:`LandscapeControls` is the
 toggle, log switch and opacity slider for it. Neither computes anything: they draw a
 :class:`~deepstruc_gui.model.landscape.Landscape` handed to them (snapshots arrive
 while it is computed; each replaces the last).

@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QColor
 
 from deepstruc_gui.gui.views.colour_bars import add_colour_bar, set_bar_label
@@ -28,8 +28,10 @@ SIGMA_ANGLES = (100, 65, 30)
 #: the (grey) Rw landscape, on white and on the training points alike
 POINT_SIZE = 7
 POINT_OUTLINE = pg.mkPen("#202020", width=1.0)
-#: the "centre" label's offset from the marker (px, right and down)
-CENTRE_OFFSET = (8, -8)
+#: the "centre" label's places beside its marker, tried in turn until one misses "your
+#: data": (offset in px, x right and y up as pyqtgraph's ``TargetLabel``; anchor)
+CENTRE_PLACES = (((8, -8), (0, 0.5)), ((-8, -8), (1, 0.5)), ((0, 10), (0.5, 1)),
+                 ((0, -10), (0.5, 0)))  # fmt: skip
 
 
 RW_LEVELS = 32
@@ -140,7 +142,9 @@ class LatentMapView(pg.PlotWidget):
             movable=True,
             pen=pg.mkPen("#D62728", width=2),
             label="centre",
-            labelOpts={"color": "#D62728", "offset": CENTRE_OFFSET},
+            labelOpts={
+                "color": "#D62728", "offset": CENTRE_PLACES[0][0], "anchor": CENTRE_PLACES[0][1]
+            },
         )
         self.target.sigPositionChanged.connect(self._target_moved)
         self.target.sigPositionChangeFinished.connect(self._target_released)
@@ -256,10 +260,7 @@ class LatentMapView(pg.PlotWidget):
                       self.data_label.anchor)
         ]  # fmt: skip
         if self.target.isVisible():
-            centre = vb.mapViewToScene(self.target.pos())
-            centre += QPointF(CENTRE_OFFSET[0], -CENTRE_OFFSET[1])  # screen y runs down
-            label = self.target.label()
-            hard.append(text_rect(label, centre, label.anchor))
+            hard.append(self._place_centre_label(vb, hard[0]))
         soft = [t.sceneBoundingRect() for t in self.type_labels if t.isVisible()]
         if self.legend.isVisible():
             soft.append(self.legend.sceneBoundingRect())
@@ -268,6 +269,22 @@ class LatentMapView(pg.PlotWidget):
             vb, self.prior_labels, mean, [k * sigma for k in SIGMA_LEVELS], SIGMA_ANGLES,
             hard, soft,
         )  # fmt: skip
+
+    def _place_centre_label(self, vb: pg.ViewBox, data_box: QRectF) -> QRectF:
+        """Put "centre" beside its marker where it misses "your data" (right of the
+        marker unless that overlaps); returns its scene rect."""
+        label = self.target.label()
+        at = vb.mapViewToScene(self.target.pos())
+        for offset, anchor in CENTRE_PLACES:
+            point = at + QPointF(offset[0], -offset[1])  # screen y runs down
+            box = text_rect(label, point, anchor)
+            if not box.adjusted(-2, -2, 2, 2).intersects(data_box):
+                break
+        if (label.offset.x(), label.offset.y()) != offset or tuple(label.anchor) != anchor:
+            label.offset = pg.Point(*offset)
+            label.setAnchor(anchor)
+            label.viewTransformChanged()  # moves to the new offset
+        return box
 
     def set_region(self, center, semi_axes: np.ndarray) -> None:
         """Place the marker and the sampling ellipse without emitting user signals."""
