@@ -3,8 +3,9 @@
 :class:`LandscapeLayer` adds a pyqtgraph ``ImageItem`` (below the map's training
 points), a ``ColorBarItem`` in Rw (linear or log₁₀; a perceptually uniform grey of
 its own, :func:`colour_map`, light where Rw is low), the path of a "Refine here" and
-a hover text (Rw, atoms, type of the nearest computed point) to any ``PlotItem``. :class:`LandscapeControls` is the
-toggle, log switch and opacity slider for it. Neither computes anything: they draw a
+a hover text (Rw, atoms, type of the nearest computed point) to any ``PlotItem``.
+:class:`LandscapeControls` is the toggle, log switch and opacity slider for it.
+Neither computes anything: they draw a
 :class:`~deepstruc_gui.model.landscape.Landscape` handed to them (snapshots arrive
 while it is computed; each replaces the last).
 """
@@ -44,6 +45,7 @@ def colour_map() -> pg.ColorMap:
     cmap.name = "Rw landscape (CET-L1 grey, reversed)"
     return cmap
 
+
 #: the colour bar's label, linear (False) or log₁₀ (True): what the heat map shows
 LABELS = {False: "Rw landscape", True: "log₁₀ Rw landscape"}
 
@@ -66,9 +68,7 @@ class LandscapeLayer(QObject):
         self.image.setZValue(-100)  # below the training points and everything else
         self.image.setOpacity(0.8)
         plot.addItem(self.image)
-        self.colour_bar = pg.ColorBarItem(
-            colorMap=colour_map(), interactive=False, width=14
-        )
+        self.colour_bar = pg.ColorBarItem(colorMap=colour_map(), interactive=False, width=14)
         self.colour_bar.setImageItem(self.image)
         set_bar_label(self.colour_bar, LABELS[False])
         add_colour_bar(plot, self.colour_bar)  # its own cell, beside any bar already there

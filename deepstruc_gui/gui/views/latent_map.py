@@ -143,7 +143,9 @@ class LatentMapView(pg.PlotWidget):
             pen=pg.mkPen("#D62728", width=2),
             label="centre",
             labelOpts={
-                "color": "#D62728", "offset": CENTRE_PLACES[0][0], "anchor": CENTRE_PLACES[0][1]
+                "color": "#D62728",
+                "offset": CENTRE_PLACES[0][0],
+                "anchor": CENTRE_PLACES[0][1],
             },
         )
         self.target.sigPositionChanged.connect(self._target_moved)
