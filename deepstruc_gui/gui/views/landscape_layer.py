@@ -28,14 +28,14 @@ if TYPE_CHECKING:  # model.landscape imports torch; the window must start withou
 #: pixels of the heat map per axis
 IMAGE_SHAPE = (240, 240)
 #: the colour map: colorcet's perceptually uniform linear grey (CET-L1), a part of it
-#: run backwards: low Rw light, high Rw mid-dark grey. The sampled points over it are
+#: run backwards: low Rw light, high Rw mid grey. The sampled points over it are
 #: coloured by viridis (low Rw dark): no colour means an Rw on both bars, and where
 #: landscape and points agree they contrast (dark good points on light good ground,
 #: yellow poor points on dark poor ground). Never black: dark text stays readable
 COLOUR_MAP = "CET-L1"
 #: the part of CET-L1 used (its lightness 0 … 1): from :data:`GREY_RANGE`\[0] (high
 #: Rw) to :data:`GREY_RANGE`\[1] (low Rw)
-GREY_RANGE = (0.3, 0.92)
+GREY_RANGE = (0.45, 0.95)
 
 
 def colour_map() -> pg.ColorMap:

@@ -146,6 +146,7 @@ class LatentMapView(pg.PlotWidget):
                 "color": "#D62728",
                 "offset": CENTRE_PLACES[0][0],
                 "anchor": CENTRE_PLACES[0][1],
+                "fill": pg.mkBrush(255, 255, 255, 200),  # readable on the grey landscape
             },
         )
         self.target.sigPositionChanged.connect(self._target_moved)
