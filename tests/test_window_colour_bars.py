@@ -44,7 +44,8 @@ def _answer(monkeypatch, path) -> None:
 
 
 def _luminance(colour) -> float:
-    """Rises with the value along viridis (its lightness is monotonic)."""
+    """Rises with the value along viridis (the points' bar) and falls with it along the
+    landscape's grey (both monotonic in lightness)."""
     return 0.2126 * colour.red() + 0.7152 * colour.green() + 0.0722 * colour.blue()
 
 
@@ -100,16 +101,20 @@ def test_both_colour_bars_have_cells_of_their_own_side_by_side(
     log.setChecked(True)
     assert _labels(landscape_bar) == [LABELS[True]]
     log.setChecked(False)
-    # what is drawn: two viridis gradients, dark (low Rw) at the bottom, bright at the top
+    # what is drawn: the points' viridis, dark (low Rw) at the bottom, bright at the top;
+    # the landscape's grey the other way round (light at low Rw), no colour in it
     qtbot.wait(50)
     image = window.map_view.grab().toImage()
-    for bar in (points_bar, landscape_bar):
+    for bar, sign in ((points_bar, 1), (landscape_bar, -1)):
         inner = bar.bar.mapRectToScene(bar.bar.boundingRect())
         x = round(inner.center().x())
         top, bottom = round(inner.top()) + 3, round(inner.bottom()) - 3
-        column = [_luminance(image.pixelColor(x, y)) for y in range(top, bottom, 10)]
+        colours = [image.pixelColor(x, y) for y in range(top, bottom, 10)]
+        column = sign * np.array([_luminance(c) for c in colours])
         assert column[0] > column[-1] + 100, column
         assert np.all(np.diff(column) <= 1), column
+        grey = [c.saturation() < 10 for c in colours]
+        assert all(grey) if bar is landscape_bar else not any(grey), grey
     # the landscape off: its bar goes, the sampled points' stays
     window.panels.layer_controls.shown.setChecked(False)
     assert not landscape_bar.isVisible() and points_bar.isVisible()
@@ -143,23 +148,31 @@ def test_the_figure_shows_each_colour_key_once(make_window, qtbot, tmp_path, mon
     action(window, "Figure").trigger()
     image = QImage(str(png))
     width, height = image.width(), image.height()
-    # two separate gradient bands in the map's half (not one on top of the other)
+    # two separate gradient bands in the map's half (not one on top of the other): the
+    # points' viridis (coloured, bright at the top), then the landscape's grey (light
+    # at the bottom)
     y0, y1 = int(height * 0.2), int(height * 0.8)
-    band = []
-    for x in range(width // 2):
+
+    def band(x, sign, coloured) -> bool:
         top, bottom = image.pixelColor(x, y0), image.pixelColor(x, y1)
-        band.append(
-            top.saturation() > 100
-            and bottom.saturation() > 100
-            and _luminance(top) > _luminance(bottom) + 60
+        return (
+            ((top.saturation() > 100 and bottom.saturation() > 100) if coloured
+             else max(top.saturation(), bottom.saturation()) < 10)
+            and sign * (_luminance(top) - _luminance(bottom)) > 60
             and all(
-                _luminance(image.pixelColor(x, y)) >= _luminance(image.pixelColor(x, y + 20)) - 2
+                sign * (_luminance(image.pixelColor(x, y))
+                        - _luminance(image.pixelColor(x, y + 20))) >= -2
                 for y in range(y0, y1, 20)
             )
-        )
-    edges = np.flatnonzero(np.diff(np.r_[0, np.array(band, int), 0]))
-    runs = list(zip(edges[::2], edges[1::2], strict=True))
+        )  # fmt: skip
+
+    runs = []
+    for sign, coloured in ((1, True), (-1, False)):
+        found = np.array([band(x, sign, coloured) for x in range(width // 2)], int)
+        edges = np.flatnonzero(np.diff(np.r_[0, found, 0]))
+        runs += list(zip(edges[::2], edges[1::2], strict=True))
     assert len(runs) == 2, runs
+    assert runs[0][1] <= runs[1][0], runs  # side by side, the points' bar first
     # the bars' end values are whole: nothing is cut at the figure's top edge
     x_from, x_to = runs[0][0] - 5, min(runs[1][1] + 120, width // 2)
     first_rows = [image.pixelColor(x, y).lightness() for x in range(x_from, x_to) for y in (0, 1)]
@@ -205,7 +218,7 @@ def test_the_landscape_png_at_the_chosen_size_z2_up(
         return np.argsort(np.argsort(v))
 
     r = np.corrcoef(ranks(rw[keep]), ranks(seen[keep]))[0, 1]
-    assert r > 0.9, r
+    assert r < -0.9, r  # the landscape's grey: lighter where Rw is lower
     # a cancel writes nothing; the width is remembered
     monkeypatch.setattr(ImageSizeDialog, "exec", lambda self: False)
     other = tmp_path / "other.png"

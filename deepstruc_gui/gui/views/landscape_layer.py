@@ -1,10 +1,11 @@
 """The Rw landscape drawn under the latent map: a heat map with its colour bar.
 
 :class:`LandscapeLayer` adds a pyqtgraph ``ImageItem`` (below the map's training
-points), a ``ColorBarItem`` in Rw (linear or log₁₀, perceptually uniform ``viridis``:
-low Rw dark), the path of a "Refine here" and a hover text (Rw, atoms, type of the
-nearest computed point) to any ``PlotItem``. :class:`LandscapeControls` is the
-toggle, log switch and opacity slider for it. Neither computes anything: they draw a
+points), a ``ColorBarItem`` in Rw (linear or log₁₀; a perceptually uniform grey of
+its own, :func:`colour_map`, light where Rw is low), the path of a "Refine here" and
+a hover text (Rw, atoms, type of the nearest computed point) to any ``PlotItem``.
+:class:`LandscapeControls` is the toggle, log switch and opacity slider for it.
+Neither computes anything: they draw a
 :class:`~deepstruc_gui.model.landscape.Landscape` handed to them (snapshots arrive
 while it is computed; each replaces the last).
 """
@@ -26,8 +27,25 @@ if TYPE_CHECKING:  # model.landscape imports torch; the window must start withou
 
 #: pixels of the heat map per axis
 IMAGE_SHAPE = (240, 240)
-#: the colour map: perceptually uniform, low Rw dark (as the map's candidate colours)
-COLOUR_MAP = "viridis"
+#: the colour map: colorcet's perceptually uniform linear grey (CET-L1), a part of it
+#: run backwards: low Rw light, high Rw mid grey. The sampled points over it are
+#: coloured by viridis (low Rw dark): no colour means an Rw on both bars, and where
+#: landscape and points agree they contrast (dark good points on light good ground,
+#: yellow poor points on dark poor ground). Never black: dark text stays readable
+COLOUR_MAP = "CET-L1"
+#: the part of CET-L1 used (its lightness 0 … 1): from :data:`GREY_RANGE`\[0] (high
+#: Rw) to :data:`GREY_RANGE`\[1] (low Rw)
+GREY_RANGE = (0.45, 0.95)
+
+
+def colour_map() -> pg.ColorMap:
+    """The landscape's colour map: grey, light at the lowest Rw (see :data:`COLOUR_MAP`)."""
+    cmap = pg.colormap.get(COLOUR_MAP).getSubset(GREY_RANGE[0], GREY_RANGE[1] - GREY_RANGE[0])
+    cmap.reverse()
+    cmap.name = "Rw landscape (CET-L1 grey, reversed)"
+    return cmap
+
+
 #: the colour bar's label, linear (False) or log₁₀ (True): what the heat map shows
 LABELS = {False: "Rw landscape", True: "log₁₀ Rw landscape"}
 
@@ -50,9 +68,7 @@ class LandscapeLayer(QObject):
         self.image.setZValue(-100)  # below the training points and everything else
         self.image.setOpacity(0.8)
         plot.addItem(self.image)
-        self.colour_bar = pg.ColorBarItem(
-            colorMap=pg.colormap.get(COLOUR_MAP), interactive=False, width=14
-        )
+        self.colour_bar = pg.ColorBarItem(colorMap=colour_map(), interactive=False, width=14)
         self.colour_bar.setImageItem(self.image)
         set_bar_label(self.colour_bar, LABELS[False])
         add_colour_bar(plot, self.colour_bar)  # its own cell, beside any bar already there

@@ -6,10 +6,11 @@ import functools
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QColor
 
 from deepstruc_gui.gui.views.colour_bars import add_colour_bar, set_bar_label
+from deepstruc_gui.gui.views.ellipse_labels import place_on_ellipses, text_rect
 from deepstruc_gui.model.bundle import LatentMap
 from deepstruc_gui.model.names import readable_name
 
@@ -20,6 +21,17 @@ TYPE_COLOURS = {
     "faulted": "#9E7BFF",
 }  # fmt: skip
 SIGMA_LEVELS = (3, 5, 7)
+#: where on its ring each σ label goes first (degrees, 0 = +z₁, 90 = +z₂): apart from
+#: each other and from "your data" (left of the prior's mean) and "centre" (right)
+SIGMA_ANGLES = (100, 65, 30)
+#: the sampled points: viridis by Rw with a thin dark rim, so that they stand out on
+#: the (grey) Rw landscape, on white and on the training points alike
+POINT_SIZE = 7
+POINT_OUTLINE = pg.mkPen("#202020", width=1.0)
+#: the "centre" label's places beside its marker, tried in turn until one misses "your
+#: data": (offset in px, x right and y up as pyqtgraph's ``TargetLabel``; anchor)
+CENTRE_PLACES = (((8, -8), (0, 0.5)), ((-8, -8), (1, 0.5)), ((0, 10), (0.5, 1)),
+                 ((0, -10), (0.5, 0)))  # fmt: skip
 
 
 RW_LEVELS = 32
@@ -74,7 +86,7 @@ class LatentMapView(pg.PlotWidget):
         self.map_points = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True)
         self.map_points.sigClicked.connect(self._map_clicked)
         self.addItem(self.map_points)
-        self.sample_points = pg.ScatterPlotItem(pxMode=True, symbol="o", size=6)
+        self.sample_points = pg.ScatterPlotItem(pxMode=True, symbol="o", size=POINT_SIZE)
         self.sample_points.sigClicked.connect(self._sample_clicked)
         self.addItem(self.sample_points)
         self.selected_marker = pg.ScatterPlotItem(
@@ -90,10 +102,14 @@ class LatentMapView(pg.PlotWidget):
             for _ in SIGMA_LEVELS
         ]
         self.prior_labels = [
-            pg.TextItem(f"{k}σ", color="#333", anchor=(0, 1)) for k in SIGMA_LEVELS
+            pg.TextItem(f"{k}σ", color="#333", anchor=(0, 1), fill=pg.mkBrush(255, 255, 255, 170))
+            for k in SIGMA_LEVELS
         ]
         for label in self.prior_labels:
+            label.setZValue(20)  # above the points and the landscape
+            label.setVisible(False)
             self.addItem(label)
+        self._prior_key = pg.PlotDataItem(pen=self.prior_curves[0].opts["pen"])
         self.prior_marker = pg.ScatterPlotItem(symbol="x", size=14, pen=pg.mkPen("#000", width=2))
         self.addItem(self.prior_marker)
         self.data_label = pg.TextItem(
@@ -126,7 +142,12 @@ class LatentMapView(pg.PlotWidget):
             movable=True,
             pen=pg.mkPen("#D62728", width=2),
             label="centre",
-            labelOpts={"color": "#D62728", "offset": (8, -8)},
+            labelOpts={
+                "color": "#D62728",
+                "offset": CENTRE_PLACES[0][0],
+                "anchor": CENTRE_PLACES[0][1],
+                "fill": pg.mkBrush(255, 255, 255, 200),  # readable on the grey landscape
+            },
         )
         self.target.sigPositionChanged.connect(self._target_moved)
         self.target.sigPositionChangeFinished.connect(self._target_released)
@@ -141,7 +162,11 @@ class LatentMapView(pg.PlotWidget):
         self._semi_axes = np.array([1.0, 1.0])
         self._updating = False
         self._candidate_points = np.zeros((0, 2))
+        self._prior: tuple[np.ndarray, np.ndarray] | None = None
         self._show_region(False)
+        vb = self.getPlotItem().vb
+        vb.sigTransformChanged.connect(self.place_prior_labels)
+        vb.sigResized.connect(self.place_prior_labels)
 
     # --- state → view -------------------
     def set_latent_map(self, latent_map: LatentMap | None) -> None:
@@ -152,6 +177,7 @@ class LatentMapView(pg.PlotWidget):
         self.type_labels = []
         if latent_map is None or len(latent_map) == 0:
             self.map_points.clear()
+            self.place_prior_labels()
             return
         n = np.asarray(latent_map.n_atoms, float)
         sizes = 4 + 10 * np.sqrt(n / max(n.max(), 1))
@@ -199,11 +225,15 @@ class LatentMapView(pg.PlotWidget):
             label.setZValue(5)
             self.addItem(label)
             self.type_labels.append(label)
+        # the dashed rings, named whether or not their own labels find room
+        self.legend.addItem(self._prior_key, "prior 3σ/5σ/7σ")
         self.legend.setColumnCount(2)  # half as tall: covers less of the map
         self.autoRange()
+        self.place_prior_labels()
 
     def set_prior(self, mean: np.ndarray | None, sigma: np.ndarray | None) -> None:
         if mean is None or sigma is None:
+            self._prior = None
             for curve in self.prior_curves:
                 curve.setData([], [])
             for label in self.prior_labels:
@@ -211,14 +241,53 @@ class LatentMapView(pg.PlotWidget):
             self.prior_marker.clear()
             self.data_label.setVisible(False)
             return
-        for k, curve, label in zip(SIGMA_LEVELS, self.prior_curves, self.prior_labels, strict=True):
+        self._prior = (np.asarray(mean, float), np.asarray(sigma, float))
+        for k, curve in zip(SIGMA_LEVELS, self.prior_curves, strict=True):
             x, y = ellipse_points(mean, k * np.asarray(sigma))
             curve.setData(x, y)
-            label.setPos(mean[0] + k * sigma[0] * 0.71, mean[1] + k * sigma[1] * 0.71)
-            label.setVisible(True)
         self.prior_marker.setData(pos=[mean])
         self.data_label.setPos(float(mean[0]), float(mean[1]))
         self.data_label.setVisible(True)
+        self.place_prior_labels()
+
+    def place_prior_labels(self, *_) -> None:
+        """Put the 3σ/5σ/7σ labels on their rings where they overlap neither each
+        other nor "your data" and "centre" (and, where there is room, no type name or
+        the legend); one with no such place at this zoom is hidden (the legend names
+        the rings). Redone on every zoom, pan, resize and move of the centre."""
+        if self._prior is None:
+            return
+        vb = self.getPlotItem().vb
+        hard = [
+            text_rect(self.data_label, vb.mapViewToScene(self.data_label.pos()),
+                      self.data_label.anchor)
+        ]  # fmt: skip
+        if self.target.isVisible():
+            hard.append(self._place_centre_label(vb, hard[0]))
+        soft = [t.sceneBoundingRect() for t in self.type_labels if t.isVisible()]
+        if self.legend.isVisible():
+            soft.append(self.legend.sceneBoundingRect())
+        mean, sigma = self._prior
+        place_on_ellipses(
+            vb, self.prior_labels, mean, [k * sigma for k in SIGMA_LEVELS], SIGMA_ANGLES,
+            hard, soft,
+        )  # fmt: skip
+
+    def _place_centre_label(self, vb: pg.ViewBox, data_box: QRectF) -> QRectF:
+        """Put "centre" beside its marker where it misses "your data" (right of the
+        marker unless that overlaps); returns its scene rect."""
+        label = self.target.label()
+        at = vb.mapViewToScene(self.target.pos())
+        for offset, anchor in CENTRE_PLACES:
+            point = at + QPointF(offset[0], -offset[1])  # screen y runs down
+            box = text_rect(label, point, anchor)
+            if not box.adjusted(-2, -2, 2, 2).intersects(data_box):
+                break
+        if (label.offset.x(), label.offset.y()) != offset or tuple(label.anchor) != anchor:
+            label.offset = pg.Point(*offset)
+            label.setAnchor(anchor)
+            label.viewTransformChanged()  # moves to the new offset
+        return box
 
     def set_region(self, center, semi_axes: np.ndarray) -> None:
         """Place the marker and the sampling ellipse without emitting user signals."""
@@ -228,6 +297,7 @@ class LatentMapView(pg.PlotWidget):
             self.target.setPos(QPointF(float(center[0]), float(center[1])))
             self._place_region(center)
             self._show_region(True)
+            self.place_prior_labels()
         finally:
             self._updating = False
 
@@ -256,7 +326,7 @@ class LatentMapView(pg.PlotWidget):
         self.sample_points.setData(
             pos=self._candidate_points,
             brush=brushes,
-            pen=pg.mkPen("k", width=0.3),
+            pen=POINT_OUTLINE,
             data=index,
         )
 
@@ -318,6 +388,7 @@ class LatentMapView(pg.PlotWidget):
     def _target_moved(self) -> None:
         pos = self.target.pos()
         self._place_region((pos.x(), pos.y()))
+        self.place_prior_labels()
         if not self._updating:
             self.center_dragged.emit(pos.x(), pos.y())
 
