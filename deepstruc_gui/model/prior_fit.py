@@ -52,7 +52,6 @@ class _Split:
 
 
 def _split_inputs(
-    bundle: ModelBundle,
     net: DeepStrucVAE,
     library: Library,
     indices: np.ndarray,
@@ -60,11 +59,12 @@ def _split_inputs(
     n_variants: int,
     seed: int,
     ranges: MeasurementRanges,
+    bundle: ModelBundle | None = None,
 ) -> tuple[_Split, _Split]:
     """(clean, measured-like) inputs of the given library entries; their posteriors are
-    the encoder's, or the map's points on a designed map."""
+    the encoder's, or the map's points when ``bundle`` has a designed map."""
     post = posteriors(net, build_graphs(library, indices, scale, net.arch.max_atoms))
-    designed = designed_posteriors(bundle, library.names[indices])
+    designed = None if bundle is None else designed_posteriors(bundle, library.names[indices])
     if designed is not None:
         post["mean"], post["log_sigma"] = designed
     clean = _Split(
@@ -184,10 +184,10 @@ def refit_measured_like(
     library = Library.open(library_path)
     log(f"measured-like inputs: {n_variants} variants of each training structure")
     train_clean, train_ml = _split_inputs(
-        bundle, net, library, library.indices("train"), scale, n_variants, seed, ranges
+        net, library, library.indices("train"), scale, n_variants, seed, ranges, bundle
     )
     val_clean, val_ml = _split_inputs(
-        bundle, net, library, library.indices("val"), scale, 2, seed + 1, ranges
+        net, library, library.indices("val"), scale, 2, seed + 1, ranges, bundle
     )
     r_grid = torch.as_tensor(library.parameters.r_grid[: net.arch.n_points], dtype=torch.float32)
     library.close()
