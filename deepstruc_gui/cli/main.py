@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "deepstruc_gui.cli.train",
     "refit-decoder": "deepstruc_gui.cli.refit_decoder",
     "refit-prior": "deepstruc_gui.cli.refit_prior",
+    "refit-map": "deepstruc_gui.cli.refit_map",
     "predict": "deepstruc_gui.cli.predict",
     "series": "deepstruc_gui.cli.series",
     "evaluate": "deepstruc_gui.cli.evaluate",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepstruc_gui.cli.args import POSITIVE, POSITIVE_INT
+from deepstruc_gui.cli.args import POSITIVE, POSITIVE_INT, number
 from deepstruc_gui.cli.common import add_refit_arguments, run_refit
 
 HELP = (
@@ -24,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=8,
         help="measured-like variants per training structure",
     )
+    parser.add_argument(
+        "--measured-fraction",
+        type=number(0.0, 1.0),
+        default=0.67,
+        help="share of each batch that is measured-like (0: clean training PDFs only)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
                 steps=args.steps,
                 lr=args.lr,
                 n_variants=args.variants,
+                measured_fraction=args.measured_fraction,
                 seed=args.seed,
                 log=bar.write,
                 on_step=lambda done, total: bar.update(done - bar.n),

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from deepstruc_gui.model.bundle import ModelBundle, refit_metadata, save_bundle
 from deepstruc_gui.model.dataset import atom_order_description, build_graphs
 from deepstruc_gui.model.library import Library
+from deepstruc_gui.model.map_fit import designed_posteriors
 from deepstruc_gui.model.network import Architecture, Decoder, DeepStrucVAE
 from deepstruc_gui.model.training import posteriors
 
@@ -39,6 +40,7 @@ class DecoderFitConfig:
     """Settings of a decoder refit on a fixed encoder: optimiser steps, learning rate,
     batch size, weight of the presence loss, extra latent noise (latent units), decoder
     architecture changes, which state to keep, and the random seed."""
+
     steps: int = 8000
     lr: float = 1e-3
     batch_size: int = 128
@@ -68,12 +70,21 @@ class _Targets:
 
 
 def _targets(
-    net: DeepStrucVAE, library: Library, indices, scale: float, max_atoms: int
+    bundle: ModelBundle,
+    net: DeepStrucVAE,
+    library: Library,
+    indices,
+    scale: float,
+    max_atoms: int,
 ) -> tuple[_Targets, torch.Tensor]:
-    """Posterior of each structure under the (fixed) encoder and its decoder target in
-    ``max_atoms`` slots; also the target in the network's own slots (its decoder's
-    error before the refit is measured on those)."""
+    """Posterior of each structure under the (fixed) encoder — or its point on a designed
+    map (:func:`~deepstruc_gui.model.map_fit.designed_posteriors`) — and its decoder
+    target in ``max_atoms`` slots; also the target in the network's own slots (its
+    decoder's error before the refit is measured on those)."""
     post = posteriors(net, build_graphs(library, indices, scale, net.arch.max_atoms))
+    designed = designed_posteriors(bundle, library.names[indices])
+    if designed is not None:
+        post["mean"], post["log_sigma"] = designed
     target = post["target"]
     if max_atoms != net.arch.max_atoms:
         target = torch.cat([g.target for g in build_graphs(library, indices, scale, max_atoms)])
@@ -134,8 +145,10 @@ def refit_decoder(
                 f"cluster ({largest} atoms)"
             )
 
-        train, train_own = _targets(net, library, library.indices("train"), scale, arch.max_atoms)
-        val, val_own = _targets(net, library, library.indices("val"), scale, arch.max_atoms)
+        train, train_own = _targets(
+            bundle, net, library, library.indices("train"), scale, arch.max_atoms
+        )
+        val, val_own = _targets(bundle, net, library, library.indices("val"), scale, arch.max_atoms)
     # the old decoder measured on its own slot layout
     before = posterior_decode_error(net.decoder, dataclasses.replace(val, target=val_own), scale)
     train_before = posterior_decode_error(

@@ -75,10 +75,15 @@ def make_random_bundle(
 
 
 def train_tiny_bundle(
-    root: str | Path, metals: list[str], max_atoms: int = 40, epochs: int = 2
+    root: str | Path,
+    metals: list[str],
+    max_atoms: int = 40,
+    epochs: int = 2,
+    kind: str = "mmnp",
 ) -> tuple[Path, Path, Path]:
-    """A small library, a few epochs of :data:`SMALL_ARCHITECTURE`, exported as a bundle
-    (for tests that need a trained model's code paths, not its accuracy).
+    """A small library of ``kind`` (mmnp or stacking), a few epochs of
+    :data:`SMALL_ARCHITECTURE`, exported as a bundle (for tests that need a trained
+    model's code paths, not its accuracy).
 
     Returns (library file, run folder, bundle folder).
     """
@@ -86,7 +91,7 @@ def train_tiny_bundle(
     from deepstruc_gui.model.training import TrainConfig, export_bundle, train
 
     root = Path(root)
-    lib = build_library("mmnp", root / "lib.h5", metals=metals, max_atoms=max_atoms, progress=False)
+    lib = build_library(kind, root / "lib.h5", metals=metals, max_atoms=max_atoms, progress=False)
     run = train(
         lib,
         root / "run",

@@ -30,6 +30,7 @@ import torch
 from deepstruc_gui.model.bundle import ModelBundle, refit_metadata, save_bundle
 from deepstruc_gui.model.dataset import build_graphs
 from deepstruc_gui.model.library import Library
+from deepstruc_gui.model.map_fit import designed_posteriors
 from deepstruc_gui.model.measured_like import MeasurementRanges, measured_like_pdfs
 from deepstruc_gui.model.network import LATENT_DIM, DeepStrucVAE, gaussian_kl
 from deepstruc_gui.model.training import augment_pdf, posteriors
@@ -58,9 +59,14 @@ def _split_inputs(
     n_variants: int,
     seed: int,
     ranges: MeasurementRanges,
+    bundle: ModelBundle | None = None,
 ) -> tuple[_Split, _Split]:
-    """(clean, measured-like) inputs of the given library entries."""
+    """(clean, measured-like) inputs of the given library entries; their posteriors are
+    the encoder's, or the map's points when ``bundle`` has a designed map."""
     post = posteriors(net, build_graphs(library, indices, scale, net.arch.max_atoms))
+    designed = None if bundle is None else designed_posteriors(bundle, library.names[indices])
+    if designed is not None:
+        post["mean"], post["log_sigma"] = designed
     clean = _Split(
         post["pdf"], post["bond"], post["mean"], post["log_sigma"], post["target"], post["bond"]
     )
@@ -178,10 +184,10 @@ def refit_measured_like(
     library = Library.open(library_path)
     log(f"measured-like inputs: {n_variants} variants of each training structure")
     train_clean, train_ml = _split_inputs(
-        net, library, library.indices("train"), scale, n_variants, seed, ranges
+        net, library, library.indices("train"), scale, n_variants, seed, ranges, bundle
     )
     val_clean, val_ml = _split_inputs(
-        net, library, library.indices("val"), scale, 2, seed + 1, ranges
+        net, library, library.indices("val"), scale, 2, seed + 1, ranges, bundle
     )
     r_grid = torch.as_tensor(library.parameters.r_grid[: net.arch.n_points], dtype=torch.float32)
     library.close()
