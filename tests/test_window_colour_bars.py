@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
-from window_helpers import action, loaded
+from window_helpers import action, with_landscape
 
 from deepstruc_gui.gui.panels import LANDSCAPE_WIDTH
 from deepstruc_gui.gui.views.image_size import ImageSizeDialog
@@ -17,22 +17,6 @@ from deepstruc_gui.gui.views.landscape_layer import LABELS
 from deepstruc_gui.gui.views.latent_map import RW_POINTS_LABEL
 
 SIDES = ("left", "right", "top", "bottom")
-
-
-def _with_landscape(make_window, qtbot):
-    """The window after a region search (sampled points) and Edit › Compute Rw Landscape."""
-    window = loaded(make_window, qtbot)
-    action(window, "Compute Rw Landscape").trigger()
-    qtbot.waitUntil(
-        lambda: (
-            window.session.landscape is not None
-            and window.session.landscape.complete
-            and not window.worker.busy
-        ),
-        timeout=120000,
-    )
-    qtbot.wait(100)  # the layout settles
-    return window
 
 
 def _bars(window):
@@ -62,7 +46,7 @@ def _labels(bar) -> list[str]:
 def test_both_colour_bars_have_cells_of_their_own_side_by_side(
     make_window, qtbot, qtlog, caplog
 ) -> None:
-    window = _with_landscape(make_window, qtbot)
+    window = with_landscape(make_window, qtbot)
     # Qt's warnings: pytest-qt's log, or vispy's logger once vispy's handler took over
     said = [r.message for r in qtlog.records] + [r.getMessage() for r in caplog.records]
     taken = [m for m in said if "already taken" in m]
@@ -122,7 +106,7 @@ def test_both_colour_bars_have_cells_of_their_own_side_by_side(
 
 def test_the_figure_shows_each_colour_key_once(make_window, qtbot, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(ImageSizeDialog, "exec", lambda self: True)  # the offered size
-    window = _with_landscape(make_window, qtbot)
+    window = with_landscape(make_window, qtbot)
     svg = tmp_path / "figure.svg"
     _answer(monkeypatch, svg)
     action(window, "Figure").trigger()
@@ -182,7 +166,7 @@ def test_the_figure_shows_each_colour_key_once(make_window, qtbot, tmp_path, mon
 def test_the_landscape_png_at_the_chosen_size_z2_up(
     make_window, qtbot, tmp_path, monkeypatch
 ) -> None:
-    window = _with_landscape(make_window, qtbot)
+    window = with_landscape(make_window, qtbot)
     land = window.session.landscape
     offered = []
 

@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 from PySide6.QtGui import QColor
-from window_helpers import action, loaded
+from window_helpers import loaded, with_landscape
 
 from deepstruc_gui.gui.views.latent_map import SIGMA_LEVELS
 
@@ -24,17 +24,7 @@ def _map_colours(cmap, n: int = 64) -> np.ndarray:
 
 
 def test_points_and_landscape_have_colour_maps_of_their_own(make_window, qtbot) -> None:
-    window = loaded(make_window, qtbot)
-    action(window, "Compute Rw Landscape").trigger()
-    qtbot.waitUntil(
-        lambda: (
-            window.session.landscape is not None
-            and window.session.landscape.complete
-            and not window.worker.busy
-        ),
-        timeout=120000,
-    )
-    qtbot.wait(100)
+    window = with_landscape(make_window, qtbot)
     view = window.map_view
     layer = window.panels.layer
     points_map = _map_colours(view.rw_bar.colorMap())

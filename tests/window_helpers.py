@@ -48,3 +48,19 @@ def loaded(make_window, qtbot, n_samples: int = 60):
     assert window.open_file(EXAMPLES / "JQ_S1.gr")
     wait_for_solve(qtbot, window)
     return window
+
+
+def with_landscape(make_window, qtbot):
+    """The window after a region search (sampled points) and Edit › Compute Rw Landscape."""
+    window = loaded(make_window, qtbot)
+    action(window, "Compute Rw Landscape").trigger()
+    qtbot.waitUntil(
+        lambda: (
+            window.session.landscape is not None
+            and window.session.landscape.complete
+            and not window.worker.busy
+        ),
+        timeout=120000,
+    )
+    qtbot.wait(100)  # the layout settles
+    return window

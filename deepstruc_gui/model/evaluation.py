@@ -153,12 +153,11 @@ def evaluate_structures(
 def _final_answer(predictor, z, fit, clusters, g, r, config, settings, true) -> dict:
     """The sequence search on the reading of the best-Rw points ``z`` and the final
     answer against ``true``: the ``final_*`` fields of :class:`StructureResult`."""
-    from deepstruc_gui.model.sequence_search import read_stackings, search_stackings
+    from deepstruc_gui.model.sequence_search import model_reading, search_stackings
     from deepstruc_gui.science.pdf_io import PDFData
 
     order = np.argsort(fit.rw)[: settings.readings]
-    names = np.asarray(predictor.bundle.latent_map.names)
-    reading = read_stackings([str(names[j]) for j in predictor.nearest_structures(z[order])[:, 0]])
+    reading = model_reading(predictor, z[order], settings.readings)
     found = search_stackings(
         PDFData(None, r, g), config, reading, predictor.bond_length(g), settings, predictor.device
     ).candidates

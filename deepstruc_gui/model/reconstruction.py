@@ -29,8 +29,6 @@ from deepstruc_gui.science.debye import simulate_pdfs
 from deepstruc_gui.science.parameters import PDFParameters
 
 _PARAM = re.compile(r"^([a-z]+\d?)-(\d+)$|^([a-z]+)(\d+)$")  # s1-3 | h3, shells2
-_PATCH = re.compile(r"^([ch])(\d+(?:\.\d+)?)([abc])$")  # c2.2a, h1.7b
-_PATCH_SHAPES = {"c": "circle", "h": "hexagon"}
 
 
 class NotRebuildable(ValueError):
@@ -64,11 +62,13 @@ def training_structure(name: str) -> np.ndarray:
             return build_cluster(kind, params, nn)
         except KeyError as exc:
             raise NotRebuildable(f"{name!r}: no size parameter {exc}") from None
-    if set(kind) <= set("ABC") and len(fields) == 1 and (m := _PATCH.match(fields[0])):
-        from deepstruc_gui.science.stacking import Patch, stacked_cluster
+    if set(kind) <= set("ABC"):
+        from deepstruc_gui.science.stacking import parse_stacked_shape, stacked_cluster
 
-        patch = Patch(_PATCH_SHAPES[m.group(1)], float(m.group(2)), m.group(3).upper())
-        return stacked_cluster(kind, patch, nn)
+        try:
+            return stacked_cluster(*parse_stacked_shape(shape), nn)
+        except ValueError:
+            pass
     raise NotRebuildable(f"{name!r} is not a built cluster type or stacking sequence")
 
 

@@ -46,13 +46,12 @@ from deepstruc_gui.model.candidate import SOURCE_MODEL, SOURCE_SEQUENCE_SEARCH, 
 from deepstruc_gui.science.fitting import FitConfig
 from deepstruc_gui.science.pdf_io import PDFData
 from deepstruc_gui.science.stacking import (
-    MIN_LAYER_ATOMS,
     PATCH_SHAPES,
     Patch,
     canonical_stacking,
     fcc_fraction,
-    is_valid,
-    layer_points,
+    holds_layers,
+    parse_stacked_shape,
     sequences,
     stacked_cluster,
     stacking_type,
@@ -116,10 +115,8 @@ class Stacking:
         return cls(seq, Patch(patch.shape, patch.size, axis))
 
     def holds_layers(self) -> bool:
-        """Every layer keeps at least :data:`MIN_LAYER_ATOMS` atoms in the patch."""
-        return all(
-            len(layer_points(label, self.patch)) >= MIN_LAYER_ATOMS for label in set(self.sequence)
-        )
+        """Every layer keeps enough atoms in the patch (:func:`holds_layers`)."""
+        return holds_layers(self.sequence, self.patch)
 
     def neighbours(self, layers: tuple[int, int] = (3, 10)) -> list[Stacking]:
         """Clusters one step away: an interior layer's stacking turned (the layers above
@@ -217,23 +214,34 @@ def read_stackings(names: Sequence[str]) -> list[tuple[int, Patch]]:
     order, without repeats; names that are not such names are skipped."""
     out: list[tuple[int, Patch]] = []
     for name in names:
-        parts = str(name).split("_")
-        if len(parts) < 2 or not is_valid(parts[0]):
-            continue
         try:
-            key = (len(parts[0]), Patch.from_label(parts[1]))
+            sequence, patch = parse_stacked_shape("_".join(str(name).split("_")[:2]))
         except ValueError:
             continue
-        if key not in out:
-            out.append(key)
+        if (len(sequence), patch) not in out:
+            out.append((len(sequence), patch))
     return out
 
 
-def _fit(data, stackings, bond_length, config, device, cancel, report=None) -> list[Candidate]:
-    """Fit ``stackings`` at ``bond_length``; candidates in input order."""
+def model_reading(predictor, latents: np.ndarray, k: int) -> list[tuple[int, Patch]]:
+    """The (layers, patch) pairs a stacking model reads: those of the training
+    structures nearest its ``k`` best candidates' map points ``latents`` (n, 2), best
+    first (:func:`read_stackings`)."""
+    if len(latents) == 0:
+        return []
+    names = np.asarray(predictor.bundle.latent_map.names)
+    nearest = predictor.nearest_structures(np.asarray(latents, float)[:k], k=1)[:, 0]
+    return read_stackings([str(names[i]) for i in nearest])
+
+
+def _fit(
+    data, stackings, units, bond_length, config, device, cancel, report=None
+) -> list[Candidate]:
+    """Fit ``stackings`` (their positions at unit bond ``units``) at ``bond_length``;
+    candidates in input order."""
     if not stackings:
         return []
-    clusters = [s.positions(bond_length) for s in stackings]
+    clusters = [unit * bond_length for unit in units]
 
     def chunk(idx, _result) -> None:
         if report is not None:
@@ -271,13 +279,14 @@ def search_stackings(
     done = [0]
 
     def fit(stackings: list[Stacking], stage: str) -> int:
-        new = []
+        new, units = [], []
         for s in stackings:
             if s in fitted or len(fitted) + len(new) >= settings.max_clusters:
                 continue
             unit = s.positions()
             if len(unit) <= settings.max_atoms and seen.add(None, unit):
                 new.append(s)
+                units.append(unit)
         check(cancel)
 
         def report(n: int) -> None:
@@ -286,7 +295,7 @@ def search_stackings(
                 progress(stage, min(done[0] / settings.max_clusters, 0.99))
 
         for s, c in zip(
-            new, _fit(data, new, bond_length, config, device, cancel, report), strict=True
+            new, _fit(data, new, units, bond_length, config, device, cancel, report), strict=True
         ):
             fitted[s] = c
         return len(new)
@@ -381,9 +390,7 @@ def search_sequences(
     ]
     if not decoded:
         return None
-    names = np.asarray(predictor.bundle.latent_map.names)
-    nearest = predictor.nearest_structures(np.array([c.latent for c in decoded]), k=1)[:, 0]
-    reading = read_stackings([str(names[i]) for i in nearest])
+    reading = model_reading(predictor, np.array([c.latent for c in decoded]), settings.readings)
     if not reading:
         return None
     result = search_stackings(

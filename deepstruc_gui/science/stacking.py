@@ -190,28 +190,31 @@ class Patch:
         hold other atoms (their size half-way between two shells of lattice points, as
         the library's sizes are), or None where no smaller patch keeps
         :data:`MIN_LAYER_ATOMS` atoms in every layer."""
-        far = Patch(self.shape, self.size + 3.0, self.axis)
-        xy = np.vstack([layer_points(label, far) for label in "ABC"])
-        shells = np.unique(np.round(self.metric(xy), 6))
+        shells = self._shells(self.shape, self.size + 3.0)
         inside = shells[shells <= self.size + 1e-6]
         outside = shells[shells > self.size + 1e-6]
         larger = Patch(self.shape, round(float(outside[:2].mean()), 3), self.axis)
         smaller = None
         if len(inside) >= 2:
             smaller = Patch(self.shape, round(float(inside[-2:].mean()), 3), self.axis)
-            if min(len(layer_points(label, smaller)) for label in "ABC") < MIN_LAYER_ATOMS:
+            if not holds_layers("ABC", smaller):
                 smaller = None
         return smaller, larger
+
+    def _shells(self, shape: str, extent: float) -> np.ndarray:
+        """Sorted distinct values of ``shape``'s metric over the lattice points of all
+        three layers, about this patch's axis, out to ``extent`` (bonds)."""
+        far = Patch(shape, extent, self.axis)
+        xy = np.vstack([layer_points(label, far) for label in "ABC"])
+        return np.unique(np.round(far.metric(xy), 6))
 
     def like(self, shape: str) -> Patch:
         """The patch of another ``shape`` about the same axis whose three layers (A, B,
         C) hold the number of atoms nearest to this one's (its size half-way between
         two shells)."""
         atoms = sum(len(layer_points(label, self)) for label in "ABC")
-        far = Patch(shape, 2.5 * self.size + 2.0, self.axis)
-        xy = np.vstack([layer_points(label, far) for label in "ABC"])
-        shells = np.unique(np.round(far.metric(xy), 6))
-        best, best_gap = far, math.inf
+        shells = self._shells(shape, 2.5 * self.size + 2.0)
+        best, best_gap = Patch(shape, 2.5 * self.size + 2.0, self.axis), math.inf
         for size in (shells[:-1] + shells[1:]) / 2:
             trial = Patch(shape, round(float(size), 3), self.axis)
             gap = abs(sum(len(layer_points(label, trial)) for label in "ABC") - atoms)
@@ -226,6 +229,21 @@ def layer_points(label: str, patch: Patch) -> np.ndarray:
     ij = np.array(list(itertools.product(range(-n, n + 1), repeat=2)), dtype=float)
     xy = ij[:, :1] * A1 + ij[:, 1:] * A2 + site_xy(label) - site_xy(patch.axis)
     return xy[patch.contains(xy)]
+
+
+def holds_layers(sequence: str, patch: Patch) -> bool:
+    """Every layer label of ``sequence`` keeps at least :data:`MIN_LAYER_ATOMS` atoms in
+    ``patch`` (so each layer is a real plane)."""
+    return all(len(layer_points(label, patch)) >= MIN_LAYER_ATOMS for label in set(sequence))
+
+
+def parse_stacked_shape(shape: str) -> tuple[str, Patch]:
+    """(sequence, patch) of a stacked cluster's shape label ``SEQ_PATCH`` as the library
+    names it (``ABCAC_c2.2a``); ``ValueError`` when ``shape`` is not one."""
+    sequence, _, label = str(shape).partition("_")
+    if not is_valid(sequence) or "_" in label:
+        raise ValueError(f"not a stacked cluster's shape: {shape!r} (e.g. 'ABCAC_c2.2a')")
+    return sequence, Patch.from_label(label)
 
 
 def stacked_cluster(
@@ -317,7 +335,7 @@ def stacked_shapes(
     for n_layers in layer_counts:
         for seq in sequences(n_layers):
             for patch in patches:
-                if min(len(layer_points(label, patch)) for label in set(seq)) < MIN_LAYER_ATOMS:
+                if not holds_layers(seq, patch):
                     continue
                 positions = stacked_cluster(seq, patch)
                 if min_atoms <= len(positions) <= max_atoms and seen.add(None, positions):
