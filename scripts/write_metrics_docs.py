@@ -79,6 +79,33 @@ def model_table(meta: dict[str, dict]) -> str:
     def measured(k: str, fmt: Callable[[dict], str]) -> str:
         return fmt(ml[k]) if ml[k] else "not measured"
 
+    def final(x: dict | None) -> str:
+        """The final answer (the model's candidates and the sequence search's), where
+        ``evaluate --sequence-search`` measured it."""
+        if not x or "mae_final" not in x:
+            return "—"
+        groups = {key: g for key, g in x.get("by_shape", {}).items() if "mae_final" in g}
+        split = " / ".join(
+            f"{label} {groups[key]['mae_final'][0]:.4f}"
+            for key, label in (("in_training", "shapes in training"), ("not_in_training", "not"))
+            if key in groups
+        )
+        return (
+            f"**{_mae(x['mae_final'])}** (median {x['mae_final_median']:.4f}"
+            + (f"; {split} Å" if split else "")
+            + f"); type {_pct(x['type_accuracy_final'])}, "
+            f"count ±10 % {_pct(x['atom_count_within_10pct_final'])}"
+        )
+
+    def order(k: str) -> str:
+        s = m[k]["map"].get("stacking")
+        if not s:
+            return "—"
+        return (
+            f"ρ {s['spearman_fcc_fraction_vs_axis']:.3f}, "
+            f"{_pct(s['faulted_between_fraction'])} between"
+        )
+
     lines = [
         "| | " + " | ".join(f"{k} ({m[k]['n_test']} test)" for k in names) + " | paper |",
         "|---|" + "---|" * len(names) + "---|",
@@ -116,6 +143,11 @@ def model_table(meta: dict[str, dict]) -> str:
             lambda k: _pct(m[k]["map"]["knn_type_accuracy"]),
         ),
         row(
+            "map: cubic fraction along hcp→fcc (Spearman ρ) / faulted between fcc and hcp",
+            order,
+        ),
+        row("final answer, model + sequence search (stacking models)", lambda k: final(m[k])),
+        row(
             f"measured-like inputs: {best} MAE (median)",
             lambda k: measured(
                 k, lambda x: f"{_mae(x['mae_best_of_n'])} ({x['mae_best_of_n_median']:.4f})"
@@ -132,6 +164,7 @@ def model_table(meta: dict[str, dict]) -> str:
             "measured-like inputs: count within ±10 %, best candidate",
             lambda k: measured(k, lambda x: _pct(x["atom_count_within_10pct_best_of_n"])),
         ),
+        row("measured-like inputs: final answer", lambda k: final(ml[k])),
     ]
     return "\n".join(lines) + "\n"
 
