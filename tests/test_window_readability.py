@@ -6,7 +6,16 @@ model, with results set on the session (no search). Run under
 
 from __future__ import annotations
 
+import numpy as np
+from PySide6.QtCore import Qt
+
+from deepstruc_gui.gui.exporting import export_table
 from deepstruc_gui.gui.views.warnings_banner import MAX_HEIGHT
+from deepstruc_gui.model.candidate import (
+    SOURCE_SEQUENCE_SEARCH,
+    SOURCE_SIZE_EXTENSION,
+    Candidate,
+)
 from deepstruc_gui.model.diagnostics import Diagnostic
 
 #: the size extension's sentence on JQ_S1 (whole-map search), as the banner showed it
@@ -72,3 +81,64 @@ def test_banner_shows_every_word_of_a_long_warning_at_any_width(make_window, qtb
     qtbot.wait(50)
     _all_readable(banner)
     assert banner.height() < 60
+
+
+def _candidate(z, source: str = "model", shape: str = "", n: int = 13, rw: float = 0.3):
+    rng = np.random.default_rng(n)
+    return Candidate(
+        latent=np.asarray(z, float), positions=rng.normal(size=(n, 3)) * 3, n_atoms=n,
+        rw=rw, scale=1.0, expansion=1.0, biso=0.5, qdamp=0.03, delta2=0.0,
+        nearest_type="fcc", r=np.linspace(2, 30, 50), gcalc=np.zeros(50),
+        source=source, shape=shape,
+    )  # fmt: skip
+
+
+def test_built_clusters_read_a_dash_for_their_map_point(make_window, qtbot, tmp_path) -> None:
+    window = _main_view(make_window, qtbot)
+    built = _candidate(
+        (np.nan, np.nan), SOURCE_SIZE_EXTENSION, "octahedron (length 11, cutoff 0)", 891, 0.08
+    )
+    stacked = _candidate((np.nan, np.nan), SOURCE_SEQUENCE_SEARCH, "ABCABC", 147, 0.12)
+    decoded = [_candidate((0.4, -0.2), n=55, rw=0.2), _candidate((-1.1, 0.7), n=79, rw=0.25)]
+    window.session.set_candidates([built, stacked, *decoded])
+    model = window.table.model()
+    header = [model.headerData(k, Qt.Orientation.Horizontal) for k in range(model.columnCount())]
+    z1, z2, atoms = header.index("z₁"), header.index("z₂"), header.index("atoms")
+
+    def rows(column: int) -> list[tuple[str, str, str]]:
+        return [
+            tuple(model.index(row, k).data() for k in (atoms, column, z2))
+            for row in range(model.rowCount())
+        ]
+
+    by_rw = {r[0]: r[1:] for r in rows(z1)}
+    assert by_rw["891"] == ("—", "—") and by_rw["147"] == ("—", "—")
+    assert by_rw["55"] == ("0.400", "-0.200") and by_rw["79"] == ("-1.100", "0.700")
+    assert not any("nan" in text.lower() for r in rows(z1) for text in r)
+    row = [r[0] for r in rows(z1)].index("891")
+    assert "no map point" in model.index(row, z1).data(Qt.ItemDataRole.ToolTipRole)
+    assert np.isnan(model.index(row, z1).data(Qt.ItemDataRole.UserRole))  # the value stays
+    # sorted by z₁ either way: the numbers in order, the built clusters after them
+    for order, numbers in (
+        (Qt.SortOrder.AscendingOrder, ["79", "55"]),
+        (Qt.SortOrder.DescendingOrder, ["55", "79"]),
+    ):
+        window.table.sortByColumn(z1, order)
+        assert [r[0] for r in rows(z1)][:2] == numbers
+        assert {r[0] for r in rows(z1)[2:]} == {"891", "147"}
+    # the status bar says why a built cluster cannot start a morph (no "nan")
+    window.session.select(0)
+    window.teaching.set_start()
+    message = window.statusBar().currentMessage()
+    assert "no map point" in message and "nan" not in message.lower()
+    assert window.teaching.start is None
+    # the exported table keeps numbers machine-readable: NaN, never "—"
+    path = tmp_path / "table.csv"
+    export_table(path, window.session.candidates)
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+    names = lines[0].split(",")
+    table = [dict(zip(names, ln.split(","), strict=True)) for ln in lines[1:]]
+    assert "—" not in path.read_text(encoding="utf-8")
+    for entry in table:
+        z = float(entry["z1"]), float(entry["z2"])
+        assert np.isnan(z).all() == (entry["source"] != "model"), entry
