@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from deepstruc_gui.gui.exporting import export_table
+from deepstruc_gui.gui.views.ellipse_labels import MARGIN
 from deepstruc_gui.gui.views.warnings_banner import MAX_HEIGHT
 from deepstruc_gui.model.candidate import (
     SOURCE_SEQUENCE_SEARCH,
@@ -142,3 +143,65 @@ def test_built_clusters_read_a_dash_for_their_map_point(make_window, qtbot, tmp_
     for entry in table:
         z = float(entry["z1"]), float(entry["z2"])
         assert np.isnan(z).all() == (entry["source"] != "model"), entry
+
+
+def _touching(a, b) -> bool:
+    return a.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN).intersects(b)
+
+
+def test_sigma_labels_keep_clear_of_type_names_at_any_zoom(make_window, qtbot) -> None:
+    """A type name where the 3σ label would go, another on the 5σ label's place: the σ
+    labels go elsewhere on their rings (or hide), never touching a name or each
+    other, zoomed out to the whole map and in on the prior."""
+    window = _main_view(make_window, qtbot)
+    view = window.map_view
+    vb = view.getPlotItem().vb
+    names = view.type_labels
+    assert len(names) >= 2
+    mu = np.asarray(window.bundle.latent_map.mu, float)
+    sigma = 0.02 * (mu.max(0) - mu.min(0))
+    mean = mu.mean(0)
+    view.set_prior(mean, sigma)
+    view.set_region(mean, 3 * sigma)
+    checked = 0
+    for half in (None, 40, 20, 12, 9):  # None: the whole map; else half-widths in σ
+        if half is None:
+            vb.autoRange()
+        else:
+            w = half * sigma.max()
+            vb.setRange(xRange=(mean[0] - w, mean[0] + w), yRange=(mean[1] - w, mean[1] + w),
+                        padding=0)  # fmt: skip
+        qtbot.wait(30)
+        # where the σ labels go with no name in the way ...
+        for item in names:
+            item.setVisible(False)
+        view.place_prior_labels()
+        spots = [lab.sceneBoundingRect().center() for lab in view.prior_labels if lab.isVisible()]
+        # ... is where two names now sit
+        for item, spot in zip(names, spots, strict=False):
+            item.setPos(vb.mapSceneToView(spot))
+        for item in names:
+            item.setVisible(True)
+        view.place_prior_labels()
+        qtbot.wait(30)  # painted: the names' boxes follow the zoom
+        shown = [lab.sceneBoundingRect() for lab in view.prior_labels if lab.isVisible()]
+        for box in shown:
+            for item in names:
+                assert not _touching(box, item.sceneBoundingRect()), (half, item.toPlainText())
+        for k, box in enumerate(shown):
+            assert not any(_touching(box, other) for other in shown[k + 1 :]), half
+        checked += len(shown)
+    assert checked >= 5  # most zooms still find room for the labels
+
+
+def test_type_names_have_a_readable_box(make_window, qtbot) -> None:
+    window = _main_view(make_window, qtbot)
+    names = window.map_view.type_labels
+    assert {item.toPlainText() for item in names} == set(window.bundle.latent_map.types)
+    for item in names:
+        fill = item.fill
+        assert fill.style() == Qt.BrushStyle.SolidPattern
+        assert fill.color().lightness() > 230 and 150 <= fill.color().alpha() < 255
+        assert item.zValue() > window.map_view.sample_points.zValue()
+        # the text keeps its type's (darkened) colour over the light box
+        assert item.color.lightness() < fill.color().lightness() - 60
