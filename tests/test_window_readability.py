@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from deepstruc_gui.gui.exporting import export_table
 from deepstruc_gui.gui.views.ellipse_labels import MARGIN
+from deepstruc_gui.gui.views.map_key import NAME_CLEARANCE
 from deepstruc_gui.gui.views.warnings_banner import MAX_HEIGHT
 from deepstruc_gui.model.candidate import (
     SOURCE_SEQUENCE_SEARCH,
@@ -163,7 +164,7 @@ def test_sigma_labels_keep_clear_of_type_names_at_any_zoom(make_window, qtbot) -
     mean = mu.mean(0)
     view.set_prior(mean, sigma)
     view.set_region(mean, 3 * sigma)
-    checked = 0
+    checked, gap = 0, NAME_CLEARANCE - 0.5  # a visible gap to every name
     for half in (None, 40, 20, 12, 9):  # None: the whole map; else half-widths in σ
         if half is None:
             vb.autoRange()
@@ -187,7 +188,8 @@ def test_sigma_labels_keep_clear_of_type_names_at_any_zoom(make_window, qtbot) -
         shown = [lab.sceneBoundingRect() for lab in view.prior_labels if lab.isVisible()]
         for box in shown:
             for item in names:
-                assert not _touching(box, item.sceneBoundingRect()), (half, item.toPlainText())
+                name = item.sceneBoundingRect().adjusted(-gap, -gap, gap, gap)
+                assert not _touching(box, name), (half, item.toPlainText())
         for k, box in enumerate(shown):
             assert not any(_touching(box, other) for other in shown[k + 1 :]), half
         checked += len(shown)

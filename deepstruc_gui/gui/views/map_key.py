@@ -33,6 +33,8 @@ POINT_ALPHA = 150
 NAME_FILL = (255, 255, 255, 200)
 #: the rim of a type name's box: its colour, faint
 NAME_RIM_ALPHA = 110
+#: the gap (px) σ labels keep from a name's box, besides their own margin
+NAME_CLEARANCE = 2.0
 #: drawn above the training and sampled points, below the markers of the selected and
 #: the shown point (z 18) and the σ labels (z 20)
 NAME_Z = 5
@@ -122,9 +124,10 @@ class TypeNames:
     def scene_rects(self, vb: pg.ViewBox) -> list[QRectF]:
         """The scene rectangle each shown name covers at ``vb``'s present transform
         (computed from its position, not from the item, whose own transform follows
-        a zoom only when it is next painted)."""
+        a zoom only when it is next painted), grown by :data:`NAME_CLEARANCE` px."""
+        c = NAME_CLEARANCE
         return [
-            text_rect(item, vb.mapViewToScene(item.pos()), item.anchor)
+            text_rect(item, vb.mapViewToScene(item.pos()), item.anchor).adjusted(-c, -c, c, c)
             for item in self.items
             if item.isVisible()
         ]
