@@ -25,8 +25,6 @@ from deepstruc_gui.gui.views.landscape_layer import LandscapeControls, Landscape
 from deepstruc_gui.gui.views.series_panel import SeriesPanel
 from deepstruc_gui.gui.views.warnings_banner import WarningsBanner
 
-#: the most the warnings banner takes of the result's column (px)
-BANNER_MAX_HEIGHT = 240
 LANDSCAPE_FILTER = "PNG image (*.png);;CSV table (*.csv);;NumPy grid (*.npz)"
 #: the landscape PNG's first offered width: 4 px per heat-map cell
 LANDSCAPE_WIDTH = 960
@@ -90,12 +88,7 @@ class Panels:
             self.layer.set_path(np.asarray(path, float))
 
     def show_warnings(self, warnings: list) -> None:
-        self.banner.set_warnings(warnings)
-        # the splitter would squeeze the wrapped sentences: give the banner their height
-        layout = self.banner.layout()
-        width = max(self.banner.width(), 300)
-        needed = layout.heightForWidth(width) if layout.hasHeightForWidth() else -1
-        self.banner.setMinimumHeight(min(max(needed, 0), BANNER_MAX_HEIGHT) if warnings else 0)
+        self.banner.set_warnings(warnings)  # it keeps its height fitted to its rows
 
     def show_status(self, message: str, timeout_ms: int = 0) -> None:
         self.window.show_status(message, timeout_ms)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog
 
 from deepstruc_gui.gui.figure import draw_figure
 from deepstruc_gui.gui.requests import Morph, Morphed
+from deepstruc_gui.model.candidate import is_built
 from deepstruc_gui.model.morph import write_frames, write_gif
 
 #: cursor decodes a second at most (the teaching mode's hover)
@@ -28,6 +29,8 @@ MORPH_FRAMES = 24
 FRAME_MS = 150
 #: first offered width of an exported morph frame in pixels (map | structure over fit)
 MORPH_WIDTH = 1000
+#: a morph runs between two map points: a built cluster has none
+NOT_ON_MAP = "a built cluster has no map point (z₁, z₂ —): morph from or to a decoded one"
 
 
 def _to_array(image: QImage) -> np.ndarray:
@@ -69,6 +72,9 @@ class Teaching:
         if c is None:
             self.w.show_status("show a structure first (click the map or a row)", 5000)
             return
+        if is_built(c):
+            self.w.show_status(NOT_ON_MAP, 5000)
+            return
         self.start = np.asarray(c.latent, float).copy()
         self.w.show_status(f"morph starts at z = ({self.start[0]:.2f}, {self.start[1]:.2f})", 5000)
 
@@ -77,6 +83,9 @@ class Teaching:
         c = s.shown_candidate
         if self.start is None or c is None or s.data is None or p.bundle is None:
             self.w.show_status("set a morph start, then show the end point", 5000)
+            return None
+        if is_built(c):
+            self.w.show_status(NOT_ON_MAP, 5000)
             return None
         points = (tuple(map(float, self.start)), tuple(map(float, c.latent)))
         self.timer.stop()

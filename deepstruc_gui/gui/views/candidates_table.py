@@ -4,15 +4,21 @@ The model sorts itself: each row's values are computed once per batch, and a sor
 one Python ``sorted`` over them. (A QSortFilterProxyModel re-sorted every streamed
 batch through hundreds of thousands of ``data()`` calls: 0.25 s of GUI thread per
 batch of a whole-map search.)
+
+A built cluster (size extension, sequence search) has no map point: its z₁ and z₂
+read "—", as ``deepstruc-gui predict`` prints them, and sort after every number in
+either direction; the value behind the text (``UserRole``) stays NaN.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from deepstruc_gui.model.candidate import POOR_FIT_RW, Candidate
+from deepstruc_gui.model.candidate import POOR_FIT_RW, Candidate, is_built
 
 COLUMNS = (
     "rank", "Rw", "atoms", "type", "size (Å)", "scale", "expansion", "Biso (Å²)",
@@ -43,6 +49,10 @@ COLUMN_TIPS = (
     "this one row: ×N counts them",
 )
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+#: the latent columns, and what a number that is not there reads as
+Z_COLUMNS = (8, 9)
+MISSING = "—"
+NO_MAP_POINT = "no map point: this cluster was built ({source}), not decoded from the map"
 
 
 def warnings_of(c: Candidate) -> str:
@@ -92,6 +102,8 @@ def _text(column: int, v) -> str:
     if column == 12:
         return f"×{v}" if v > 1 else ""
     if isinstance(v, float):
+        if not math.isfinite(v):
+            return MISSING
         return _FORMATS.get(column, "{:.3g}").format(v)
     return str(v)
 
@@ -142,12 +154,20 @@ class CandidatesModel(QAbstractTableModel):
                 latest[key] = k
 
     def _sorted_order(self) -> list[int]:
+        """Rows by the sort column; numbers that are not there (NaN) last either way."""
         column, order = self._sort
-        return sorted(
-            (k for k in range(len(self._values)) if self.group[k] == k),
+        shown = [k for k in range(len(self._values)) if self.group[k] == k]
+
+        def missing(k: int) -> bool:
+            v = self._values[k][column]
+            return isinstance(v, float) and not math.isfinite(v)
+
+        there = sorted(
+            (k for k in shown if not missing(k)),
             key=lambda k: self._values[k][column],
             reverse=order == Qt.SortOrder.DescendingOrder,
         )
+        return there + [k for k in shown if missing(k)]
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         """Reorder rows; the selection (persistent indexes) follows its candidates."""
@@ -193,6 +213,10 @@ class CandidatesModel(QAbstractTableModel):
             return self._values[rank][index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() not in (3, 10, 11):
             return _RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() in Z_COLUMNS:
+            c = self.candidates[rank]
+            if is_built(c):
+                return NO_MAP_POINT.format(source=c.source)
         return None
 
 

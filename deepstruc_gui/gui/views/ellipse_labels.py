@@ -3,10 +3,10 @@
 Each label sits on its own ellipse, just outside it, at the first angle (tried from
 its preferred one outwards in 15° steps) where its on-screen box, grown by
 :data:`MARGIN` pixels, meets none of the labels already there ("your data", "centre",
-the labels placed before it), lies inside the plot and, where possible, misses the
-softer obstacles too (type names, the legend). A label with no such place is hidden:
-on a small, zoomed-out prior the three rings are a few pixels apart, and the map's
-legend names the dashed rings in any case. Layout is in screen pixels (pyqtgraph
+the structure-type names, the σ labels placed before it), lies inside the plot and,
+where possible, misses the softer obstacles too (the legend). A label with no such
+place is hidden: on a small, zoomed-out prior the three rings are a few pixels apart,
+and the map's legend names the dashed rings in any case. Layout is in screen pixels (pyqtgraph
 ``TextItem`` text keeps its size while the view zooms), so it is redone whenever the
 view's transform changes.
 """

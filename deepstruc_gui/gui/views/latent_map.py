@@ -7,19 +7,13 @@ import functools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QColor
 
 from deepstruc_gui.gui.views.colour_bars import add_colour_bar, set_bar_label
 from deepstruc_gui.gui.views.ellipse_labels import place_on_ellipses, text_rect
+from deepstruc_gui.gui.views.map_key import TypeNames, fill_legend, point_style
 from deepstruc_gui.model.bundle import LatentMap
 from deepstruc_gui.model.names import readable_name
 
-#: the paper's colours
-TYPE_COLOURS = {
-    "fcc": "#19ADFF", "bcc": "#4F8F00", "sc": "#941100", "octahedral": "#212121",
-    "icosahedral": "#005493", "decahedral": "#FF950E", "hcp": "#FF8AD8",
-    "faulted": "#9E7BFF",
-}  # fmt: skip
 SIGMA_LEVELS = (3, 5, 7)
 #: where on its ring each σ label goes first (degrees, 0 = +z₁, 90 = +z₂): apart from
 #: each other and from "your data" (left of the prior's mean) and "centre" (right)
@@ -44,10 +38,6 @@ def rw_brushes() -> tuple:
     """Candidate colours by Rw within the search (viridis, best dark), shared brushes."""
     cmap = pg.colormap.get("viridis")
     return tuple(pg.mkBrush(cmap.map(k / (RW_LEVELS - 1), mode="qcolor")) for k in range(RW_LEVELS))
-
-
-def type_colour(kind: str) -> QColor:
-    return QColor(TYPE_COLOURS.get(kind, "#888888"))
 
 
 def ellipse_points(center, semi_axes, n: int = 120) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +86,7 @@ class LatentMapView(pg.PlotWidget):
             brush=pg.mkBrush("#FFD400"),
             pen=pg.mkPen("k", width=1),
         )
+        self.selected_marker.setZValue(18)  # above the type names' boxes
         self.addItem(self.selected_marker)
         self.prior_curves = [
             self.plot(pen=pg.mkPen("#333", width=1.2, style=pg.QtCore.Qt.PenStyle.DashLine))
@@ -120,6 +111,7 @@ class LatentMapView(pg.PlotWidget):
         self.decoded_marker = pg.ScatterPlotItem(
             symbol="+", size=16, pen=pg.mkPen("#D62728", width=2), pxMode=True
         )
+        self.decoded_marker.setZValue(18)
         self.addItem(self.decoded_marker)
         self.region = pg.EllipseROI(
             [0, 0],
@@ -158,7 +150,7 @@ class LatentMapView(pg.PlotWidget):
         self.setFocusPolicy(pg.QtCore.Qt.FocusPolicy.StrongFocus)
 
         self._latent_map: LatentMap | None = None
-        self.type_labels: list[pg.TextItem] = []
+        self.type_names = TypeNames(self)
         self._semi_axes = np.array([1.0, 1.0])
         self._updating = False
         self._candidate_points = np.zeros((0, 2))
@@ -172,25 +164,12 @@ class LatentMapView(pg.PlotWidget):
     def set_latent_map(self, latent_map: LatentMap | None) -> None:
         self._latent_map = latent_map
         self.legend.clear()
-        for label in self.type_labels:
-            self.removeItem(label)
-        self.type_labels = []
+        self.type_names.set_map(latent_map)
         if latent_map is None or len(latent_map) == 0:
             self.map_points.clear()
             self.place_prior_labels()
             return
-        n = np.asarray(latent_map.n_atoms, float)
-        sizes = 4 + 10 * np.sqrt(n / max(n.max(), 1))
-        stacking = np.isfinite(latent_map.fcc_fraction).any() and "faulted" in latent_map.types
-        if stacking:
-            cmap = pg.colormap.get("CET-D1")
-            colours = [
-                cmap.map(float(f), mode="qcolor") if np.isfinite(f) else QColor("#888")
-                for f in latent_map.fcc_fraction
-            ]
-        else:
-            colours = [type_colour(t) for t in latent_map.types]
-        brushes = [pg.mkBrush(c.red(), c.green(), c.blue(), 150) for c in colours]
+        sizes, brushes, cmap = point_style(latent_map)
         self.map_points.setData(
             pos=latent_map.mu,
             size=sizes,
@@ -198,38 +177,17 @@ class LatentMapView(pg.PlotWidget):
             pen=pg.mkPen(None),
             data=np.arange(len(latent_map)),
         )
-        if stacking:  # the legend says what the colours say: the fcc fraction
-            for f, name in ((0.0, "fcc fraction 0 (hcp)"), (0.5, "0.5"), (1.0, "1 (fcc)")):
-                sample = pg.ScatterPlotItem(
-                    symbol="o", size=9, brush=pg.mkBrush(cmap.map(f, mode="qcolor")), pen=None
-                )
-                self.legend.addItem(sample, name)
-        else:
-            for kind in dict.fromkeys(latent_map.types):
-                sample = pg.ScatterPlotItem(
-                    symbol="o", size=9, brush=pg.mkBrush(type_colour(kind)), pen=pg.mkPen(None)
-                )
-                self.legend.addItem(sample, kind)
-        for atoms in sorted({int(n.min()), int(np.median(n)), int(n.max())}):  # size key
-            sample = pg.ScatterPlotItem(
-                symbol="o",
-                size=float(4 + 10 * np.sqrt(atoms / max(n.max(), 1))),
-                brush=pg.mkBrush("#BBBBBB"),
-                pen=pg.mkPen("#555"),
-            )
-            self.legend.addItem(sample, f"{atoms} atoms")
-        for kind in dict.fromkeys(latent_map.types):  # names at the clusters' centres
-            at = np.median(latent_map.mu[np.asarray(latent_map.types) == kind], axis=0)
-            label = pg.TextItem(kind, color=type_colour(kind).darker(150), anchor=(0.5, 0.5))
-            label.setPos(float(at[0]), float(at[1]))
-            label.setZValue(5)
-            self.addItem(label)
-            self.type_labels.append(label)
+        fill_legend(self.legend, latent_map, cmap)
         # the dashed rings, named whether or not their own labels find room
         self.legend.addItem(self._prior_key, "prior 3σ/5σ/7σ")
         self.legend.setColumnCount(2)  # half as tall: covers less of the map
         self.autoRange()
         self.place_prior_labels()
+
+    @property
+    def type_labels(self) -> list[pg.TextItem]:
+        """The structure-type names on the map (:class:`~.map_key.TypeNames`)."""
+        return self.type_names.items
 
     def set_prior(self, mean: np.ndarray | None, sigma: np.ndarray | None) -> None:
         if mean is None or sigma is None:
@@ -252,7 +210,7 @@ class LatentMapView(pg.PlotWidget):
 
     def place_prior_labels(self, *_) -> None:
         """Put the 3σ/5σ/7σ labels on their rings where they overlap neither each
-        other nor "your data" and "centre" (and, where there is room, no type name or
+        other, "your data", "centre" nor a type name (and, where there is room, not
         the legend); one with no such place at this zoom is hidden (the legend names
         the rings). Redone on every zoom, pan, resize and move of the centre."""
         if self._prior is None:
@@ -264,9 +222,8 @@ class LatentMapView(pg.PlotWidget):
         ]  # fmt: skip
         if self.target.isVisible():
             hard.append(self._place_centre_label(vb, hard[0]))
-        soft = [t.sceneBoundingRect() for t in self.type_labels if t.isVisible()]
-        if self.legend.isVisible():
-            soft.append(self.legend.sceneBoundingRect())
+        hard += self.type_names.scene_rects(vb)
+        soft = [self.legend.sceneBoundingRect()] if self.legend.isVisible() else []
         mean, sigma = self._prior
         place_on_ellipses(
             vb, self.prior_labels, mean, [k * sigma for k in SIGMA_LEVELS], SIGMA_ANGLES,

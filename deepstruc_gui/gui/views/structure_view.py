@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 from scipy.spatial.distance import pdist
 
-from deepstruc_gui.gui.views.latent_map import TYPE_COLOURS
+from deepstruc_gui.gui.views.map_key import TYPE_COLOURS
 from deepstruc_gui.gui.views.structure_overlays import OrientationAxes, ScaleBar
 from deepstruc_gui.science.structures import coordination_numbers, neighbour_edges
 from deepstruc_gui.science.structures import nearest_neighbour_distance as nn_distance

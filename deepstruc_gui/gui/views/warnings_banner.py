@@ -7,6 +7,11 @@ to say, so its appearance is itself the signal. The colour follows the worst
 severity ("warning": amber; "info" only: blue). Codes are explained in
 docs/WARNINGS.md; the text is selectable so users can copy it into a report.
 
+Every word stays readable: the rows wrap, and the banner grows to their height at its
+current width (kept up to date as the window is resized: a splitter, which holds it
+in the window, does not ask for a height at a width) up to :data:`MAX_HEIGHT`; beyond
+that its rows scroll, with the scroll bar showing.
+
 The banner only displays: it holds no state beyond what it shows and sends one
 intent back, ``dismissed`` (the user closed it for this result).
 """
@@ -16,14 +21,24 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 #: background, border and text colours per worst severity
 STYLES = {
     "warning": ("#FFF4D6", "#D9A400", "#4A3800"),
     "info": ("#E6F0FB", "#5B8DD6", "#102A4C"),
 }
+#: the most the banner grows to (px); taller rows scroll
+MAX_HEIGHT = 240
 
 
 class WarningsBanner(QFrame):
@@ -37,9 +52,20 @@ class WarningsBanner(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         outer = QHBoxLayout(self)
         outer.setContentsMargins(8, 6, 4, 6)
-        self._rows = QVBoxLayout()
+        self.rows_widget = QWidget()
+        self.rows_widget.setObjectName("warningsRows")
+        self._rows = QVBoxLayout(self.rows_widget)
+        self._rows.setContentsMargins(0, 0, 0, 0)
         self._rows.setSpacing(4)
-        outer.addLayout(self._rows, 1)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidget(self.rows_widget)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.viewport().setAutoFillBackground(False)
+        self.rows_widget.setAutoFillBackground(False)
+        self.rows_widget.installEventFilter(self)  # its width decides the rows' height
+        outer.addWidget(self.scroll, 1)
         self._close = QToolButton(self)
         self._close.setText("×")
         self._close.setToolTip("Hide these warnings for this result")
@@ -73,7 +99,7 @@ class WarningsBanner(QFrame):
             label.deleteLater()
         self._labels = []
         for warning in self._shown:
-            label = QLabel(self)
+            label = QLabel(self.rows_widget)
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -88,13 +114,42 @@ class WarningsBanner(QFrame):
             background, border, text = STYLES[severity]
             self.setStyleSheet(
                 f"#warningsBanner {{ background: {background}; border: 1px solid {border}; "
-                f"border-radius: 4px; }} #warningsBanner QLabel {{ color: {text}; }}"
+                f"border-radius: 4px; }} #warningsBanner QLabel {{ color: {text}; }} "
+                "#warningsBanner QScrollArea, #warningsRows { background: transparent; }"
             )
         self.setVisible(bool(self._shown))
+        self.fit_height()
 
     def clear(self) -> None:
         """Nothing to say (a new search started, or new data were loaded)."""
         self.set_warnings([])
+
+    def rows_height(self, width: int | None = None) -> int:
+        """Height (px) the wrapped rows need at ``width`` (px; default their width now)."""
+        if not self._labels:
+            return 0
+        if width is None:
+            width = self.rows_widget.width()
+        return max(self._rows.heightForWidth(max(width, 1)), 0)
+
+    def fit_height(self) -> None:
+        """Make the banner as tall as its wrapped rows at its width, up to
+        :data:`MAX_HEIGHT` (then the rows scroll)."""
+        if not self._shown:
+            self.setMinimumHeight(0)
+            self.setMaximumHeight(16777215)
+            return
+        margins = self.layout().contentsMargins()
+        frame = 2 * self.frameWidth() + margins.top() + margins.bottom()
+        wanted = max(self.rows_height(), self._close.sizeHint().height())
+        height = min(wanted + frame, MAX_HEIGHT)
+        if height != self.minimumHeight() or height != self.maximumHeight():
+            self.setFixedHeight(height)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.rows_widget and event.type() == QEvent.Type.Resize:
+            self.fit_height()
+        return super().eventFilter(watched, event)
 
     def _dismiss(self) -> None:
         self.setVisible(False)
