@@ -19,6 +19,7 @@ CODES = (
     "poor-fit",
     "close-atoms",
     "region-disagrees",  # the default search's finding (model/search.py)
+    "not-unique",  # candidates as good within the noise disagree (model/ambiguity.py)
 )
 SEVERITIES = ("info", "warning")
 

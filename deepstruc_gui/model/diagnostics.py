@@ -114,12 +114,15 @@ def diagnose_result(
     top: int = 10,
     data_warnings: Iterable[Diagnostic] = (),
     fit_range: tuple[float, float] = (2.0, 30.0),
+    qmax: float | None = None,
 ) -> list[Diagnostic]:
     """Warnings about an answer: ``candidates`` ranked best first (objects with
     ``.rw`` and ``.positions`` (n, 3) Å, e.g. ``Candidate``); the ``top`` best are
     checked for close atoms. ``data_warnings``: :func:`diagnose_data`'s list, so the
     poor-fit advice can name a known cause. ``fit_range``: (rmin, rmax) Å of the fit,
-    over which the data's own noise Rw is measured."""
+    over which the data's own noise Rw is measured; ``qmax`` (Å⁻¹) of the data, for
+    ``not-unique`` (:mod:`deepstruc_gui.model.ambiguity`; candidates with
+    ``.n_atoms`` and ``.nearest_type``)."""
     out: list[Diagnostic] = []
     if candidates:
         poor = poor_fit_warning(
@@ -130,4 +133,10 @@ def diagnose_result(
     close = candidates_close_atoms(candidates, top)
     if close is not None:
         out.append(close)
+    if candidates and hasattr(candidates[0], "n_atoms"):
+        from deepstruc_gui.model.ambiguity import ambiguity_warning
+
+        unsure = ambiguity_warning(data, candidates, qmax, fit_range)
+        if unsure is not None:
+            out.append(unsure)
     return out

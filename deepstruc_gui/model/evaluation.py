@@ -74,6 +74,9 @@ class StructureResult:
     final_type: str = ""
     n_final: int = 0
     final_source: str = ""
+    #: the final answer carries ``not-unique`` (model/ambiguity.py): candidates as good
+    #: within the data's noise disagree on type or atom count
+    final_not_unique: bool | None = None
 
 
 def evaluate_structures(
@@ -153,6 +156,9 @@ def evaluate_structures(
 def _final_answer(predictor, z, fit, clusters, g, r, config, settings, true) -> dict:
     """The sequence search on the reading of the best-Rw points ``z`` and the final
     answer against ``true``: the ``final_*`` fields of :class:`StructureResult`."""
+    from types import SimpleNamespace
+
+    from deepstruc_gui.model.ambiguity import ambiguity_warning
     from deepstruc_gui.model.sequence_search import model_reading, search_stackings
     from deepstruc_gui.science.pdf_io import PDFData
 
@@ -162,6 +168,19 @@ def _final_answer(predictor, z, fit, clusters, g, r, config, settings, true) -> 
         PDFData(None, r, g), config, reading, predictor.bond_length(g), settings, predictor.device
     ).candidates
     best = int(order[0])
+    types = predictor.candidate_type(z)
+    ranked = sorted(
+        [
+            SimpleNamespace(rw=float(fit.rw[i]), n_atoms=len(clusters[i]), nearest_type=types[i])
+            for i in range(len(clusters))
+        ]
+        + list(found),
+        key=lambda c: c.rw,
+    )
+    unsure = ambiguity_warning(
+        PDFData(None, r, g), ranked, config.params.qmax, (config.rmin, config.rmax)
+    )
+    flag = {"final_not_unique": unsure is not None}
     if found and found[0].rw < fit.rw[best]:
         c = found[0]
         return {
@@ -170,14 +189,16 @@ def _final_answer(predictor, z, fit, clusters, g, r, config, settings, true) -> 
             "final_type": c.nearest_type,
             "n_final": c.n_atoms,
             "final_source": c.source,
+            **flag,
         }
     pred = clusters[best] * fit.expansion[best]
     return {
         "final_rw": float(fit.rw[best]),
         "final_mae": matched_mae(pred, true),
-        "final_type": predictor.candidate_type(z[best])[0],
+        "final_type": types[best],
         "n_final": len(pred),
         "final_source": "model",
+        **flag,
     }
 
 
@@ -265,6 +286,19 @@ def stacking_order(
     return out
 
 
+#: a final answer is "right" when its MAE is below this (Å) and its count within 10 %
+RIGHT_MAE = 0.1
+
+
+def final_right(r: StructureResult) -> bool:
+    """The final answer is the structure: MAE < :data:`RIGHT_MAE` and atoms ±10 %."""
+    return (
+        r.final_mae is not None
+        and r.final_mae < RIGHT_MAE
+        and abs(r.n_final - r.n_true) <= 0.1 * r.n_true
+    )
+
+
 def _measures(results: list[StructureResult]) -> dict:
     """The paper's measures over ``results``: MAE mean and spread, type and atom count
     right, Rw — for the prior mean and for the best of N."""
@@ -305,6 +339,22 @@ def _measures(results: list[StructureResult]) -> dict:
                 [r.final_source == "sequence-search" for r in results]
             ),
         }
+        flagged = [r for r in results if r.final_not_unique is not None]
+        if flagged:
+            wrong = [r for r in flagged if not final_right(r)]
+            right = [r for r in flagged if final_right(r)]
+            out |= {
+                # not-unique: how often, on wrong final answers (wanted) and on right
+                # ones (a false alarm: the data did decide)
+                "not_unique_final": share([r.final_not_unique for r in flagged]),
+                "final_wrong": len(wrong),
+                "not_unique_when_wrong": share([r.final_not_unique for r in wrong])
+                if wrong
+                else None,
+                "not_unique_when_right": share([r.final_not_unique for r in right])
+                if right
+                else None,
+            }
     return out
 
 

@@ -210,7 +210,8 @@ def refit_map(
         "validation structures; the graph encoder no longer places them",
         "sigma": config.sigma,
         "stacking_order": order,
-        "needs": "refit-decoder (a new decoder) and refit-prior: both were fitted to the old map",
+        "needs": "the decoder and the prior fitted to these points after this step "
+        "(refit-decoder, refit-prior: their records are decoder_fit and prior_fit)",
     }
     log(
         f"designed map of {layout['shapes']} shapes, closest pair {layout['smallest_distance']}; "

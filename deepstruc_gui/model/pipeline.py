@@ -547,7 +547,12 @@ def result_warnings(data: PDFData, ranked: list[Candidate], metadata: dict, conf
     fit_range = (config.rmin, config.rmax)
     data_warnings = diagnose_data(data, metadata, candidates=ranked, fit_range=fit_range)
     return data_warnings + diagnose_result(
-        data, ranked, metadata, data_warnings=data_warnings, fit_range=fit_range
+        data,
+        ranked,
+        metadata,
+        data_warnings=data_warnings,
+        fit_range=fit_range,
+        qmax=config.params.qmax,
     )
 
 

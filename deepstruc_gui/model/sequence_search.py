@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from deepstruc_gui.model.ambiguity import alike, indistinguishable_rw
 from deepstruc_gui.model.built_fit import built_candidates, fit_sized
 from deepstruc_gui.model.candidate import SOURCE_MODEL, SOURCE_SEQUENCE_SEARCH, Candidate
 from deepstruc_gui.science.fitting import FitConfig
@@ -58,9 +59,6 @@ from deepstruc_gui.science.stacking import (
 )
 from deepstruc_gui.science.structures import DuplicateFilter
 from deepstruc_gui.util.cancel import CancelToken, check
-
-#: stackings within this relative Rw of the best are named in the summary
-EQUALLY_GOOD_RW = 0.02
 
 
 @dataclass(frozen=True)
@@ -172,13 +170,18 @@ class SequenceSearchResult:
     walked: int = 0
     rounds: int = 0
     seconds: float = 0.0
+    #: the highest Rw as good as the best within the data's noise
+    #: (:func:`~deepstruc_gui.model.ambiguity.indistinguishable_rw`); None: 2 % above it
+    rw_limit: float | None = None
 
     def equally_good(self) -> list[Candidate]:
-        """Candidates other than the best within :data:`EQUALLY_GOOD_RW` of its Rw."""
+        """Candidates other than the best whose Rw is within :attr:`rw_limit`."""
         if not self.candidates:
             return []
-        limit = self.candidates[0].rw * (1 + EQUALLY_GOOD_RW)
-        return [c for c in self.candidates[1:] if c.rw <= limit]
+        limit = self.rw_limit
+        if limit is None:
+            limit = indistinguishable_rw(self.candidates[0].rw)
+        return alike(self.candidates, limit)
 
     def summary(self) -> str:
         """One paragraph for the log, the notes of a result and ``predict``."""
@@ -193,13 +196,14 @@ class SequenceSearchResult:
             return text + "; none could be fitted"
         best = self.candidates[0]
         text += f"; best {best.shape} ({best.nearest_type}), {best.n_atoms} atoms, Rw {best.rw:.4f}"
-        alike = self.equally_good()
-        if alike:
-            names = ", ".join(c.shape.split(" ")[0] for c in alike[:4])
-            more = f" and {len(alike) - 4} more" if len(alike) > 4 else ""
+        same = self.equally_good()
+        if same:
+            names = ", ".join(c.shape.split(" ")[0] for c in same[:4])
+            more = f" and {len(same) - 4} more" if len(same) > 4 else ""
             text += (
-                f"; {len(alike)} other stacking(s) fit within {100 * EQUALLY_GOOD_RW:.0f} % of "
-                f"that Rw ({names}{more}): the data do not tell them apart"
+                f"; {len(same)} other stacking(s) fit as well within the data's noise "
+                f"(Rw ≤ {self.rw_limit or indistinguishable_rw(best.rw):.4f}: {names}{more}): "
+                "the data do not tell them apart"
             )
         return text
 
@@ -356,8 +360,14 @@ def search_stackings(
             break
     if progress is not None:
         progress("sequence search done", 1.0)
+    ranked = sorted(fitted.values(), key=lambda c: c.rw)
     return SequenceSearchResult(
-        candidates=sorted(fitted.values(), key=lambda c: c.rw),
+        candidates=ranked,
+        rw_limit=indistinguishable_rw(
+            ranked[0].rw, data, config.params.qmax, (config.rmin, config.rmax)
+        )
+        if ranked
+        else None,
         combinations=combinations,
         around=around,
         enumerated=enumerated,

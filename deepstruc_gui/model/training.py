@@ -210,9 +210,7 @@ def train(
         weights = Path(config.init_from) / "best.pt"
         net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
         log(f"initialised from {weights}")
-    model = (
-        DistributedDataParallel(net, find_unused_parameters=True) if ctx.enabled else net
-    )
+    model = DistributedDataParallel(net, find_unused_parameters=True) if ctx.enabled else net
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=20)
     start_epoch, best, history = 0, math.inf, []
