@@ -207,3 +207,35 @@ def test_type_names_have_a_readable_box(make_window, qtbot) -> None:
         assert item.zValue() > window.map_view.sample_points.zValue()
         # the text keeps its type's (darkened) colour over the light box
         assert item.color.lightness() < fill.color().lightness() - 60
+
+
+def test_the_map_axes_say_what_a_designed_map_carries(make_window, qtbot, tmp_path) -> None:
+    """The shipped stacking map is designed (x the cubic fraction, y ln N): its axis
+    titles give the formulas; a map its encoder drew keeps z₁, z₂."""
+    from pathlib import Path
+
+    from PySide6.QtCore import QSettings
+
+    from deepstruc_gui.gui.main_window import MainWindow
+    from deepstruc_gui.model.bundle import ModelBundle
+    from deepstruc_gui.model.map_fit import map_axis_titles
+
+    plain = _main_view(make_window, qtbot)
+    item = plain.map_view.getPlotItem()
+    assert item.getAxis("bottom").labelText == "z₁" and item.getAxis("left").labelText == "z₂"
+
+    stacking = Path(__file__).resolve().parents[1] / "resources" / "models" / "stacking"
+    x, y = map_axis_titles(ModelBundle.load(stacking).metadata)
+    assert "fcc fraction" in x and "hcp ← → fcc" in x and "ln N" in y
+    settings = QSettings(str(tmp_path / "stacking.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models={"stacking": stacking}, settings=settings)
+    qtbot.addWidget(window)
+    window.show_error = lambda title, message: None
+    try:
+        qtbot.waitUntil(lambda: window.bundle is not None, timeout=20000)
+        axes = window.map_view.getPlotItem()
+        assert axes.getAxis("bottom").labelText == x
+        assert axes.getAxis("left").labelText == y
+    finally:
+        window.close()
+        assert window.worker_thread.thread.wait(30000)

@@ -191,8 +191,9 @@ class MainWindow(QMainWindow):
     def show_device(self, text: str) -> None:
         self.search_status.show_device(text)
 
-    def show_latent_map(self, latent_map) -> None:
+    def show_latent_map(self, latent_map, axes: tuple[str, str] = ("z₁", "z₂")) -> None:
         self.map_view.set_latent_map(latent_map)
+        self.map_view.set_axis_titles(*axes)
 
     def show_models(self, names: list[str], current: str) -> None:
         self.controls.set_models(names, current)

@@ -135,6 +135,17 @@ def _separate(points: np.ndarray, min_distance: float, rounds: int = 200) -> np.
     return points
 
 
+def map_axis_titles(metadata: dict) -> tuple[str, str]:
+    """What the map's two axes carry, for its axis titles: ``("z₁", "z₂")`` on a map
+    its encoder drew; on a designed map (bundle ``map_fit.layout``) the formulas, e.g.
+    ``"z₁ = 3 · (fcc fraction − 0.5): hcp ← → fcc"`` and
+    ``"z₂ = 1 · (ln N − 4.3804) / 0.5320: N atoms"``."""
+    layout = (metadata.get("map_fit") or {}).get("layout") or {}
+    if "x" not in layout or "y" not in layout:
+        return "z₁", "z₂"
+    return f"z₁ = {layout['x']}: hcp ← → fcc", f"z₂ = {layout['y']}: N atoms"
+
+
 def designed_posteriors(bundle: ModelBundle, names) -> tuple[torch.Tensor, torch.Tensor] | None:
     """Posterior mean and log σ, (m, 2) each, of the structures ``names`` on a bundle
     whose map was designed (:func:`refit_map`); None for a bundle whose map is its

@@ -161,6 +161,12 @@ class LatentMapView(pg.PlotWidget):
         vb.sigResized.connect(self.place_prior_labels)
 
     # --- state → view -------------------
+    def set_axis_titles(self, x: str, y: str) -> None:
+        """Axis titles: z₁, z₂, or what a designed map's axes carry
+        (:func:`deepstruc_gui.model.map_fit.map_axis_titles`)."""
+        self.setLabel("bottom", x)
+        self.setLabel("left", y)
+
     def set_latent_map(self, latent_map: LatentMap | None) -> None:
         self._latent_map = latent_map
         self.legend.clear()
