@@ -315,6 +315,37 @@ def test_evaluate_cli(trained, tmp_path, capsys) -> None:
     assert m["samples"] == 5 and m["inputs"] == "library"
 
 
+def test_evaluate_in_parts_gives_the_single_run(trained, tmp_path, capsys) -> None:
+    """Two processes share an evaluation (--part K/N --results), --merge reports and
+    stores it as the one run would; mismatched or missing parts are refused."""
+    lib, _, bundle_dir = trained
+    base = ["evaluate", "--model", str(bundle_dir), "--library", str(lib), "--samples", "5"]
+    base += ["--limit", "5"]
+    whole = tmp_path / "whole.json"
+    assert main([*base, "--json", str(whole)]) == 0
+    parts = [tmp_path / f"part{k}.json" for k in (1, 2)]
+    for k, path in enumerate(parts, 1):
+        assert main([*base, "--part", f"{k}/2", "--results", str(path)]) == 0
+    assert len(json.loads(parts[0].read_text())["results"]) == 3  # inputs 1, 3, 5
+    merged = tmp_path / "merged.json"
+    model = ["evaluate", "--model", str(bundle_dir)]
+    assert main([*model, "--merge", *map(str, parts), "--json", str(merged), "--store"]) == 0
+    assert json.loads(merged.read_text()) == json.loads(whole.read_text())
+    assert ModelBundle.load(bundle_dir).metadata["metrics"] == json.loads(whole.read_text())
+    capsys.readouterr()
+    # a part alone is not the evaluation; a part of another run is not its part
+    assert main([*model, "--merge", str(parts[0])]) == 2
+    assert "need each of 1…2 once" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    assert main([*base, "--seed", "3", "--part", "2/2", "--results", str(other)]) == 0
+    assert main([*model, "--merge", str(parts[0]), str(other)]) == 2
+    assert "other settings" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_code:  # argparse: a usage error
+        main([*base, "--part", "3/2"])
+    assert exit_code.value.code == 2
+    assert main([*base, "--part", "1/2", "--store"]) == 2
+
+
 def test_search_points_start_with_the_map_inside_the_region() -> None:
     from deepstruc_gui.model.solve import region_points
 

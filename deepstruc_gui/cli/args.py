@@ -62,6 +62,20 @@ def _check(value: float, lo: float | None, hi: float | None, text: str) -> None:
 
 
 #: the kinds of option most commands share
+def part(text: str) -> tuple[int, int]:
+    """``K/N`` (1 ≤ K ≤ N): the K-th of N parts of a job; raises
+    ``argparse.ArgumentTypeError`` otherwise."""
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N such as 1/2, got {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must be within 1…N")
+    return k, n
+
+
+part.__name__ = "part"
+
 POSITIVE_INT = integer(1)
 SEED = integer(0, 2**32 - 1)
 THREADS = integer(1, 1024)

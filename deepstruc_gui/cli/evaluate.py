@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepstruc_gui.cli.args import POSITIVE_INT, SEED
+from deepstruc_gui.cli.args import POSITIVE_INT, SEED, part
 
 HELP = (
     "measure a model on the test split (MAE, type and size accuracy, Rw, map quality), "
@@ -57,6 +57,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store", action="store_true", help="also write the metrics into the bundle's model.json"
     )
+    parser.add_argument(
+        "--part",
+        type=part,
+        default=(1, 1),
+        metavar="K/N",
+        help="evaluate every N-th test input from the K-th, so N processes share one "
+        "evaluation (each with --results; then --merge)",
+    )
+    parser.add_argument(
+        "--results", default=None, help="write the per-structure results here (JSON, for --merge)"
+    )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="join the --results files of one evaluation's parts and report them (with "
+        "--json, --store) as one run; evaluates nothing",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,13 +88,15 @@ def run(args: argparse.Namespace) -> int:
     from deepstruc_gui.cli.common import progress_bar
     from deepstruc_gui.cli.main import UserError
     from deepstruc_gui.model.bundle import BundleError, ModelBundle, resolve_model
-    from deepstruc_gui.model.evaluation import evaluate_structures, map_quality, summarise
+    from deepstruc_gui.model.evaluation import evaluate_structures
     from deepstruc_gui.model.inference import Predictor
     from deepstruc_gui.model.library import Library, LibraryError
     from deepstruc_gui.util.atomic import atomic_write_text
 
     if args.beyond:
         return run_beyond(args)
+    if args.merge:
+        return run_merge(args)
     if args.library is None:
         raise UserError("evaluate needs --library (or --beyond for the simulated large particles)")
     try:
@@ -110,23 +131,93 @@ def run(args: argparse.Namespace) -> int:
         progress=lambda k, n: bar.update(1),
         measured_like=measured_like,
         sequence_search=sequence_search,
+        part=args.part,
     )
     bar.close()
+    settings = run_settings(args, bundle)
+    if args.results:
+        import dataclasses
+
+        record = {
+            "settings": settings,
+            "part": list(args.part),
+            "results": [dataclasses.asdict(r) for r in results],
+        }
+        atomic_write_text(args.results, json.dumps(record, default=float))
+        print(f"wrote {len(results)} results to {args.results}")
+    if args.part != (1, 1):
+        if args.store:
+            raise UserError("--store takes the whole evaluation: store with --merge")
+        return 0
+    return report(args, bundle, results, settings)
+
+
+def run_settings(args: argparse.Namespace, bundle) -> dict:
+    """What makes two parts one evaluation (``--merge`` checks it)."""
+    return {
+        "model": bundle.name,
+        "weights_sha256": bundle.metadata.get("weights_sha256"),
+        "library": str(args.library),
+        "samples": args.samples,
+        "seed": args.seed,
+        "limit": args.limit,
+        "inputs": "measured-like" if args.measured_like else "library",
+        "sequence_search": bool(args.sequence_search),
+    }
+
+
+def report(args: argparse.Namespace, bundle, results, settings: dict) -> int:
+    """Print the metrics of ``results``; with --json write them, with --store keep them
+    in the bundle's model.json."""
+    import json
+
+    from deepstruc_gui.model.evaluation import map_quality, summarise
+    from deepstruc_gui.util.atomic import atomic_write_text
+
     metrics = summarise(results)
     metrics["map"] = map_quality(bundle.latent_map)
-    metrics["samples"] = args.samples
-    metrics["inputs"] = "measured-like" if args.measured_like else "library"
-    metrics["sequence_search"] = bool(args.sequence_search)
+    metrics["samples"] = settings["samples"]
+    metrics["inputs"] = settings["inputs"]
+    metrics["sequence_search"] = settings["sequence_search"]
     print(json.dumps(metrics, indent=1))
     if args.json:
         atomic_write_text(args.json, json.dumps(metrics, indent=1))
     if args.store:
         from deepstruc_gui.model.bundle import update_metrics
 
-        key = "metrics_measured_like" if args.measured_like else "metrics"
+        key = "metrics_measured_like" if settings["inputs"] == "measured-like" else "metrics"
         update_metrics(bundle.path, metrics, key)
         print(f"stored the metrics in {bundle.path}")
     return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    """``evaluate --merge FILE…``: the parts of one evaluation, reported as one run."""
+    import json
+    from pathlib import Path
+
+    from deepstruc_gui.cli.main import UserError
+    from deepstruc_gui.model.bundle import BundleError, ModelBundle, resolve_model
+    from deepstruc_gui.model.evaluation import merge_parts
+
+    parts = []
+    for path in args.merge:
+        try:
+            parts.append(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{path}: not a results file of evaluate --results ({exc})") from exc
+    try:
+        results = merge_parts(parts)
+        bundle = ModelBundle.load(resolve_model(args.model))
+    except (ValueError, KeyError, TypeError, BundleError) as exc:
+        raise UserError(f"--merge {' '.join(args.merge)}: {exc}") from exc
+    settings = parts[0]["settings"]
+    if settings["weights_sha256"] != bundle.metadata.get("weights_sha256"):
+        raise UserError(
+            f"--merge: the parts were evaluated with model {settings['model']} of other "
+            f"weights than {bundle.path}"
+        )
+    return report(args, bundle, results, settings)
 
 
 def run_beyond(args: argparse.Namespace) -> int:

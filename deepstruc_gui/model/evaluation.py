@@ -89,6 +89,7 @@ def evaluate_structures(
     progress: Callable[[int, int], None] | None = None,
     measured_like: MeasuredLikePDFs | None = None,
     sequence_search: SequenceSearchSettings | None = None,
+    part: tuple[int, int] = (1, 1),
 ) -> list[StructureResult]:
     """One result per test input: the library's own PDFs of ``indices`` or, with
     ``measured_like``, those variants (``source`` indexes ``indices``), each fitted with
@@ -96,10 +97,17 @@ def evaluate_structures(
 
     ``sequence_search`` (stacking models): also run the sequence search
     (model/sequence_search.py) on the reading of the best N candidates, as ``predict``
-    does, and record the final answer — the best Rw of both — in ``final_*``."""
+    does, and record the final answer — the best Rw of both — in ``final_*``.
+
+    ``part`` = (k, n): only every n-th input from the k-th (1-based), so n processes
+    share one evaluation (:func:`merge_parts` joins them). Each input's random points
+    come from its own seed (``seed``, its position), so a split gives the same results
+    as one run."""
     base = PDFParameters.from_dict(predictor.bundle.metadata["pdf_parameters"])
     r = base.r_grid
-    rng = np.random.default_rng(seed)
+    k_part, n_parts = part
+    if not 1 <= k_part <= n_parts:
+        raise ValueError(f"part {k_part}/{n_parts}: k must be within 1…n")
     if measured_like is None:
         inputs = [(int(i), library.pdfs[int(i)].astype(np.float64), base) for i in indices]
     else:
@@ -115,7 +123,9 @@ def evaluate_structures(
         ]
     trained_shapes = {shape_label(str(library.names[j])) for j in library.indices("train")}
     results = []
-    for k, (i, g, params) in enumerate(inputs):
+    mine = list(enumerate(inputs))[k_part - 1 :: n_parts]
+    for k, (position, (i, g, params)) in enumerate(mine):
+        rng = np.random.default_rng([seed, position])
         true = library.structure(i)
         true = true - true.mean(axis=0)
         mean, sig = predictor.prior(g)
@@ -149,8 +159,30 @@ def evaluate_structures(
             )
         )
         if progress:
-            progress(k + 1, len(inputs))
+            progress(k + 1, len(mine))
     return results
+
+
+def merge_parts(parts: list[dict]) -> list[StructureResult]:
+    """The results of one evaluation split over processes (``evaluate --part K/N
+    --results FILE``; each ``{"settings": {...}, "part": [k, n], "results": [...]}``),
+    in input order. Raises ``ValueError`` when the parts' settings differ or the parts
+    are not 1…N exactly once."""
+    if not parts:
+        raise ValueError("no parts to merge")
+    settings = parts[0]["settings"]
+    n = int(parts[0]["part"][1])
+    for part in parts:
+        if part["settings"] != settings:
+            raise ValueError(f"part {part['part']} was run with other settings: {part['settings']}")
+    ks = sorted(int(p["part"][0]) for p in parts)
+    if ks != list(range(1, n + 1)) or any(int(p["part"][1]) != n for p in parts):
+        raise ValueError(f"parts {ks} of {n}: need each of 1…{n} once")
+    by_k = {int(p["part"][0]): [StructureResult(**r) for r in p["results"]] for p in parts}
+    merged = []
+    for j in range(max(len(v) for v in by_k.values())):
+        merged += [by_k[k][j] for k in range(1, n + 1) if j < len(by_k[k])]
+    return merged
 
 
 def _final_answer(predictor, z, fit, clusters, g, r, config, settings, true) -> dict:
