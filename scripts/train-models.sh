@@ -45,17 +45,20 @@ $DS refit-prior --model resources/models/stacking --library data/stacking.h5 --s
 $DS evaluate --model resources/models/mmnp --library data/mmnp.h5 --samples 100 --store
 $DS evaluate --model resources/models/mmnp --library data/mmnp.h5 --samples 100 --store \
   --measured-like
-$DS evaluate --model resources/models/stacking --library data/stacking.h5 --samples 100 --store
+# stacking: the designed map (docs/MODEL.md, "A designed map"): x from the cubic (fcc)
+# fraction, y from ln N; the decoder fine-tuned to it three times and the prior refitted
+# (clean PDFs). ~1 min + 19 + 12 + 8 + 10 min on one thread (the first two under load).
+$DS refit-map --model resources/models/stacking --library data/stacking.h5 --threads 1
+$DS refit-decoder --model resources/models/stacking --library data/stacking.h5 --steps 3000 \
+  --lr 1e-3 --keep last --threads 1
+$DS refit-prior --model resources/models/stacking --library data/stacking.h5 --steps 6000 \
+  --lr 1e-3 --variants 1 --measured-fraction 0 --threads 1
+$DS refit-decoder --model resources/models/stacking --library data/stacking.h5 --steps 10000 \
+  --lr 3e-4 --keep last --threads 1
+$DS refit-decoder --model resources/models/stacking --library data/stacking.h5 --steps 10000 \
+  --lr 1e-4 --keep last --threads 1
+# the final answer (model + sequence search) is stored beside the model's best of 100
+$DS evaluate --model resources/models/stacking --library data/stacking.h5 --samples 100 --store \
+  --sequence-search
 $DS evaluate --model resources/models/stacking --library data/stacking.h5 --samples 100 --store \
   --measured-like
-# stacking with a designed map (docs/MODEL.md, "A designed map"): x from the cubic (fcc)
-# fraction, y from ln N; the decoder fine-tuned and the prior refitted (clean PDFs) to it
-# (~1 min + ~19 + ~12 min on one thread under load). Written beside the shipped bundle:
-# its map meets the order goal but its best-of-100 MAE is worse (0.418 vs 0.204 Å), not shipped.
-$DS refit-map --model resources/models/stacking --library data/stacking.h5 \
-  -o runs/stacking-designed --threads 1
-$DS refit-decoder --model runs/stacking-designed --library data/stacking.h5 --steps 3000 \
-  --lr 1e-3 --keep last --threads 1
-$DS refit-prior --model runs/stacking-designed --library data/stacking.h5 --steps 6000 \
-  --lr 1e-3 --variants 1 --measured-fraction 0 --threads 1
-$DS evaluate --model runs/stacking-designed --library data/stacking.h5 --samples 100 --store
