@@ -38,7 +38,6 @@ from deepstruc_gui.gui.requests import (
 )
 from deepstruc_gui.gui.search_view import Jobs, SearchView
 from deepstruc_gui.model.candidate import POOR_FIT_RW
-from deepstruc_gui.model.map_fit import map_axis_titles
 from deepstruc_gui.model.names import readable_name
 from deepstruc_gui.model.pipeline import fit_config_for
 from deepstruc_gui.science.parameters import TRAINING_PARAMETERS, FitConfig, PDFParameters
@@ -387,6 +386,10 @@ class SearchPresenter:
         self.bundle = result.bundle
         self.device_name = result.device
         self.view.show_device(f"{self.bundle.name} · {self.device_name}")
+        # map_fit needs torch, which the window does not import at start-up (the
+        # worker has loaded it by now)
+        from deepstruc_gui.model.map_fit import map_axis_titles
+
         self.view.show_latent_map(self.bundle.latent_map, map_axis_titles(self.bundle.metadata))
         # the map's clusters do not depend on the data: decode them while the user
         # picks a file (anything the user asks for first cancels this)
