@@ -33,7 +33,7 @@ from deepstruc_gui.model.fit_diagnosis import noise_rw
 if TYPE_CHECKING:
     from deepstruc_gui.science.pdf_io import PDFData
 
-__all__ = ["RELATIVE_FLOOR", "alike", "ambiguity_warning", "indistinguishable_rw"]
+__all__ = ["RELATIVE_FLOOR", "alike", "ambiguity_warning", "indistinguishable_rw", "rw_limit"]
 
 #: candidates within this relative Rw of the best are always "as good"
 RELATIVE_FLOOR = 0.02
@@ -56,11 +56,16 @@ def indistinguishable_rw(
     """The highest Rw that fits ``data`` as well as ``best_rw`` within their noise
     (the module's rule); ``best_rw · 1.02`` when the noise cannot be estimated
     (no data, no Qmax, too short a range)."""
+    noise = noise_rw(data, *fit_range) if data is not None and qmax else None
+    return rw_limit(best_rw, noise, qmax, fit_range)
+
+
+def rw_limit(
+    best_rw: float, noise: float | None, qmax: float | None, fit_range: tuple[float, float]
+) -> float:
+    """The module's rule for a known noise Rw (None: the 2 % floor alone)."""
     floor = best_rw * (1 + RELATIVE_FLOOR)
-    if data is None or not qmax or not math.isfinite(best_rw):
-        return floor
-    noise = noise_rw(data, *fit_range)
-    if noise is None:
+    if noise is None or not qmax or not math.isfinite(best_rw):
         return floor
     n = independent_points(qmax, fit_range)
     return max(floor, math.sqrt(best_rw**2 + 2 * math.sqrt(2 / n) * noise**2))
@@ -84,7 +89,8 @@ def ambiguity_warning(
     if not candidates:
         return None
     best = candidates[0]
-    limit = indistinguishable_rw(best.rw, data, qmax, fit_range)
+    noise = noise_rw(data, *fit_range) if qmax else None
+    limit = rw_limit(best.rw, noise, qmax, fit_range)
     others = alike(candidates, limit)
     group = [best, *others]
     counts = [int(c.n_atoms) for c in group]
@@ -92,7 +98,6 @@ def ambiguity_warning(
     spread = (max(counts) - min(counts)) > COUNT_SPREAD * max(int(best.n_atoms), 1)
     if not spread and len(types) == 1:
         return None
-    noise = noise_rw(data, *fit_range)
     said_noise = f"; the noise alone gives Rw ≈ {noise:.3f}" if noise is not None else ""
     what = []
     if len(types) > 1:
