@@ -174,14 +174,17 @@ class SequenceSearchResult:
     #: (:func:`~deepstruc_gui.model.ambiguity.indistinguishable_rw`); None: 2 % above it
     rw_limit: float | None = None
 
+    def limit(self) -> float:
+        """:attr:`rw_limit`, or 2 % above the best Rw when it was not set."""
+        if self.rw_limit is not None:
+            return self.rw_limit
+        return indistinguishable_rw(self.candidates[0].rw) if self.candidates else math.nan
+
     def equally_good(self) -> list[Candidate]:
-        """Candidates other than the best whose Rw is within :attr:`rw_limit`."""
+        """Candidates other than the best whose Rw is within :meth:`limit`."""
         if not self.candidates:
             return []
-        limit = self.rw_limit
-        if limit is None:
-            limit = indistinguishable_rw(self.candidates[0].rw)
-        return alike(self.candidates, limit)
+        return alike(self.candidates, self.limit())
 
     def summary(self) -> str:
         """One paragraph for the log, the notes of a result and ``predict``."""
@@ -202,7 +205,7 @@ class SequenceSearchResult:
             more = f" and {len(same) - 4} more" if len(same) > 4 else ""
             text += (
                 f"; {len(same)} other stacking(s) fit as well within the data's noise "
-                f"(Rw ≤ {self.rw_limit or indistinguishable_rw(best.rw):.4f}: {names}{more}): "
+                f"(Rw ≤ {self.limit():.4f}: {names}{more}): "
                 "the data do not tell them apart"
             )
         return text
